@@ -1,0 +1,399 @@
+/* skiff: file helpers and in-root path resolution; see fs.h. */
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+int
+sk_read_file_at (int dirfd, const char *path, char **data, size_t *len, sk_err **err)
+{
+  _cleanup_close_ int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return sk_err_set (err, errno, "open `%s`", path);
+  size_t alloc = 4096, used = 0;
+  _cleanup_free_ char *buf = malloc (alloc);
+  if (buf == NULL)
+    return sk_err_set (err, ENOMEM, "read `%s`", path);
+  for (;;) {
+    if (used + 1 >= alloc) {
+      char *p = realloc (buf, alloc * 2);
+      if (p == NULL)
+        return sk_err_set (err, ENOMEM, "read `%s`", path);
+      buf = p;
+      alloc *= 2;
+    }
+    ssize_t n = read (fd, buf + used, alloc - used - 1);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return sk_err_set (err, errno, "read `%s`", path);
+    if (n == 0)
+      break;
+    used += (size_t) n;
+  }
+  buf[used] = '\0';
+  if (len)
+    *len = used;
+  *data = steal_ptr (buf);
+  return 0;
+}
+
+int
+sk_read_file (const char *path, char **data, size_t *len, sk_err **err)
+{
+  return sk_read_file_at (AT_FDCWD, path, data, len, err);
+}
+
+int
+sk_write_file_at (int dirfd, const char *path, const char *data, size_t len, sk_err **err)
+{
+  _cleanup_close_ int fd = openat (dirfd, path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return sk_err_set (err, errno, "open `%s`", path);
+  ssize_t n;
+  do
+    n = write (fd, data, len);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return sk_err_set (err, errno, "write `%s` to `%s`", data, path);
+  if ((size_t) n != len)
+    return sk_err_set (err, EIO, "short write to `%s`", path);
+  return 0;
+}
+
+int
+sk_write_file_atomic (const char *path, const char *data, size_t len, mode_t mode, sk_err **err)
+{
+  _cleanup_free_ char *tmp = NULL;
+  if (asprintf (&tmp, "%s.tmp.%d", path, getpid ()) < 0)
+    return sk_err_set (err, ENOMEM, "write `%s`", path);
+  _cleanup_close_ int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0)
+    return sk_err_set (err, errno, "create `%s`", tmp);
+  const char *p = data;
+  size_t left = len;
+  while (left > 0) {
+    ssize_t n = write (fd, p, left);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int e = errno;
+      unlink (tmp);
+      return sk_err_set (err, e, "write `%s`", tmp);
+    }
+    p += n;
+    left -= (size_t) n;
+  }
+  if (fsync (fd) < 0 || rename (tmp, path) < 0) {
+    int e = errno;
+    unlink (tmp);
+    return sk_err_set (err, e, "write `%s`", path);
+  }
+  return 0;
+}
+
+int
+sk_mkdir_p (const char *path, mode_t mode, sk_err **err)
+{
+  _cleanup_free_ char *p = strdup (path);
+  if (p == NULL)
+    return sk_err_set (err, ENOMEM, "mkdir `%s`", path);
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/')
+      continue;
+    *s = '\0';
+    if (mkdir (p, mode) < 0 && errno != EEXIST)
+      return sk_err_set (err, errno, "mkdir `%s`", p);
+    *s = '/';
+  }
+  if (mkdir (p, mode) < 0 && errno != EEXIST)
+    return sk_err_set (err, errno, "mkdir `%s`", p);
+  return 0;
+}
+
+int
+sk_remove_tree_at (int parent, const char *name, sk_err **err)
+{
+  if (unlinkat (parent, name, 0) == 0 || errno == ENOENT)
+    return 0;
+  if (errno != EISDIR && errno != EPERM)
+    return sk_err_set (err, errno, "remove `%s`", name);
+  int fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : sk_err_set (err, errno, "open `%s`", name);
+  _cleanup_closedir_ DIR *d = fdopendir (fd);
+  if (d == NULL) {
+    close (fd);
+    return sk_err_set (err, errno, "opendir `%s`", name);
+  }
+  struct dirent *de;
+  while ((de = readdir (d))) {
+    if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+      continue;
+    if (sk_remove_tree_at (dirfd (d), de->d_name, err) < 0)
+      return -1;
+  }
+  if (unlinkat (parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return sk_err_set (err, errno, "remove `%s`", name);
+  return 0;
+}
+
+const char *
+sk_fd_path (int fd, char *buf, size_t size)
+{
+  snprintf (buf, size, "/proc/self/fd/%d", fd);
+  return buf;
+}
+
+char *
+sk_path_join (const char *a, const char *b)
+{
+  char *r = NULL;
+  while (*b == '/')
+    b++;
+  size_t la = strlen (a);
+  while (la > 1 && a[la - 1] == '/')
+    la--;
+  if (asprintf (&r, "%.*s/%s", (int) la, a, b) < 0)
+    return NULL;
+  return r;
+}
+
+bool
+sk_is_safe_component (const char *name)
+{
+  return name && *name && strchr (name, '/') == NULL && strcmp (name, ".") != 0 &&
+         strcmp (name, "..") != 0;
+}
+
+/* ---- in-root resolution ---- */
+
+static bool force_fallback;
+static int openat2_works = -1; /* unknown, 0 no, 1 yes */
+
+void
+sk_fs_force_fallback (bool on)
+{
+  force_fallback = on;
+}
+
+/* The fallback: walks one component at a time with O_NOFOLLOW, expanding
+ * symlinks by hand and clamping ".." at the root. Directories on the way are
+ * created when `mkdirs` is set. The last component is opened with `flags`. */
+#define MAX_DEPTH 256
+#define MAX_LINKS 40
+
+typedef struct walk {
+  int stack[MAX_DEPTH]; /* fds of the directories entered below the root */
+  int depth;
+  int rootfd;
+} walk;
+
+static int
+walk_cur (walk *w)
+{
+  return w->depth ? w->stack[w->depth - 1] : w->rootfd;
+}
+
+static void
+walk_reset (walk *w)
+{
+  while (w->depth)
+    close (w->stack[--w->depth]);
+}
+
+static int
+fallback_open (int rootfd, const char *path, int flags, mode_t mode, bool mkdirs, sk_err **err)
+{
+  walk w = {.depth = 0, .rootfd = rootfd};
+  _cleanup_free_ char *work = strdup (path);
+  int links = 0;
+  int ret = -1;
+  if (work == NULL)
+    return sk_err_set (err, ENOMEM, "resolve `%s`", path);
+  char *rest = work;
+  for (;;) {
+    while (*rest == '/')
+      rest++;
+    if (*rest == '\0') {
+      /* the path named a directory we are in: reopen it with the flags asked */
+      int fd = openat (walk_cur (&w), ".", flags | O_CLOEXEC);
+      if (fd < 0)
+        sk_err_set (err, errno, "open `%s`", path);
+      ret = fd;
+      break;
+    }
+    char *slash = strchr (rest, '/');
+    char *name = rest;
+    bool last;
+    if (slash) {
+      *slash = '\0';
+      rest = slash + 1;
+      last = strspn (rest, "/") == strlen (rest);
+    } else {
+      rest = name + strlen (name);
+      last = true;
+    }
+    if (strcmp (name, ".") == 0) {
+      if (last) {
+        ret = openat (walk_cur (&w), ".", flags | O_CLOEXEC);
+        if (ret < 0)
+          sk_err_set (err, errno, "open `%s`", path);
+        break;
+      }
+      continue;
+    }
+    if (strcmp (name, "..") == 0) {
+      if (w.depth)
+        close (w.stack[--w.depth]);
+      if (last) {
+        ret = openat (walk_cur (&w), ".", flags | O_CLOEXEC);
+        if (ret < 0)
+          sk_err_set (err, errno, "open `%s`", path);
+        break;
+      }
+      continue;
+    }
+    int cur = walk_cur (&w);
+    int fd;
+    if (last) {
+      struct stat st;
+      if (fstatat (cur, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno != ENOENT || !(mkdirs || (flags & O_CREAT))) {
+          sk_err_set (err, errno, "open `%s`", path);
+          break;
+        }
+        if (mkdirs && mkdirat (cur, name, mode) < 0 && errno != EEXIST) {
+          sk_err_set (err, errno, "mkdir `%s`", path);
+          break;
+        }
+      } else if (S_ISLNK (st.st_mode)) {
+        goto follow;
+      }
+      /* O_NOFOLLOW: a symlink swapped in since the stat makes this fail */
+      fd = openat (cur, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+      if (fd >= 0 && (flags & O_PATH) && fstat (fd, &st) == 0 && S_ISLNK (st.st_mode)) {
+        close (fd);
+        fd = -1;
+        errno = ELOOP;
+      }
+      if (fd < 0)
+        sk_err_set (err, errno, "open `%s`", path);
+      ret = fd;
+      break;
+    } else {
+      fd = openat (cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT && mkdirs) {
+        if (mkdirat (cur, name, mode) < 0 && errno != EEXIST) {
+          sk_err_set (err, errno, "mkdir `%s`", path);
+          break;
+        }
+        fd = openat (cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      }
+      if (fd < 0) {
+        sk_err_set (err, errno, "open `%s`", path);
+        break;
+      }
+      struct stat st;
+      if (fstat (fd, &st) < 0) {
+        close (fd);
+        sk_err_set (err, errno, "stat `%s`", path);
+        break;
+      }
+      if (S_ISDIR (st.st_mode)) {
+        if (w.depth == MAX_DEPTH) {
+          close (fd);
+          sk_err_set (err, ENAMETOOLONG, "resolve `%s`", path);
+          break;
+        }
+        w.stack[w.depth++] = fd;
+        continue;
+      }
+      if (!S_ISLNK (st.st_mode)) {
+        close (fd);
+        sk_err_set (err, ENOTDIR, "open `%s`", path);
+        break;
+      }
+      close (fd);
+    }
+  follow:
+    /* a symlink: splice its target in front of what is left */
+    if (++links > MAX_LINKS) {
+      sk_err_set (err, ELOOP, "open `%s`", path);
+      break;
+    }
+    char target[PATH_MAX];
+    ssize_t n = readlinkat (cur, name, target, sizeof target - 1);
+    if (n < 0) {
+      sk_err_set (err, errno, "readlink `%s`", path);
+      break;
+    }
+    target[n] = '\0';
+    char *next = NULL;
+    if (asprintf (&next, "%s/%s", target, rest) < 0) {
+      sk_err_set (err, ENOMEM, "resolve `%s`", path);
+      break;
+    }
+    if (target[0] == '/')
+      walk_reset (&w);
+    free (work);
+    work = next;
+    rest = work;
+  }
+  walk_reset (&w);
+  return ret;
+}
+
+static int
+resolve (int rootfd, const char *path, int flags, mode_t mode, bool mkdirs, sk_err **err)
+{
+  if (!force_fallback && openat2_works != 0) {
+    struct open_how how = {
+        .flags = (uint64_t) (flags | O_CLOEXEC),
+        .mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    const char *rel = path;
+    while (*rel == '/')
+      rel++;
+    if (*rel == '\0')
+      rel = ".";
+    int fd = (int) syscall (SYS_openat2, rootfd, rel, &how, sizeof how);
+    if (fd >= 0) {
+      openat2_works = 1;
+      return fd;
+    }
+    if (errno == ENOSYS || errno == EPERM) {
+      /* no openat2 (or a seccomp filter refusing it): use the fallback from now on */
+      openat2_works = 0;
+    } else if (errno == EAGAIN) {
+      /* a concurrent rename raced the lookup: let the fallback do it */
+    } else if (!(mkdirs && errno == ENOENT)) {
+      return sk_err_set (err, errno, "open `%s`", path);
+    }
+  }
+  return fallback_open (rootfd, path, flags, mode, mkdirs, err);
+}
+
+int
+sk_open_in_root (int rootfd, const char *path, int flags, mode_t mode, sk_err **err)
+{
+  return resolve (rootfd, path, flags, mode, false, err);
+}
+
+int
+sk_mkdir_in_root (int rootfd, const char *path, mode_t mode, sk_err **err)
+{
+  return resolve (rootfd, path, O_PATH | O_DIRECTORY, mode, true, err);
+}

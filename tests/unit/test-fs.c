@@ -1,0 +1,150 @@
+/* Unit tests: in-root resolution (openat2 and the fallback walker) never leaves the root. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+static char base[] = "/tmp/skiff-test-fs.XXXXXX";
+static int rootfd = -1;
+
+static int
+setup (void **state)
+{
+  if (mkdtemp (base) == NULL)
+    return -1;
+  char p[512];
+  snprintf (p, sizeof p, "%s/root", base);
+  mkdir (p, 0755);
+  snprintf (p, sizeof p, "%s/outside", base);
+  mkdir (p, 0755);
+  snprintf (p, sizeof p, "%s/outside/secret", base);
+  FILE *f = fopen (p, "w");
+  fputs ("host", f);
+  fclose (f);
+  snprintf (p, sizeof p, "%s/root/secret", base);
+  f = fopen (p, "w");
+  fputs ("inside", f);
+  fclose (f);
+  snprintf (p, sizeof p, "%s/root/dir", base);
+  mkdir (p, 0755);
+  /* links that try to leave: relative, absolute, chained */
+  snprintf (p, sizeof p, "%s/root/up", base);
+  symlink ("../../outside", p);
+  snprintf (p, sizeof p, "%s/root/abs", base);
+  char target[512];
+  snprintf (target, sizeof target, "%s/outside", base);
+  symlink (target, p);
+  snprintf (p, sizeof p, "%s/root/dir/chain", base);
+  symlink ("../up", p);
+  snprintf (p, sizeof p, "%s/root/rootlink", base);
+  symlink ("/", p);
+  snprintf (p, sizeof p, "%s/root", base);
+  rootfd = open (p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return rootfd < 0 ? -1 : 0;
+}
+
+static int
+teardown (void **state)
+{
+  sk_err *err = NULL;
+  close (rootfd);
+  sk_remove_tree_at (AT_FDCWD, base, &err);
+  sk_err_free (&err);
+  return 0;
+}
+
+static void
+read_in_root (const char *path, const char *want)
+{
+  _cleanup_err_ sk_err *err = NULL;
+  _cleanup_close_ int fd = sk_open_in_root (rootfd, path, O_RDONLY, 0, &err);
+  if (want == NULL) {
+    assert_true (fd < 0);
+    return;
+  }
+  if (fd < 0)
+    fail_msg ("%s: %s", path, err->msg);
+  char buf[64] = {0};
+  assert_true (read (fd, buf, sizeof buf - 1) > 0);
+  assert_string_equal (buf, want);
+}
+
+static void
+run_escapes (void)
+{
+  read_in_root ("/secret", "inside");
+  read_in_root ("../../../secret", "inside");
+  /* "up" points at ../../outside: clamped at the root, so it is /outside there, which does not exist */
+  read_in_root ("/up/secret", NULL);
+  read_in_root ("/abs/secret", NULL);
+  read_in_root ("/dir/chain/secret", NULL);
+  read_in_root ("/rootlink/secret", "inside");
+  read_in_root ("/dir/../../secret", "inside");
+}
+
+static void
+test_openat2 (void **state)
+{
+  sk_fs_force_fallback (false);
+  run_escapes ();
+}
+
+static void
+test_fallback (void **state)
+{
+  sk_fs_force_fallback (true);
+  run_escapes ();
+  sk_fs_force_fallback (false);
+}
+
+static void
+test_mkdir_in_root_stays_inside (void **state)
+{
+  for (int fb = 0; fb < 2; fb++) {
+    sk_fs_force_fallback (fb);
+    _cleanup_err_ sk_err *err = NULL;
+    _cleanup_close_ int fd = sk_mkdir_in_root (rootfd, "/abs/made/deep", 0755, &err);
+    if (fd < 0)
+      fail_msg ("mkdir: %s", err->msg);
+    char p[512];
+    struct stat st;
+    snprintf (p, sizeof p, "%s/outside/made", base);
+    assert_int_equal (stat (p, &st), -1);
+    /* the absolute link resolved to <root>/tmp/.../outside, created inside the root */
+    snprintf (p, sizeof p, "%s/root%s/outside/made/deep", base, base);
+    assert_int_equal (stat (p, &st), 0);
+  }
+  sk_fs_force_fallback (false);
+}
+
+static void
+test_safe_component (void **state)
+{
+  assert_true (sk_is_safe_component ("abc"));
+  assert_false (sk_is_safe_component (".."));
+  assert_false (sk_is_safe_component ("a/b"));
+  assert_false (sk_is_safe_component (""));
+  _cleanup_free_ char *j = sk_path_join ("/a/", "/b");
+  assert_string_equal (j, "/a/b");
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test (test_openat2),
+      cmocka_unit_test (test_fallback),
+      cmocka_unit_test (test_mkdir_in_root_stays_inside),
+      cmocka_unit_test (test_safe_component),
+  };
+  return cmocka_run_group_tests_name ("fs", tests, setup, teardown);
+}

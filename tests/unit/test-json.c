@@ -1,0 +1,105 @@
+/* Unit tests: the JSON wrapper's parsing and path-aware typed reads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "util/cleanup.h"
+#include "util/json.h"
+
+static void
+test_syntax_error_has_position (void **state)
+{
+  const char *doc = "{\n  \"a\": 1,\n  \"b\": ]\n}";
+  sk_json *obj = NULL;
+  _cleanup_err_ sk_err *err = NULL;
+  assert_int_equal (sk_json_parse (doc, strlen (doc), "x.json", &obj, &err), -1);
+  assert_non_null (strstr (err->msg, "x.json: invalid JSON at line 3"));
+}
+
+static void
+test_trailing_data_refused (void **state)
+{
+  const char *doc = "{} x";
+  sk_json *obj = NULL;
+  _cleanup_err_ sk_err *err = NULL;
+  assert_int_equal (sk_json_parse (doc, strlen (doc), "d", &obj, &err), -1);
+  assert_non_null (strstr (err->msg, "trailing data"));
+}
+
+static void
+test_truncated_refused (void **state)
+{
+  const char *doc = "{\"a\": [1, 2";
+  sk_json *obj = NULL;
+  _cleanup_err_ sk_err *err = NULL;
+  assert_int_equal (sk_json_parse (doc, strlen (doc), "d", &obj, &err), -1);
+  assert_non_null (strstr (err->msg, "unexpected end"));
+}
+
+static void
+test_typed_reads_name_the_path (void **state)
+{
+  const char *doc = "{\"process\": {\"args\": [\"sh\", 3], \"n\": -5, \"big\": 18446744073709551615}}";
+  _cleanup_json_ sk_json *obj = NULL;
+  _cleanup_err_ sk_err *err = NULL;
+  assert_int_equal (sk_json_parse (doc, strlen (doc), "d", &obj, &err), 0);
+  sk_jr root = {.obj = obj};
+  sk_jr p = sk_jr_member (&root, "process");
+  sk_jr a = sk_jr_member (&p, "args");
+  char **v = NULL;
+  assert_int_equal (sk_jr_strv (&a, &v, &err), -1);
+  assert_string_equal (err->msg, "process.args[1]: expected a string, got an integer");
+  sk_err_free (&err);
+
+  sk_jr n = sk_jr_member (&p, "n");
+  uint64_t u = 0;
+  assert_int_equal (sk_jr_uint64 (&n, &u, &err), -1);
+  assert_string_equal (err->msg, "process.n: expected a non-negative integer");
+  sk_err_free (&err);
+  int64_t i = 0;
+  assert_int_equal (sk_jr_int64 (&n, &i, &err), 1);
+  assert_int_equal (i, -5);
+
+  sk_jr big = sk_jr_member (&p, "big");
+  assert_int_equal (sk_jr_uint64 (&big, &u, &err), 1);
+  assert_true (u == UINT64_MAX);
+  assert_int_equal (sk_jr_int64 (&big, &i, &err), -1);
+  sk_err_free (&err);
+
+  sk_jr missing = sk_jr_member (&p, "nothing");
+  char *s = NULL;
+  assert_int_equal (sk_jr_string (&missing, &s, &err), 0);
+  assert_null (s);
+}
+
+static void
+test_string_map (void **state)
+{
+  const char *doc = "{\"a\": \"1\", \"b\": \"2\"}";
+  _cleanup_json_ sk_json *obj = NULL;
+  _cleanup_err_ sk_err *err = NULL;
+  assert_int_equal (sk_json_parse (doc, strlen (doc), "d", &obj, &err), 0);
+  sk_jr root = {.obj = obj};
+  _cleanup_strv_ char **k = NULL;
+  _cleanup_strv_ char **v = NULL;
+  assert_int_equal (sk_jr_string_map (&root, &k, &v, &err), 1);
+  assert_string_equal (k[0], "a");
+  assert_string_equal (v[1], "2");
+  assert_null (k[2]);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test (test_syntax_error_has_position),
+      cmocka_unit_test (test_trailing_data_refused),
+      cmocka_unit_test (test_truncated_refused),
+      cmocka_unit_test (test_typed_reads_name_the_path),
+      cmocka_unit_test (test_string_map),
+  };
+  return cmocka_run_group_tests_name ("json", tests, NULL, NULL);
+}
