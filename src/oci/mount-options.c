@@ -1,6 +1,5 @@
 /* skiff: mount options, as the runtime spec and mount(8) name them. */
 #include <errno.h>
-#include <linux/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +90,7 @@ sk_mount_options_parse (sk_spec_mount *m, sk_err **err)
 {
   sk_strbuf data = SK_STRBUF_INIT;
   m->flags = 0;
+  m->cleared = 0;
   m->propagation = 0;
   m->attr_set = m->attr_clr = 0;
   if (m->type && (strcmp (m->type, "bind") == 0))
@@ -108,10 +108,13 @@ sk_mount_options_parse (sk_spec_mount *m, sk_err **err)
       sk_strbuf_puts (&data, *o);
       continue;
     }
-    if (opt->clear)
+    if (opt->clear) {
       m->flags &= ~opt->flag;
-    else
+      m->cleared |= opt->flag;
+    } else {
       m->flags |= opt->flag;
+      m->cleared &= ~opt->flag;
+    }
     if (opt->prop)
       m->propagation = opt->prop;
     if (opt->attr) {
@@ -129,4 +132,14 @@ sk_mount_options_parse (sk_spec_mount *m, sk_err **err)
   m->data = data.len ? sk_strbuf_detach (&data) : NULL;
   sk_strbuf_release (&data);
   return 0;
+}
+
+const char *const *
+sk_mount_option_names (void)
+{
+  static const char *names[SK_N_ELEMENTS (options) + 1];
+  if (names[0] == NULL)
+    for (size_t i = 0; i < SK_N_ELEMENTS (options); i++)
+      names[i] = options[i].name;
+  return names;
 }

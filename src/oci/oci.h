@@ -76,6 +76,7 @@ typedef struct sk_spec_mount {
   char **options;
   /* derived from options */
   unsigned long flags;       /* MS_* for the mount itself */
+  unsigned long cleared;     /* MS_* flags an option asked to clear ("rw", "suid", "dev"...) */
   unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE, with MS_REC */
   bool bind;                 /* bind or rbind */
   uint64_t attr_set, attr_clr; /* MOUNT_ATTR_* applied recursively ("rro", "rnosuid"...) */
@@ -328,5 +329,7 @@ const char *sk_seccomp_action_name (int action);
 /* Parses mount options into flags, propagation and data. Unknown options go
  * to data (the filesystem's own). Returns <0 on a malformed option. */
 int sk_mount_options_parse (sk_spec_mount *m, sk_err **err);
+/* The option names sk_mount_options_parse knows, NULL-terminated. */
+const char *const *sk_mount_option_names (void);
 
 #endif

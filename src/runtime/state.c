@@ -1,0 +1,231 @@
+/* skiff: the container's state directory: state.json, written atomically, and
+ * the status derived from it and from the living process. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/proc.h"
+
+static const char *const status_names[] = {
+    [SK_STATUS_CREATING] = "creating", [SK_STATUS_CREATED] = "created",
+    [SK_STATUS_RUNNING] = "running",   [SK_STATUS_PAUSED] = "paused",
+    [SK_STATUS_STOPPED] = "stopped",
+};
+
+const char *
+sk_status_name (sk_status s)
+{
+  return s <= SK_STATUS_STOPPED ? status_names[s] : "unknown";
+}
+
+int
+sk_container_id_check (const char *id, sk_err **err)
+{
+  if (id == NULL || *id == '\0')
+    return sk_err_set (err, 0, "container id is empty");
+  size_t len = strlen (id);
+  if (len > 1024)
+    return sk_err_set (err, 0, "container id `%.32s...` is longer than 1024 characters", id);
+  for (size_t i = 0; i < len; i++) {
+    char c = id[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              (i > 0 && (c == '_' || c == '-' || c == '.' || c == '+'));
+    if (!ok)
+      return sk_err_set (err, 0,
+                         "container id `%s` is invalid: use letters, digits and _.+- "
+                         "(not first), no '/' and no '..'",
+                         id);
+  }
+  if (strstr (id, "..") != NULL)
+    return sk_err_set (err, 0, "container id `%s` is invalid: it contains '..'", id);
+  return 0;
+}
+
+char *
+sk_state_dir (const sk_runtime *rt, const char *id)
+{
+  return sk_path_join (rt->root, id);
+}
+
+void
+sk_container_info_free (sk_container_info *info)
+{
+  if (info == NULL)
+    return;
+  free (info->id);
+  free (info->bundle);
+  free (info->rootfs);
+  free (info->created);
+  free (info->owner);
+  free (info->cgroup_path);
+  if (info->annotations)
+    json_object_put (info->annotations);
+  free (info);
+}
+
+static sk_json *
+info_to_json (const sk_container_info *info, sk_status status, bool private_fields)
+{
+  sk_json *o = json_object_new_object ();
+  json_object_object_add (o, "ociVersion", json_object_new_string (SK_OCI_VERSION));
+  json_object_object_add (o, "id", json_object_new_string (info->id));
+  bool alive = status != SK_STATUS_STOPPED;
+  json_object_object_add (o, "pid", json_object_new_int (private_fields || alive ? info->pid : 0));
+  if (!private_fields)
+    json_object_object_add (o, "status", json_object_new_string (sk_status_name (status)));
+  json_object_object_add (o, "bundle", json_object_new_string (info->bundle ? info->bundle : ""));
+  json_object_object_add (o, "rootfs", json_object_new_string (info->rootfs ? info->rootfs : ""));
+  json_object_object_add (o, "created",
+                          json_object_new_string (info->created ? info->created : ""));
+  json_object_object_add (o, "owner", json_object_new_string (info->owner ? info->owner : ""));
+  if (info->annotations)
+    json_object_object_add (o, "annotations", json_object_get (info->annotations));
+  if (private_fields) {
+    json_object_object_add (o, "pidStartTime", json_object_new_uint64 (info->pid_start_time));
+    json_object_object_add (o, "cgroupPath",
+                            json_object_new_string (info->cgroup_path ? info->cgroup_path : ""));
+  }
+  return o;
+}
+
+sk_json *
+sk_container_state_json (const sk_container_info *info)
+{
+  return info_to_json (info, info->status, false);
+}
+
+char *
+sk_state_json_string (const sk_container_info *info, sk_status status)
+{
+  _cleanup_json_ sk_json *o = info_to_json (info, status, false);
+  return sk_json_dump (o, false);
+}
+
+int
+sk_state_write (const char *state_dir, const sk_container_info *info, sk_err **err)
+{
+  _cleanup_json_ sk_json *o = info_to_json (info, info->status, true);
+  _cleanup_free_ char *data = sk_json_dump (o, false);
+  _cleanup_free_ char *path = sk_path_join (state_dir, "state.json");
+  if (data == NULL || path == NULL)
+    return sk_err_set (err, ENOMEM, "state");
+  return sk_write_file_atomic (path, data, strlen (data), 0600, err);
+}
+
+static int
+derive_status (const sk_runtime *rt, sk_container_info *info)
+{
+  if (!sk_proc_is_same (info->pid, info->pid_start_time)) {
+    info->status = SK_STATUS_STOPPED;
+    return 0;
+  }
+  _cleanup_free_ char *dir = sk_state_dir (rt, info->id);
+  _cleanup_free_ char *fifo = sk_path_join (dir, "exec.fifo");
+  if (fifo && access (fifo, F_OK) == 0) {
+    info->status = SK_STATUS_CREATED;
+    return 0;
+  }
+  info->status = SK_STATUS_RUNNING;
+  if (info->cgroup_path && *info->cgroup_path) {
+    sk_cgroup *cg = NULL;
+    _cleanup_err_ sk_err *e = NULL;
+    bool frozen = false;
+    if (sk_cgroup_open (info->cgroup_path, &cg, &e) == 0) {
+      if (sk_cgroup_is_frozen (cg, &frozen, &e) == 0 && frozen)
+        info->status = SK_STATUS_PAUSED;
+      sk_cgroup_free (cg);
+    }
+  }
+  return 0;
+}
+
+static int
+read_string (sk_jr *doc, const char *key, char **out, sk_err **err)
+{
+  sk_jr m = sk_jr_member (doc, key);
+  return sk_jr_string (&m, out, err);
+}
+
+int
+sk_state_read (const sk_runtime *rt, const char *id, sk_container_info **out, sk_err **err)
+{
+  if (sk_container_id_check (id, err) < 0)
+    return -1;
+  _cleanup_free_ char *dir = sk_state_dir (rt, id);
+  _cleanup_free_ char *path = sk_path_join (dir, "state.json");
+  _cleanup_free_ char *data = NULL;
+  size_t len = 0;
+  sk_container_info *info = calloc (1, sizeof *info);
+  if (info == NULL)
+    return sk_err_set (err, ENOMEM, "state");
+  info->id = strdup (id);
+  if (sk_read_file (path, &data, &len, err) < 0) {
+    struct stat st;
+    int e = (*err)->errnum;
+    sk_err_free (err);
+    if (e == ENOENT && stat (dir, &st) == 0) {
+      /* the directory exists but create has not finished */
+      info->status = SK_STATUS_CREATING;
+      *out = info;
+      return 0;
+    }
+    sk_container_info_free (info);
+    if (e == ENOENT)
+      return sk_err_set (err, 0, "container `%s` does not exist", id);
+    return sk_err_set (err, e, "read state of container `%s`", id);
+  }
+  _cleanup_json_ sk_json *root = NULL;
+  if (sk_json_parse (data, len, path, &root, err) < 0) {
+    sk_container_info_free (info);
+    return -1;
+  }
+  sk_jr doc = {.obj = root};
+  sk_jr m = sk_jr_member (&doc, "pid");
+  int32_t pid = 0;
+  sk_jr st = sk_jr_member (&doc, "pidStartTime");
+  sk_jr an = sk_jr_member (&doc, "annotations");
+  if (sk_jr_int32 (&m, &pid, err) < 0 || sk_jr_uint64 (&st, &info->pid_start_time, err) < 0 ||
+      read_string (&doc, "bundle", &info->bundle, err) < 0 ||
+      read_string (&doc, "rootfs", &info->rootfs, err) < 0 ||
+      read_string (&doc, "created", &info->created, err) < 0 ||
+      read_string (&doc, "owner", &info->owner, err) < 0 ||
+      read_string (&doc, "cgroupPath", &info->cgroup_path, err) < 0) {
+    sk_container_info_free (info);
+    return sk_err_wrap (err, "%s", path);
+  }
+  info->pid = pid;
+  if (an.obj)
+    info->annotations = json_object_get (an.obj);
+  derive_status (rt, info);
+  *out = info;
+  return 0;
+}
+
+int
+sk_state_lock (const sk_runtime *rt, const char *id, sk_err **err)
+{
+  if (sk_container_id_check (id, err) < 0)
+    return -1;
+  _cleanup_free_ char *dir = sk_state_dir (rt, id);
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return sk_err_set (err, 0, "container `%s` does not exist", id);
+    return sk_err_set (err, errno, "open `%s`", dir);
+  }
+  if (flock (fd, LOCK_EX) < 0) {
+    int e = errno;
+    close (fd);
+    return sk_err_set (err, e, "lock `%s`", dir);
+  }
+  return fd;
+}
