@@ -45,12 +45,17 @@ sk_strbuf_putc (sk_strbuf *b, char c)
 void
 sk_strbuf_printf (sk_strbuf *b, const char *fmt, ...)
 {
+  char small[256];
   va_list ap;
   va_start (ap, fmt);
-  int n = vsnprintf (NULL, 0, fmt, ap);
+  int n = vsnprintf (small, sizeof small, fmt, ap);
   va_end (ap);
   if (n < 0)
     return;
+  if ((size_t) n < sizeof small) {
+    sk_strbuf_add (b, small, (size_t) n);
+    return;
+  }
   grow (b, (size_t) n);
   va_start (ap, fmt);
   vsnprintf (b->buf + b->len, (size_t) n + 1, fmt, ap);
