@@ -90,10 +90,10 @@ write_time_offsets (const sk_spec_linux *lin, sk_err **err)
   return sk_write_file_at (AT_FDCWD, "/proc/self/timens_offsets", buf, (size_t) len, err);
 }
 
+/* setns into every namespace given by path but the user namespace */
 static void
-general_namespaces (sk_launch *l, sk_err **errp)
+join_paths (sk_launch *l, sk_err **err)
 {
-  sk_err **err = errp;
   const sk_spec_linux *lin = &l->spec->linux_;
   for (size_t i = 0; i < SK_N_ELEMENTS (join_order); i++) {
     sk_ns_type t = join_order[i];
@@ -103,6 +103,14 @@ general_namespaces (sk_launch *l, sk_err **errp)
       sk_init_fail (l, *err);
     }
   }
+}
+
+static void
+general_namespaces (sk_launch *l, sk_err **errp)
+{
+  sk_err **err = errp;
+  const sk_spec_linux *lin = &l->spec->linux_;
+  join_paths (l, err);
   if (l->ns_fds[SK_NS_USER] >= 0) {
     if (setns (l->ns_fds[SK_NS_USER], CLONE_NEWUSER) < 0) {
       sk_err_set (err, errno, "join user namespace `%s`", lin->namespaces[SK_NS_USER].path);
@@ -296,6 +304,8 @@ sk_init_run (sk_launch *l)
     join_container (l, err);
   else if (l->clone_flags == 0)
     general_namespaces (l, err);
+  else
+    join_paths (l, err); /* only namespaces clone() could not make: net, ipc, uts, cgroup */
 
   sk_sync_msg go;
   int r = sk_sync_recv (l->sync_fd, &go, NULL);
