@@ -146,25 +146,17 @@ int
 sk_devices_cgroup_rules (const sk_spec *spec, sk_spec_resources *out, sk_err **err)
 {
   const sk_spec_resources *res = &spec->linux_.resources;
-  const sk_spec_linux *lin = &spec->linux_;
-  size_t n = res->n_devices + SK_N_ELEMENTS (default_rules) + lin->n_devices;
+  size_t n = res->n_devices + SK_N_ELEMENTS (default_rules);
   sk_spec_device_rule *rules = calloc (n, sizeof *rules);
   if (rules == NULL)
     return sk_err_set (err, ENOMEM, "device rules");
   size_t k = 0;
   for (size_t i = 0; i < res->n_devices; i++)
     rules[k++] = res->devices[i];
-  if (res->n_devices) {
+  /* with no rules at all the cgroup allows everything; else the defaults come last */
+  if (res->n_devices)
     for (size_t i = 0; i < SK_N_ELEMENTS (default_rules); i++)
       rules[k++] = default_rules[i];
-    /* a device the config creates is one it may use */
-    for (size_t i = 0; i < lin->n_devices; i++) {
-      const sk_spec_device *d = &lin->devices[i];
-      if (d->type == 'p')
-        continue;
-      rules[k++] = (sk_spec_device_rule){true, d->type == 'u' ? 'c' : d->type, d->major, d->minor, "rwm"};
-    }
-  }
   out->devices = rules;
   out->n_devices = k;
   return 0;
