@@ -223,7 +223,7 @@ has_hooks (const sk_spec *s, sk_hook_kind k)
 }
 
 static char *
-child_state_json (sk_launch *l, pid_t host_pid)
+child_state_json (sk_launch *l, pid_t host_pid, sk_status status)
 {
   sk_container_info info = {
       .id = (char *) l->id,
@@ -231,7 +231,7 @@ child_state_json (sk_launch *l, pid_t host_pid)
       .bundle = (char *) l->bundle,
       .rootfs = (char *) l->rootfs,
   };
-  return sk_state_json_string (&info, SK_STATUS_CREATING);
+  return sk_state_json_string (&info, status);
 }
 
 static void
@@ -258,7 +258,7 @@ build_container (sk_launch *l, pid_t host_pid, sk_err **err)
     CHECK (sk_sync_expect (l->sync_fd, SK_SYNC_HOOKS_DONE, err));
   }
   if (has_hooks (s, SK_HOOK_CREATE_CONTAINER)) {
-    _cleanup_free_ char *state = child_state_json (l, host_pid);
+    _cleanup_free_ char *state = child_state_json (l, host_pid, SK_STATUS_CREATING);
     CHECK (sk_hooks_run (s->hooks.list[SK_HOOK_CREATE_CONTAINER], s->hooks.n[SK_HOOK_CREATE_CONTAINER],
                          SK_HOOK_CREATE_CONTAINER, state, err));
   }
@@ -344,7 +344,7 @@ sk_init_run (sk_launch *l)
   wait_for_start (l, procfd, err);
 
   if (l->mode != SK_LAUNCH_EXEC && has_hooks (l->spec, SK_HOOK_START_CONTAINER)) {
-    _cleanup_free_ char *state = child_state_json (l, host_pid);
+    _cleanup_free_ char *state = child_state_json (l, host_pid, SK_STATUS_CREATED);
     CHECK (sk_hooks_run (l->spec->hooks.list[SK_HOOK_START_CONTAINER],
                          l->spec->hooks.n[SK_HOOK_START_CONTAINER], SK_HOOK_START_CONTAINER, state,
                          err));
