@@ -45,13 +45,13 @@ typedef struct prog {
 } prog;
 
 static size_t
-emit(prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
+emit (prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
 {
   if (p->failed)
     return 0; /* the result is discarded */
   if (p->n == p->alloc) {
     size_t na = p->alloc ? p->alloc * 2 : 256;
-    struct bpf_insn *v = na <= MAX_INSNS ? realloc(p->v, na * sizeof *v) : NULL;
+    struct bpf_insn *v = na <= MAX_INSNS ? realloc (p->v, na * sizeof *v) : NULL;
     if (v == NULL) {
       p->failed = true;
       return 0;
@@ -66,70 +66,70 @@ emit(prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
 
 /* Points the jump at `at` to the next instruction to be emitted. */
 static void
-patch(prog *p, size_t at)
+patch (prog *p, size_t at)
 {
   if (!p->failed)
-    p->v[at].off = (int16_t)(p->n - at - 1);
+    p->v[at].off = (int16_t) (p->n - at - 1);
 }
 
 static void
-emit_return(prog *p, int32_t verdict)
+emit_return (prog *p, int32_t verdict)
 {
-  emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R0, 0, 0, verdict);
-  emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+  emit (p, BPF_ALU64 | BPF_MOV | BPF_K, R0, 0, 0, verdict);
+  emit (p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 }
 
 /* R2 = device type, R3 = requested access, R4 = major, R5 = minor. */
 static void
-emit_prologue(prog *p)
+emit_prologue (prog *p)
 {
-  emit(p, BPF_LDX | BPF_MEM | BPF_W, R2, R1, offsetof(struct bpf_cgroup_dev_ctx, access_type), 0);
-  emit(p, BPF_ALU64 | BPF_MOV | BPF_X, R3, R2, 0, 0);
-  emit(p, BPF_ALU | BPF_RSH | BPF_K, R3, 0, 0, 16);
-  emit(p, BPF_ALU | BPF_AND | BPF_K, R2, 0, 0, 0xffff);
-  emit(p, BPF_LDX | BPF_MEM | BPF_W, R4, R1, offsetof(struct bpf_cgroup_dev_ctx, major), 0);
-  emit(p, BPF_LDX | BPF_MEM | BPF_W, R5, R1, offsetof(struct bpf_cgroup_dev_ctx, minor), 0);
+  emit (p, BPF_LDX | BPF_MEM | BPF_W, R2, R1, offsetof (struct bpf_cgroup_dev_ctx, access_type), 0);
+  emit (p, BPF_ALU64 | BPF_MOV | BPF_X, R3, R2, 0, 0);
+  emit (p, BPF_ALU | BPF_RSH | BPF_K, R3, 0, 0, 16);
+  emit (p, BPF_ALU | BPF_AND | BPF_K, R2, 0, 0, 0xffff);
+  emit (p, BPF_LDX | BPF_MEM | BPF_W, R4, R1, offsetof (struct bpf_cgroup_dev_ctx, major), 0);
+  emit (p, BPF_LDX | BPF_MEM | BPF_W, R5, R1, offsetof (struct bpf_cgroup_dev_ctx, minor), 0);
 }
 
 /* One rule for one bit: falls through when it does not match; on a match a
  * deny returns 0 and an allow jumps to the next bit (recorded in *to_next). */
 static void
-emit_rule(prog *p, const sk_spec_device_rule *r, size_t *to_next, size_t *n_next)
+emit_rule (prog *p, const sk_spec_device_rule *r, size_t *to_next, size_t *n_next)
 {
   size_t fails[3], nf = 0;
   int32_t type = r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
-  fails[nf++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, R2, 0, 0, type);
+  fails[nf++] = emit (p, BPF_JMP | BPF_JNE | BPF_K, R2, 0, 0, type);
   if (r->major >= 0)
-    fails[nf++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, R4, 0, 0, (int32_t)r->major);
+    fails[nf++] = emit (p, BPF_JMP | BPF_JNE | BPF_K, R4, 0, 0, (int32_t) r->major);
   if (r->minor >= 0)
-    fails[nf++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, R5, 0, 0, (int32_t)r->minor);
+    fails[nf++] = emit (p, BPF_JMP | BPF_JNE | BPF_K, R5, 0, 0, (int32_t) r->minor);
   if (r->allow)
-    to_next[(*n_next)++] = emit(p, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+    to_next[(*n_next)++] = emit (p, BPF_JMP | BPF_JA, 0, 0, 0, 0);
   else
-    emit_return(p, 0);
+    emit_return (p, 0);
   for (size_t i = 0; i < nf; i++)
-    patch(p, fails[i]);
+    patch (p, fails[i]);
 }
 
 static void
-emit_bit(prog *p, const sk_spec_device_rule *rules, size_t from, size_t n, int32_t bit, char letter,
-         bool default_allow, size_t *to_next)
+emit_bit (prog *p, const sk_spec_device_rule *rules, size_t from, size_t n, int32_t bit,
+          char letter, bool default_allow, size_t *to_next)
 {
   size_t n_next = 0;
   /* if (access & bit) skip the jump to the next bit */
-  emit(p, BPF_JMP | BPF_JSET | BPF_K, R3, 0, 1, bit);
-  to_next[n_next++] = emit(p, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+  emit (p, BPF_JMP | BPF_JSET | BPF_K, R3, 0, 1, bit);
+  to_next[n_next++] = emit (p, BPF_JMP | BPF_JA, 0, 0, 0, 0);
   for (size_t i = n; i > from; i--)
-    if (strchr(rules[i - 1].access, letter))
-      emit_rule(p, &rules[i - 1], to_next, &n_next);
+    if (strchr (rules[i - 1].access, letter))
+      emit_rule (p, &rules[i - 1], to_next, &n_next);
   if (!default_allow)
-    emit_return(p, 0);
+    emit_return (p, 0);
   for (size_t i = 0; i < n_next; i++)
-    patch(p, to_next[i]);
+    patch (p, to_next[i]);
 }
 
 static int
-build(prog *p, const sk_spec_device_rule *rules, size_t n, sk_err **err)
+build (prog *p, const sk_spec_device_rule *rules, size_t n, sk_err **err)
 {
   static const struct {
     int32_t bit;
@@ -142,102 +142,102 @@ build(prog *p, const sk_spec_device_rule *rules, size_t n, sk_err **err)
       from = i + 1;
       default_allow = rules[i].allow;
     } else if (rules[i].type != 'c' && rules[i].type != 'b') {
-      return sk_err_set(err, EINVAL, "linux.resources.devices[%zu]: unknown type `%c`", i,
-                        rules[i].type);
+      return sk_cg_error (err, EINVAL, "linux.resources.devices[%zu]: unknown type `%c`", i,
+                          rules[i].type);
     } else if (rules[i].major > INT32_MAX || rules[i].minor > INT32_MAX) {
-      return sk_err_set(err, EINVAL, "linux.resources.devices[%zu]: device number too large", i);
+      return sk_cg_error (err, EINVAL, "linux.resources.devices[%zu]: device number too large", i);
     }
   }
-  _cleanup_free_ size_t *to_next = calloc(n + 2, sizeof(size_t));
+  _cleanup_free_ size_t *to_next = calloc (n + 2, sizeof (size_t));
   if (to_next == NULL)
-    return sk_err_set(err, ENOMEM, "device filter");
-  emit_prologue(p);
-  for (size_t b = 0; b < SK_N_ELEMENTS(bits); b++)
-    emit_bit(p, rules, from, n, bits[b].bit, bits[b].letter, default_allow, to_next);
-  emit_return(p, 1);
+    return sk_err_set (err, ENOMEM, "device filter");
+  emit_prologue (p);
+  for (size_t b = 0; b < SK_N_ELEMENTS (bits); b++)
+    emit_bit (p, rules, from, n, bits[b].bit, bits[b].letter, default_allow, to_next);
+  emit_return (p, 1);
   if (p->failed)
-    return sk_err_set(err, E2BIG, "linux.resources.devices: too many rules for a device filter");
+    return sk_cg_error (err, E2BIG, "linux.resources.devices: too many rules for a device filter");
   return 0;
 }
 
 static int
-sys_bpf(int cmd, union bpf_attr *attr)
+sys_bpf (int cmd, union bpf_attr *attr)
 {
-  return (int)syscall(__NR_bpf, cmd, attr, sizeof *attr);
+  return (int) syscall (__NR_bpf, cmd, attr, sizeof *attr);
 }
 
 static uint64_t
-ptr(const void *p)
+ptr (const void *p)
 {
-  return (uint64_t)(uintptr_t)p;
+  return (uint64_t) (uintptr_t) p;
 }
 
 /* The verifier's last message line, for errors. */
 static void
-last_line(char *log)
+last_line (char *log)
 {
-  size_t len = strlen(log);
+  size_t len = strlen (log);
   while (len && log[len - 1] == '\n')
     log[--len] = '\0';
-  char *nl = strrchr(log, '\n');
+  char *nl = strrchr (log, '\n');
   if (nl)
-    memmove(log, nl + 1, strlen(nl + 1) + 1);
+    memmove (log, nl + 1, strlen (nl + 1) + 1);
 }
 
 static int
-prog_load(const prog *p, sk_err **err)
+prog_load (const prog *p, sk_err **err)
 {
   union bpf_attr attr;
-  memset(&attr, 0, sizeof attr);
+  memset (&attr, 0, sizeof attr);
   attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  attr.insns = ptr(p->v);
-  attr.insn_cnt = (uint32_t)p->n;
-  attr.license = ptr("Apache-2.0");
-  int fd = sys_bpf(BPF_PROG_LOAD, &attr);
+  attr.insns = ptr (p->v);
+  attr.insn_cnt = (uint32_t) p->n;
+  attr.license = ptr ("Apache-2.0");
+  int fd = sys_bpf (BPF_PROG_LOAD, &attr);
   if (fd >= 0)
     return fd;
   int e = errno;
   /* again with the verifier's log, to say why */
   size_t size = 1 << 16;
-  _cleanup_free_ char *log = calloc(1, size);
+  _cleanup_free_ char *log = calloc (1, size);
   if (log) {
-    attr.log_buf = ptr(log);
-    attr.log_size = (uint32_t)size;
+    attr.log_buf = ptr (log);
+    attr.log_size = (uint32_t) size;
     attr.log_level = 1;
-    fd = sys_bpf(BPF_PROG_LOAD, &attr);
+    fd = sys_bpf (BPF_PROG_LOAD, &attr);
     if (fd >= 0)
       return fd;
-    last_line(log);
+    last_line (log);
   }
-  return sk_err_set(err, e, "load the device filter%s%s%s", log && *log ? " (verifier: " : "",
-                    log && *log ? log : "", log && *log ? ")" : "");
+  return sk_err_set (err, e, "load the device filter%s%s%s", log && *log ? " (verifier: " : "",
+                     log && *log ? log : "", log && *log ? ")" : "");
 }
 
 /* Opens the filters attached to the cgroup itself (not inherited ones). */
 static int
-attached(const sk_cg_dir *d, int *fds, size_t *n, sk_err **err)
+attached (const sk_cg_dir *d, int *fds, size_t *n, sk_err **err)
 {
   uint32_t ids[MAX_ATTACHED];
   union bpf_attr attr;
-  memset(&attr, 0, sizeof attr);
-  attr.query.target_fd = (uint32_t)d->fd;
+  memset (&attr, 0, sizeof attr);
+  attr.query.target_fd = (uint32_t) d->fd;
   attr.query.attach_type = BPF_CGROUP_DEVICE;
-  attr.query.prog_ids = ptr(ids);
+  attr.query.prog_ids = ptr (ids);
   attr.query.prog_cnt = MAX_ATTACHED;
-  if (sys_bpf(BPF_PROG_QUERY, &attr) < 0)
-    return sk_err_set(err, errno, "query the device filters of `%s`", d->path);
+  if (sys_bpf (BPF_PROG_QUERY, &attr) < 0)
+    return sk_err_set (err, errno, "query the device filters of `%s`", d->path);
   *n = 0;
   for (uint32_t i = 0; i < attr.query.prog_cnt && i < MAX_ATTACHED; i++) {
     union bpf_attr get;
-    memset(&get, 0, sizeof get);
+    memset (&get, 0, sizeof get);
     get.prog_id = ids[i];
-    int fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &get);
+    int fd = sys_bpf (BPF_PROG_GET_FD_BY_ID, &get);
     if (fd < 0 && errno == ENOENT)
       continue; /* detached meanwhile */
     if (fd < 0) {
-      sk_err_set(err, errno, "open device filter %u of `%s`", ids[i], d->path);
+      sk_err_set (err, errno, "open device filter %u of `%s`", ids[i], d->path);
       while (*n)
-        close(fds[--*n]);
+        close (fds[--*n]);
       return -1;
     }
     fds[(*n)++] = fd;
@@ -246,40 +246,40 @@ attached(const sk_cg_dir *d, int *fds, size_t *n, sk_err **err)
 }
 
 static int
-attach(const sk_cg_dir *d, int prog_fd, bool on, sk_err **err)
+attach (const sk_cg_dir *d, int prog_fd, bool on, sk_err **err)
 {
   union bpf_attr attr;
-  memset(&attr, 0, sizeof attr);
-  attr.target_fd = (uint32_t)d->fd;
-  attr.attach_bpf_fd = (uint32_t)prog_fd;
+  memset (&attr, 0, sizeof attr);
+  attr.target_fd = (uint32_t) d->fd;
+  attr.attach_bpf_fd = (uint32_t) prog_fd;
   attr.attach_type = BPF_CGROUP_DEVICE;
   attr.attach_flags = on ? BPF_F_ALLOW_MULTI : 0;
-  if (sys_bpf(on ? BPF_PROG_ATTACH : BPF_PROG_DETACH, &attr) < 0)
-    return sk_err_set(err, errno, "%s the device filter %s `%s`", on ? "attach" : "detach",
-                      on ? "to" : "from", d->path);
+  if (sys_bpf (on ? BPF_PROG_ATTACH : BPF_PROG_DETACH, &attr) < 0)
+    return sk_err_set (err, errno, "%s the device filter %s `%s`", on ? "attach" : "detach",
+                       on ? "to" : "from", d->path);
   return 0;
 }
 
 int
-sk_cg_bpf_devices(const sk_cg_dir *d, const sk_spec_device_rule *rules, size_t n, sk_err **err)
+sk_cg_bpf_devices (const sk_cg_dir *d, const sk_spec_device_rule *rules, size_t n, sk_err **err)
 {
   prog p = {NULL, 0, 0, false};
-  int ret = build(&p, rules, n, err);
-  _cleanup_close_ int fd = ret < 0 ? -1 : prog_load(&p, err);
-  free(p.v);
+  int ret = build (&p, rules, n, err);
+  _cleanup_close_ int fd = ret < 0 ? -1 : prog_load (&p, err);
+  free (p.v);
   if (fd < 0)
     return -1;
   int old[MAX_ATTACHED];
   size_t n_old = 0;
   /* the new filter goes in before the old ones leave: with BPF_F_ALLOW_MULTI
    * all of them run, so there is no moment without one */
-  ret = attached(d, old, &n_old, err);
+  ret = attached (d, old, &n_old, err);
   if (ret == 0)
-    ret = attach(d, fd, true, err);
+    ret = attach (d, fd, true, err);
   for (size_t i = 0; i < n_old; i++) {
-    if (ret == 0 && attach(d, old[i], false, err) < 0)
+    if (ret == 0 && attach (d, old[i], false, err) < 0)
       ret = -1;
-    close(old[i]);
+    close (old[i]);
   }
   return ret;
 }

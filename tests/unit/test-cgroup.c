@@ -31,14 +31,14 @@
 /* ---------------------------------------------------------------- what the test sees */
 
 /* snprintf that fails the test instead of truncating */
-static void __attribute__((format(printf, 3, 4))) fmt(char *buf, size_t size, const char *f, ...)
+static void __attribute__ ((format (printf, 3, 4))) fmt (char *buf, size_t size, const char *f, ...)
 {
   va_list ap;
-  va_start(ap, f);
-  int n = vsnprintf(buf, size, f, ap);
-  va_end(ap);
-  if (n < 0 || (size_t)n >= size)
-    fail_msg("`%s`: too long", buf);
+  va_start (ap, f);
+  int n = vsnprintf (buf, size, f, ap);
+  va_end (ap);
+  if (n < 0 || (size_t) n >= size)
+    fail_msg ("`%s`: too long", buf);
 }
 
 typedef struct tmount {
@@ -64,68 +64,68 @@ static struct {
 } host;
 
 static void
-read_mountinfo(void)
+read_mountinfo (void)
 {
-  FILE *f = fopen("/proc/self/mountinfo", "r");
+  FILE *f = fopen ("/proc/self/mountinfo", "r");
   char line[4096];
   bool root_v2 = false, any_v2 = false;
-  assert_non_null(f);
-  while (fgets(line, sizeof line, f) && n_mounts < 32) {
+  assert_non_null (f);
+  while (fgets (line, sizeof line, f) && n_mounts < 32) {
     char mp[256], fstype[32], opts[512];
-    char *dash = strstr(line, " - ");
-    if (dash == NULL || sscanf(line, "%*s %*s %*s %*s %255s", mp) != 1 ||
-        sscanf(dash + 3, "%31s %*s %511s", fstype, opts) != 2)
+    char *dash = strstr (line, " - ");
+    if (dash == NULL || sscanf (line, "%*s %*s %*s %*s %255s", mp) != 1 ||
+        sscanf (dash + 3, "%31s %*s %511s", fstype, opts) != 2)
       continue;
     tmount *m = &mounts[n_mounts];
-    if (strcmp(fstype, "cgroup2") == 0) {
+    if (strcmp (fstype, "cgroup2") == 0) {
       char p[300], ctl[400] = "";
-      fmt(p, sizeof p, "%s/cgroup.controllers", mp);
-      FILE *c = fopen(p, "r");
-      if (c && fgets(ctl, sizeof ctl, c))
-        ctl[strcspn(ctl, "\n")] = '\0';
+      fmt (p, sizeof p, "%s/cgroup.controllers", mp);
+      FILE *c = fopen (p, "r");
+      if (c && fgets (ctl, sizeof ctl, c))
+        ctl[strcspn (ctl, "\n")] = '\0';
       if (c)
-        fclose(c);
+        fclose (c);
       for (char *s = ctl; *s; s++)
         *s = *s == ' ' ? ',' : *s;
-      fmt(m->ctrls, sizeof m->ctrls, ",%s,", ctl);
+      fmt (m->ctrls, sizeof m->ctrls, ",%s,", ctl);
       m->v2 = any_v2 = true;
-      root_v2 = root_v2 || strcmp(mp, "/sys/fs/cgroup") == 0;
-    } else if (strcmp(fstype, "cgroup") == 0) {
-      fmt(m->ctrls, sizeof m->ctrls, ",%s,", opts);
+      root_v2 = root_v2 || strcmp (mp, "/sys/fs/cgroup") == 0;
+    } else if (strcmp (fstype, "cgroup") == 0) {
+      fmt (m->ctrls, sizeof m->ctrls, ",%s,", opts);
       m->v2 = false;
     } else {
       continue;
     }
-    fmt(m->mp, sizeof m->mp, "%s", mp);
+    fmt (m->mp, sizeof m->mp, "%s", mp);
     n_mounts++;
   }
-  fclose(f);
+  fclose (f);
   expect_mode = root_v2 ? SK_CGROUP_V2 : any_v2 ? SK_CGROUP_HYBRID : SK_CGROUP_V1;
 }
 
 static bool
-is_v2(void)
+is_v2 (void)
 {
   return expect_mode == SK_CGROUP_V2;
 }
 
 /* The mount whose files carry `ctrl`: a v1 one, else the cgroup2 one. */
 static const tmount *
-mount_for(const char *ctrl)
+mount_for (const char *ctrl)
 {
   char want[64];
-  fmt(want, sizeof want, ",%s,", strcmp(ctrl, "blkio") == 0 && is_v2() ? "io" : ctrl);
+  fmt (want, sizeof want, ",%s,", strcmp (ctrl, "blkio") == 0 && is_v2 () ? "io" : ctrl);
   for (size_t i = 0; i < n_mounts; i++)
-    if (!mounts[i].v2 && strstr(mounts[i].ctrls, want))
+    if (!mounts[i].v2 && strstr (mounts[i].ctrls, want))
       return &mounts[i];
   for (size_t i = 0; i < n_mounts; i++)
-    if (mounts[i].v2 && strstr(mounts[i].ctrls, want))
+    if (mounts[i].v2 && strstr (mounts[i].ctrls, want))
       return &mounts[i];
   return NULL;
 }
 
 static const tmount *
-v2_mount(void)
+v2_mount (void)
 {
   for (size_t i = 0; i < n_mounts; i++)
     if (mounts[i].v2)
@@ -134,19 +134,19 @@ v2_mount(void)
 }
 
 static void
-cg_file(const tmount *m, const char *cgpath, const char *file, char *buf, size_t size)
+cg_file (const tmount *m, const char *cgpath, const char *file, char *buf, size_t size)
 {
-  fmt(buf, size, "%s%s%s%s", m->mp, cgpath, file ? "/" : "", file ? file : "");
+  fmt (buf, size, "%s%s%s%s", m->mp, cgpath, file ? "/" : "", file ? file : "");
 }
 
 static bool
-read_str(const char *path, char *buf, size_t size)
+read_str (const char *path, char *buf, size_t size)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return false;
-  ssize_t n = read(fd, buf, size - 1);
-  close(fd);
+  ssize_t n = read (fd, buf, size - 1);
+  close (fd);
   if (n < 0)
     return false;
   while (n > 0 && buf[n - 1] == '\n')
@@ -156,89 +156,89 @@ read_str(const char *path, char *buf, size_t size)
 }
 
 static bool
-write_str(const char *path, const char *value)
+write_str (const char *path, const char *value)
 {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return false;
-  bool ok = write(fd, value, strlen(value)) == (ssize_t)strlen(value);
-  close(fd);
+  bool ok = write (fd, value, strlen (value)) == (ssize_t) strlen (value);
+  close (fd);
   return ok;
 }
 
 /* Reads <mount for ctrl><cgpath>/<file>; fails the test when it cannot. */
 static void
-read_cg(const char *ctrl, const char *cgpath, const char *file, char *buf, size_t size)
+read_cg (const char *ctrl, const char *cgpath, const char *file, char *buf, size_t size)
 {
-  const tmount *m = mount_for(ctrl);
+  const tmount *m = mount_for (ctrl);
   char p[512];
   if (m == NULL)
-    fail_msg("no hierarchy has %s", ctrl);
-  cg_file(m, cgpath, file, p, sizeof p);
-  if (!read_str(p, buf, size))
-    fail_msg("read %s: %s", p, strerror(errno));
+    fail_msg ("no hierarchy has %s", ctrl);
+  cg_file (m, cgpath, file, p, sizeof p);
+  if (!read_str (p, buf, size))
+    fail_msg ("read %s: %s", p, strerror (errno));
 }
 
 static void
-assert_cg(const char *ctrl, const char *cgpath, const char *file, const char *want)
+assert_cg (const char *ctrl, const char *cgpath, const char *file, const char *want)
 {
   char buf[4096];
-  read_cg(ctrl, cgpath, file, buf, sizeof buf);
-  if (strcmp(buf, want) != 0)
-    fail_msg("%s/%s: got `%s`, want `%s`", cgpath, file, buf, want);
+  read_cg (ctrl, cgpath, file, buf, sizeof buf);
+  if (strcmp (buf, want) != 0)
+    fail_msg ("%s/%s: got `%s`, want `%s`", cgpath, file, buf, want);
 }
 
 static bool
-cg_has_file(const char *ctrl, const char *cgpath, const char *file)
+cg_has_file (const char *ctrl, const char *cgpath, const char *file)
 {
-  const tmount *m = mount_for(ctrl);
+  const tmount *m = mount_for (ctrl);
   char p[512];
   if (m == NULL)
     return false;
-  cg_file(m, cgpath, file, p, sizeof p);
-  return access(p, F_OK) == 0;
+  cg_file (m, cgpath, file, p, sizeof p);
+  return access (p, F_OK) == 0;
 }
 
 /* true when the directory exists in none (`want` false) / all (true) hierarchies */
 static void
-assert_dirs(const char *cgpath, bool want)
+assert_dirs (const char *cgpath, bool want)
 {
   for (size_t i = 0; i < n_mounts; i++) {
     char p[512];
     struct stat st;
-    cg_file(&mounts[i], cgpath, NULL, p, sizeof p);
-    bool exists = stat(p, &st) == 0;
+    cg_file (&mounts[i], cgpath, NULL, p, sizeof p);
+    bool exists = stat (p, &st) == 0;
     if (exists != want)
-      fail_msg("%s: %s", p, want ? "missing" : "still exists");
+      fail_msg ("%s: %s", p, want ? "missing" : "still exists");
   }
 }
 
 static void
-assert_err(sk_err *err, const char *needle)
+assert_err (sk_err *err, const char *needle)
 {
   if (err == NULL)
-    fail_msg("expected an error containing `%s`, got success", needle);
-  if (strstr(err->msg, needle) == NULL)
-    fail_msg("error `%s` does not contain `%s`", err->msg, needle);
+    fail_msg ("expected an error containing `%s`, got success", needle);
+  if (strstr (err->msg, needle) == NULL)
+    fail_msg ("error `%s` does not contain `%s`", err->msg, needle);
 }
 
 #define CHECK_OK(expr, err)                                                                        \
   do {                                                                                             \
     if ((expr) < 0)                                                                                \
-      fail_msg("%s: %s", #expr, (err) ? (err)->msg : "(no message)");                              \
+      fail_msg ("%s: %s", #expr, (err) ? (err)->msg : "(no message)");                             \
   } while (0)
 
 /* ---------------------------------------------------------------- children */
 
 static void
-track(pid_t pid)
+track (pid_t pid)
 {
-  if (n_children < SK_N_ELEMENTS(children))
+  if (n_children < SK_N_ELEMENTS (children))
     children[n_children++] = pid;
 }
 
 static void
-untrack(pid_t pid)
+untrack (pid_t pid)
 {
   for (size_t i = 0; i < n_children; i++)
     if (children[i] == pid)
@@ -250,67 +250,67 @@ untrack(pid_t pid)
 static int sleeper_go = -1, sleeper_ready = -1;
 
 static pid_t
-start_sleeper(void)
+start_sleeper (void)
 {
   int go[2], ready[2];
   char c = 0;
-  assert_int_equal(pipe2(go, O_CLOEXEC), 0);
-  assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
+  assert_int_equal (pipe2 (go, O_CLOEXEC), 0);
+  assert_int_equal (pipe2 (ready, O_CLOEXEC), 0);
+  pid_t pid = fork ();
+  assert_true (pid >= 0);
   if (pid == 0) {
-    if (read(go[0], &c, 1) != 1)
-      _exit(1);
-    volatile char *mem = malloc(4 << 20);
+    if (read (go[0], &c, 1) != 1)
+      _exit (1);
+    volatile char *mem = malloc (4 << 20);
     for (size_t i = 0; mem && i < (4 << 20); i += 4096)
       mem[i] = 1;
-    if (write(ready[1], &c, 1) != 1)
-      _exit(1);
+    if (write (ready[1], &c, 1) != 1)
+      _exit (1);
     for (;;)
-      pause();
+      pause ();
   }
-  track(pid);
-  close(go[0]);
-  close(ready[1]);
+  track (pid);
+  close (go[0]);
+  close (ready[1]);
   sleeper_go = go[1];
   sleeper_ready = ready[0];
   return pid;
 }
 
 static void
-release_sleeper(void)
+release_sleeper (void)
 {
   char c = 0;
-  assert_int_equal(write(sleeper_go, &c, 1), 1);
-  assert_int_equal(read(sleeper_ready, &c, 1), 1);
-  close(sleeper_go);
-  close(sleeper_ready);
+  assert_int_equal (write (sleeper_go, &c, 1), 1);
+  assert_int_equal (read (sleeper_ready, &c, 1), 1);
+  close (sleeper_go);
+  close (sleeper_ready);
 }
 
 static int
-wait_child(pid_t pid)
+wait_child (pid_t pid)
 {
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
-  untrack(pid);
+  untrack (pid);
   return status;
 }
 
 /* Forks a child that joins cg and exits with fn's result; returns the status. */
 static int
-run_in(const sk_cgroup *cg, int (*fn)(const void *), const void *arg)
+run_in (const sk_cgroup *cg, int (*fn) (const void *), const void *arg)
 {
-  pid_t pid = fork();
-  assert_true(pid >= 0);
+  pid_t pid = fork ();
+  assert_true (pid >= 0);
   if (pid == 0) {
     sk_err *err = NULL;
-    if (sk_cgroup_enter(cg, getpid(), &err) < 0)
-      _exit(100);
-    _exit(fn(arg));
+    if (sk_cgroup_enter (cg, getpid (), &err) < 0)
+      _exit (100);
+    _exit (fn (arg));
   }
-  track(pid);
-  return wait_child(pid);
+  track (pid);
+  return wait_child (pid);
 }
 
 typedef struct open_req {
@@ -320,157 +320,157 @@ typedef struct open_req {
 
 /* 0: opened, 1: EPERM, 2: another error */
 static int
-try_open(const void *arg)
+try_open (const void *arg)
 {
   const open_req *o = arg;
-  int fd = open(o->path, o->flags | O_CLOEXEC);
+  int fd = open (o->path, o->flags | O_CLOEXEC);
   if (fd >= 0) {
-    close(fd);
+    close (fd);
     return 0;
   }
   return errno == EPERM ? 1 : 2;
 }
 
 static int
-open_in(const sk_cgroup *cg, const char *path, int flags)
+open_in (const sk_cgroup *cg, const char *path, int flags)
 {
   open_req o = {path, flags};
-  int st = run_in(cg, try_open, &o);
-  assert_true(WIFEXITED(st));
-  assert_int_not_equal(WEXITSTATUS(st), 100);
-  return WEXITSTATUS(st);
+  int st = run_in (cg, try_open, &o);
+  assert_true (WIFEXITED (st));
+  assert_int_not_equal (WEXITSTATUS (st), 100);
+  return WEXITSTATUS (st);
 }
 
 /* ---------------------------------------------------------------- setup */
 
 static uint64_t
-page_bytes(const char *size)
+page_bytes (const char *size)
 {
   char unit = 0;
   unsigned long n = 0;
-  sscanf(size, "%lu%c", &n, &unit);
-  return unit == 'G' ? (uint64_t)n << 30 : unit == 'M' ? (uint64_t)n << 20 : (uint64_t)n << 10;
+  sscanf (size, "%lu%c", &n, &unit);
+  return unit == 'G' ? (uint64_t) n << 30 : unit == 'M' ? (uint64_t) n << 20 : (uint64_t) n << 10;
 }
 
 static void
-read_hugepage_sizes(void)
+read_hugepage_sizes (void)
 {
-  DIR *d = opendir("/sys/kernel/mm/hugepages");
+  DIR *d = opendir ("/sys/kernel/mm/hugepages");
   struct dirent *de;
-  while (d && (de = readdir(d)) && n_hp < 4) {
+  while (d && (de = readdir (d)) && n_hp < 4) {
     unsigned long kb;
-    if (sscanf(de->d_name, "hugepages-%lukB", &kb) != 1)
+    if (sscanf (de->d_name, "hugepages-%lukB", &kb) != 1)
       continue;
     if (kb >= 1024ul * 1024)
-      fmt(hp_sizes[n_hp++], 16, "%luGB", kb >> 20);
+      fmt (hp_sizes[n_hp++], 16, "%luGB", kb >> 20);
     else if (kb >= 1024)
-      fmt(hp_sizes[n_hp++], 16, "%luMB", kb >> 10);
+      fmt (hp_sizes[n_hp++], 16, "%luMB", kb >> 10);
     else
-      fmt(hp_sizes[n_hp++], 16, "%luKB", kb);
+      fmt (hp_sizes[n_hp++], 16, "%luKB", kb);
   }
   if (d)
-    closedir(d);
+    closedir (d);
 }
 
 static void
-probe_host(void)
+probe_host (void)
 {
   char path[128];
   sk_err *err = NULL;
   sk_cgroup *cg = NULL;
-  fmt(path, sizeof path, "%s/probe", base);
-  if (sk_cgroup_create(path, NULL, &cg, &err) < 0)
-    fail_msg("create %s: %s", path, err->msg);
+  fmt (path, sizeof path, "%s/probe", base);
+  if (sk_cgroup_create (path, NULL, &cg, &err) < 0)
+    fail_msg ("create %s: %s", path, err->msg);
   host.swap =
-      cg_has_file("memory", path, is_v2() ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
-  const char *weights[2] = {is_v2() ? "io.weight" : "blkio.weight",
-                            is_v2() ? "io.bfq.weight" : "blkio.bfq.weight"};
+      cg_has_file ("memory", path, is_v2 () ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+  const char *weights[2] = {is_v2 () ? "io.weight" : "blkio.weight",
+                            is_v2 () ? "io.bfq.weight" : "blkio.bfq.weight"};
   for (int i = 1; i >= 0; i--)
-    if (cg_has_file("blkio", path, weights[i]))
-      fmt(host.weight, sizeof host.weight, "%s", weights[i]);
-  host.burst = cg_has_file("cpu", path, is_v2() ? "cpu.max.burst" : "cpu.cfs_burst_us");
-  host.idle = cg_has_file("cpu", path, "cpu.idle");
-  if (sk_cgroup_destroy(cg, &err) < 0)
-    fail_msg("destroy %s: %s", path, err->msg);
-  sk_cgroup_free(cg);
-  print_message("host: mode %s, swap accounting %s, weight file `%s`, burst %d, idle %d, "
-                "huge page sizes %zu\n",
-                sk_cgroup_mode_name(expect_mode), host.swap ? "on" : "off", host.weight, host.burst,
-                host.idle, n_hp);
+    if (cg_has_file ("blkio", path, weights[i]))
+      fmt (host.weight, sizeof host.weight, "%s", weights[i]);
+  host.burst = cg_has_file ("cpu", path, is_v2 () ? "cpu.max.burst" : "cpu.cfs_burst_us");
+  host.idle = cg_has_file ("cpu", path, "cpu.idle");
+  if (sk_cgroup_destroy (cg, &err) < 0)
+    fail_msg ("destroy %s: %s", path, err->msg);
+  sk_cgroup_free (cg);
+  print_message ("host: mode %s, swap accounting %s, weight file `%s`, burst %d, idle %d, "
+                 "huge page sizes %zu\n",
+                 sk_cgroup_mode_name (expect_mode), host.swap ? "on" : "off", host.weight,
+                 host.burst, host.idle, n_hp);
 }
 
 static int
-group_setup(void **state)
+group_setup (void **state)
 {
-  if (geteuid() != 0) {
-    fprintf(stderr, "test-cgroup needs root\n");
+  if (geteuid () != 0) {
+    fprintf (stderr, "test-cgroup needs root\n");
     return -1;
   }
-  read_mountinfo();
-  read_hugepage_sizes();
-  fmt(base, sizeof base, "/skiff-test-%d", (int)getpid());
-  probe_host();
+  read_mountinfo ();
+  read_hugepage_sizes ();
+  fmt (base, sizeof base, "/skiff-test-%d", (int) getpid ());
+  probe_host ();
   return 0;
 }
 
 static void
-thaw_tree(const char *dir)
+thaw_tree (const char *dir)
 {
   char p[1024];
-  fmt(p, sizeof p, "%s/freezer.state", dir);
-  write_str(p, "THAWED");
-  fmt(p, sizeof p, "%s/cgroup.freeze", dir);
-  write_str(p, "0");
-  DIR *d = opendir(dir);
+  fmt (p, sizeof p, "%s/freezer.state", dir);
+  write_str (p, "THAWED");
+  fmt (p, sizeof p, "%s/cgroup.freeze", dir);
+  write_str (p, "0");
+  DIR *d = opendir (dir);
   struct dirent *de;
-  while (d && (de = readdir(d)))
+  while (d && (de = readdir (d)))
     if (de->d_type == DT_DIR && de->d_name[0] != '.') {
-      fmt(p, sizeof p, "%s/%s", dir, de->d_name);
-      thaw_tree(p);
+      fmt (p, sizeof p, "%s/%s", dir, de->d_name);
+      thaw_tree (p);
     }
   if (d)
-    closedir(d);
+    closedir (d);
 }
 
 static int
-rm_tree(const char *dir)
+rm_tree (const char *dir)
 {
   char p[1024];
   int ret = 0;
-  DIR *d = opendir(dir);
+  DIR *d = opendir (dir);
   struct dirent *de;
   if (d == NULL)
     return errno == ENOENT ? 0 : -1;
-  while ((de = readdir(d)))
+  while ((de = readdir (d)))
     if (de->d_type == DT_DIR && de->d_name[0] != '.') {
-      fmt(p, sizeof p, "%s/%s", dir, de->d_name);
-      ret |= rm_tree(p);
+      fmt (p, sizeof p, "%s/%s", dir, de->d_name);
+      ret |= rm_tree (p);
     }
-  closedir(d);
-  if (rmdir(dir) < 0 && errno != ENOENT)
+  closedir (d);
+  if (rmdir (dir) < 0 && errno != ENOENT)
     ret = -1;
   return ret;
 }
 
 static int
-group_teardown(void **state)
+group_teardown (void **state)
 {
   char p[512];
   for (size_t i = 0; i < n_mounts; i++) {
-    cg_file(&mounts[i], base, NULL, p, sizeof p);
-    thaw_tree(p);
+    cg_file (&mounts[i], base, NULL, p, sizeof p);
+    thaw_tree (p);
   }
   while (n_children) {
     pid_t pid = children[n_children - 1];
-    kill(pid, SIGKILL);
-    wait_child(pid);
+    kill (pid, SIGKILL);
+    wait_child (pid);
   }
   for (size_t i = 0; i < n_mounts; i++) {
-    cg_file(&mounts[i], base, NULL, p, sizeof p);
-    for (int tries = 0; rm_tree(p) < 0 && tries < 100; tries++)
-      usleep(10000);
-    if (access(p, F_OK) == 0)
-      fprintf(stderr, "test-cgroup: could not remove %s\n", p);
+    cg_file (&mounts[i], base, NULL, p, sizeof p);
+    for (int tries = 0; rm_tree (p) < 0 && tries < 100; tries++)
+      usleep (10000);
+    if (access (p, F_OK) == 0)
+      fprintf (stderr, "test-cgroup: could not remove %s\n", p);
   }
   return 0;
 }
@@ -478,123 +478,136 @@ group_teardown(void **state)
 /* ---------------------------------------------------------------- tests */
 
 static void
-test_detect(void **state)
+test_detect (void **state)
 {
   sk_cgroup_mode mode;
   sk_err *err = NULL;
-  CHECK_OK(sk_cgroup_detect(&mode, &err), err);
-  assert_int_equal(mode, expect_mode);
-  assert_string_equal(sk_cgroup_mode_name(SK_CGROUP_V1), "v1");
-  assert_string_equal(sk_cgroup_mode_name(SK_CGROUP_HYBRID), "hybrid");
-  assert_string_equal(sk_cgroup_mode_name(SK_CGROUP_V2), "v2");
+  CHECK_OK (sk_cgroup_detect (&mode, &err), err);
+  assert_int_equal (mode, expect_mode);
+  assert_string_equal (sk_cgroup_mode_name (SK_CGROUP_V1), "v1");
+  assert_string_equal (sk_cgroup_mode_name (SK_CGROUP_HYBRID), "hybrid");
+  assert_string_equal (sk_cgroup_mode_name (SK_CGROUP_V2), "v2");
   /* cached: a second call agrees */
-  CHECK_OK(sk_cgroup_detect(&mode, &err), err);
-  assert_int_equal(mode, expect_mode);
+  CHECK_OK (sk_cgroup_detect (&mode, &err), err);
+  assert_int_equal (mode, expect_mode);
 }
 
 /* The caller's cgroup as documented for relative paths. */
 static void
-self_cgroup(char *buf, size_t size)
+self_cgroup (char *buf, size_t size)
 {
-  FILE *f = fopen("/proc/self/cgroup", "r");
+  FILE *f = fopen ("/proc/self/cgroup", "r");
   char line[1024], first[1024] = "", systemd[1024] = "", v2[1024] = "";
-  assert_non_null(f);
-  while (fgets(line, sizeof line, f)) {
-    line[strcspn(line, "\n")] = '\0';
-    char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+  assert_non_null (f);
+  while (fgets (line, sizeof line, f)) {
+    line[strcspn (line, "\n")] = '\0';
+    char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
     if (c2 == NULL)
       continue;
-    if (strncmp(line, "0::", 3) == 0)
-      fmt(v2, sizeof v2, "%s", c2 + 1);
-    else if (strstr(line, "name=systemd"))
-      fmt(systemd, sizeof systemd, "%s", c2 + 1);
+    if (strncmp (line, "0::", 3) == 0)
+      fmt (v2, sizeof v2, "%s", c2 + 1);
+    else if (strstr (line, "name=systemd"))
+      fmt (systemd, sizeof systemd, "%s", c2 + 1);
     else if (!*first && c2 > c1 + 1)
-      fmt(first, sizeof first, "%s", c2 + 1);
+      fmt (first, sizeof first, "%s", c2 + 1);
   }
-  fclose(f);
-  fmt(buf, size, "%s", expect_mode != SK_CGROUP_V1 && *v2 ? v2 : *systemd ? systemd : first);
+  fclose (f);
+  fmt (buf, size, "%s", expect_mode != SK_CGROUP_V1 && *v2 ? v2 : *systemd ? systemd : first);
 }
 
 static void
-test_paths(void **state)
+test_paths (void **state)
 {
-  char *p = sk_cgroup_default_path(NULL, "abc");
-  assert_string_equal(p, "/skiff/abc");
-  free(p);
-  p = sk_cgroup_default_path("", "abc");
-  assert_string_equal(p, "/skiff/abc");
-  free(p);
-  p = sk_cgroup_default_path("//a//b/./c/", "abc");
-  assert_string_equal(p, "/a/b/c");
-  free(p);
+  char *p = sk_cgroup_default_path (NULL, "abc");
+  assert_string_equal (p, "/skiff/abc");
+  free (p);
+  p = sk_cgroup_default_path ("", "abc");
+  assert_string_equal (p, "/skiff/abc");
+  free (p);
+  p = sk_cgroup_default_path ("//a//b/./c/", "abc");
+  assert_string_equal (p, "/a/b/c");
+  free (p);
   char self[1024], want[1200];
-  self_cgroup(self, sizeof self);
-  fmt(want, sizeof want, "%s/rel/x", strcmp(self, "/") == 0 ? "" : self);
-  p = sk_cgroup_default_path("rel/x", "abc");
-  assert_string_equal(p, want);
-  free(p);
-  p = sk_cgroup_default_path("system.slice:skiff:abc", "abc");
-  assert_string_equal(p, "system.slice:skiff:abc");
+  self_cgroup (self, sizeof self);
+  fmt (want, sizeof want, "%s/rel/x", strcmp (self, "/") == 0 ? "" : self);
+  p = sk_cgroup_default_path ("rel/x", "abc");
+  assert_non_null (p);
+  assert_string_equal (p, want);
+  free (p);
+  p = sk_cgroup_default_path ("system.slice:skiff:abc", "abc");
+  assert_string_equal (p, "system.slice:skiff:abc");
 
   sk_err *err = NULL;
   sk_cgroup *cg = NULL;
-  assert_true(sk_cgroup_create(p, NULL, &cg, &err) < 0);
-  assert_err(err, "cgroupsPath `system.slice:skiff:abc`: the systemd cgroup driver");
-  if (access("/run/systemd/system", F_OK) < 0)
-    assert_err(err, "needs systemd, which is not running");
-  free(p);
-  sk_err_free(&err);
+  assert_true (sk_cgroup_create (p, NULL, &cg, &err) < 0);
+  assert_err (err, "cgroupsPath `system.slice:skiff:abc`: the systemd cgroup driver");
+  if (access ("/run/systemd/system", F_OK) < 0)
+    assert_err (err, "needs systemd, which is not running");
+  free (p);
+  sk_err_free (&err);
   const char *bad[] = {"relative/path", "/", "/a/../b", "/a/./b", ""};
-  for (size_t i = 0; i < SK_N_ELEMENTS(bad); i++) {
-    assert_true(sk_cgroup_create(bad[i], NULL, &cg, &err) < 0);
-    assert_non_null(err);
-    sk_err_free(&err);
-    assert_true(sk_cgroup_open(bad[i], &cg, &err) < 0);
-    sk_err_free(&err);
+  for (size_t i = 0; i < SK_N_ELEMENTS (bad); i++) {
+    assert_true (sk_cgroup_create (bad[i], NULL, &cg, &err) < 0);
+    assert_non_null (err);
+    sk_err_free (&err);
+    assert_true (sk_cgroup_open (bad[i], &cg, &err) < 0);
+    sk_err_free (&err);
   }
   char nx[128];
-  fmt(nx, sizeof nx, "%s/does-not-exist", base);
-  assert_true(sk_cgroup_open(nx, &cg, &err) < 0);
-  assert_int_equal(err->errnum, ENOENT);
-  sk_err_free(&err);
+  fmt (nx, sizeof nx, "%s/does-not-exist", base);
+  assert_true (sk_cgroup_open (nx, &cg, &err) < 0);
+  assert_int_equal (err->errnum, ENOENT);
+  sk_err_free (&err);
+}
+
+/* dirname, in a static buffer */
+static const char *
+parent_of (const char *path)
+{
+  static char buf[256];
+  fmt (buf, sizeof buf, "%s", path);
+  char *slash = strrchr (buf, '/');
+  if (slash)
+    *slash = '\0';
+  return buf;
 }
 
 static sk_spec_device_rule
-rule(bool allow, char type, int64_t major, int64_t minor, const char *access)
+rule (bool allow, char type, int64_t major, int64_t minor, const char *access)
 {
   sk_spec_device_rule r = {.allow = allow, .type = type, .major = major, .minor = minor};
-  fmt(r.access, sizeof r.access, "%s", access);
+  fmt (r.access, sizeof r.access, "%s", access);
   return r;
 }
 
 /* The number of device filters attached to the cgroup2 directory itself. */
 static int
-attached_filters(const char *cgpath)
+attached_filters (const char *cgpath)
 {
   char p[512];
   uint32_t ids[16];
   union bpf_attr attr;
-  cg_file(v2_mount(), cgpath, NULL, p, sizeof p);
-  int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  assert_true(fd >= 0);
-  memset(&attr, 0, sizeof attr);
-  attr.query.target_fd = (uint32_t)fd;
+  cg_file (v2_mount (), cgpath, NULL, p, sizeof p);
+  int fd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true (fd >= 0);
+  memset (&attr, 0, sizeof attr);
+  attr.query.target_fd = (uint32_t) fd;
   attr.query.attach_type = BPF_CGROUP_DEVICE;
-  attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
+  attr.query.prog_ids = (uint64_t) (uintptr_t) ids;
   attr.query.prog_cnt = 16;
-  int r = (int)syscall(__NR_bpf, BPF_PROG_QUERY, &attr, sizeof attr);
-  close(fd);
-  assert_int_equal(r, 0);
-  return (int)attr.query.prog_cnt;
+  int r = (int) syscall (__NR_bpf, BPF_PROG_QUERY, &attr, sizeof attr);
+  close (fd);
+  assert_int_equal (r, 0);
+  return (int) attr.query.prog_cnt;
 }
 
 static char *unified_keys[4], *unified_values[4];
 static sk_spec_hugepage hugepages[4];
 
 static void
-full_resources(sk_spec_resources *r, sk_spec_device_rule *rules, size_t *n_rules)
+full_resources (sk_spec_resources *r, sk_spec_device_rule *rules, size_t *n_rules)
 {
-  memset(r, 0, sizeof *r);
+  memset (r, 0, sizeof *r);
   r->memory.limit = (sk_opt_i64){true, 64 << 20};
   r->memory.reservation = (sk_opt_i64){true, 32 << 20};
   r->memory.swappiness = (sk_opt_u64){true, 30};  /* v1 only; ignored on v2 */
@@ -608,34 +621,34 @@ full_resources(sk_spec_resources *r, sk_spec_device_rule *rules, size_t *n_rules
     r->cpu.burst = (sk_opt_u64){true, 1000};
   if (host.idle)
     r->cpu.idle = (sk_opt_i64){true, 0};
-  r->cpu.cpus = (char *)"0";
-  r->cpu.mems = (char *)"0";
+  r->cpu.cpus = (char *) "0";
+  r->cpu.mems = (char *) "0";
   r->pids.limit = (sk_opt_i64){true, 42};
   if (*host.weight) {
     r->block_io.weight_set = true;
     r->block_io.weight = 500;
   }
-  rules[0] = rule(false, 'a', -1, -1, "rwm");
-  rules[1] = rule(true, 'c', 1, 3, "rwm");
-  rules[2] = rule(true, 'c', 1, 5, "r");
-  rules[3] = rule(true, 'c', -1, -1, "m");
+  rules[0] = rule (false, 'a', -1, -1, "rwm");
+  rules[1] = rule (true, 'c', 1, 3, "rwm");
+  rules[2] = rule (true, 'c', 1, 5, "r");
+  rules[3] = rule (true, 'c', -1, -1, "m");
   *n_rules = 4;
   r->devices = rules;
   r->n_devices = *n_rules;
-  if (mount_for("hugetlb")) {
+  if (mount_for ("hugetlb")) {
     for (size_t i = 0; i < n_hp; i++)
-      hugepages[i] = (sk_spec_hugepage){hp_sizes[i], 2 * page_bytes(hp_sizes[i])};
+      hugepages[i] = (sk_spec_hugepage){hp_sizes[i], 2 * page_bytes (hp_sizes[i])};
     r->hugepages = hugepages;
     r->n_hugepages = n_hp;
   }
   size_t k = 0;
   if (expect_mode != SK_CGROUP_V1) {
-    unified_keys[k] = (char *)"cgroup.max.descendants";
-    unified_values[k++] = (char *)"10";
+    unified_keys[k] = (char *) "cgroup.max.descendants";
+    unified_values[k++] = (char *) "10";
   }
-  if (is_v2()) {
-    unified_keys[k] = (char *)"memory.high";
-    unified_values[k++] = (char *)"100663296";
+  if (is_v2 ()) {
+    unified_keys[k] = (char *) "memory.high";
+    unified_values[k++] = (char *) "100663296";
   }
   unified_keys[k] = unified_values[k] = NULL;
   r->unified_keys = k ? unified_keys : NULL;
@@ -643,88 +656,88 @@ full_resources(sk_spec_resources *r, sk_spec_device_rule *rules, size_t *n_rules
 }
 
 static void
-check_v1_files(const char *path)
+check_v1_files (const char *path)
 {
-  assert_cg("memory", path, "memory.limit_in_bytes", "67108864");
-  assert_cg("memory", path, "memory.soft_limit_in_bytes", "33554432");
-  assert_cg("memory", path, "memory.swappiness", "30");
+  assert_cg ("memory", path, "memory.limit_in_bytes", "67108864");
+  assert_cg ("memory", path, "memory.soft_limit_in_bytes", "33554432");
+  assert_cg ("memory", path, "memory.swappiness", "30");
   if (host.swap)
-    assert_cg("memory", path, "memory.memsw.limit_in_bytes", "134217728");
-  assert_cg("cpu", path, "cpu.shares", "512");
-  assert_cg("cpu", path, "cpu.cfs_quota_us", "50000");
-  assert_cg("cpu", path, "cpu.cfs_period_us", "100000");
+    assert_cg ("memory", path, "memory.memsw.limit_in_bytes", "134217728");
+  assert_cg ("cpu", path, "cpu.shares", "512");
+  assert_cg ("cpu", path, "cpu.cfs_quota_us", "50000");
+  assert_cg ("cpu", path, "cpu.cfs_period_us", "100000");
   if (host.burst)
-    assert_cg("cpu", path, "cpu.cfs_burst_us", "1000");
+    assert_cg ("cpu", path, "cpu.cfs_burst_us", "1000");
   if (host.idle)
-    assert_cg("cpu", path, "cpu.idle", "0");
+    assert_cg ("cpu", path, "cpu.idle", "0");
   if (*host.weight)
-    assert_cg("blkio", path, host.weight, "500");
-  if (mount_for("devices"))
-    assert_cg("devices", path, "devices.list", "c 1:3 rwm\nc 1:5 r\nc *:* m");
+    assert_cg ("blkio", path, host.weight, "500");
+  if (mount_for ("devices"))
+    assert_cg ("devices", path, "devices.list", "c 1:3 rwm\nc 1:5 r\nc *:* m");
   /* the parent this module made got cpus and mems from the root */
   char root_cpus[256];
-  read_cg("cpuset", "", "cpuset.cpus", root_cpus, sizeof root_cpus);
-  assert_cg("cpuset", base, "cpuset.cpus", root_cpus);
+  read_cg ("cpuset", "", "cpuset.cpus", root_cpus, sizeof root_cpus);
+  assert_cg ("cpuset", parent_of (path), "cpuset.cpus", root_cpus);
 }
 
 static void
-check_v2_files(const char *path)
+check_v2_files (const char *path)
 {
   char buf[512];
-  assert_cg("memory", path, "memory.max", "67108864");
-  assert_cg("memory", path, "memory.low", "33554432");
+  assert_cg ("memory", path, "memory.max", "67108864");
+  assert_cg ("memory", path, "memory.low", "33554432");
   if (host.swap)
-    assert_cg("memory", path, "memory.swap.max", "67108864");
-  assert_cg("memory", path, "memory.high", "100663296");
+    assert_cg ("memory", path, "memory.swap.max", "67108864");
+  assert_cg ("memory", path, "memory.high", "100663296");
   /* 1 + ((512 - 2) * 9999) / 262142 */
-  assert_cg("cpu", path, "cpu.weight", "20");
-  assert_cg("cpu", path, "cpu.max", "50000 100000");
+  assert_cg ("cpu", path, "cpu.weight", "20");
+  assert_cg ("cpu", path, "cpu.max", "50000 100000");
   if (host.burst)
-    assert_cg("cpu", path, "cpu.max.burst", "1000");
+    assert_cg ("cpu", path, "cpu.max.burst", "1000");
   if (host.idle)
-    assert_cg("cpu", path, "cpu.idle", "0");
-  if (strcmp(host.weight, "io.weight") == 0)
-    assert_cg("blkio", path, "io.weight", "default 4950"); /* 1 + (500 - 10) * 9999 / 990 */
+    assert_cg ("cpu", path, "cpu.idle", "0");
+  if (strcmp (host.weight, "io.weight") == 0)
+    assert_cg ("blkio", path, "io.weight", "default 4950"); /* 1 + (500 - 10) * 9999 / 990 */
   else if (*host.weight)
-    assert_cg("blkio", path, "io.bfq.weight", "default 500");
-  assert_int_equal(attached_filters(path), 1);
-  read_cg("memory", base, "cgroup.subtree_control", buf, sizeof buf);
-  assert_non_null(strstr(buf, "memory"));
-  assert_non_null(strstr(buf, "pids"));
-  assert_non_null(strstr(buf, "cpu"));
+    assert_cg ("blkio", path, "io.bfq.weight", "default 500");
+  assert_int_equal (attached_filters (path), 1);
+  read_cg ("memory", parent_of (path), "cgroup.subtree_control", buf, sizeof buf);
+  assert_non_null (strstr (buf, "memory"));
+  assert_non_null (strstr (buf, "pids"));
+  assert_non_null (strstr (buf, "cpu"));
 }
 
 static void
-check_common_files(const char *path)
+check_common_files (const char *path)
 {
-  assert_cg("cpuset", path, "cpuset.cpus", "0");
-  assert_cg("cpuset", path, "cpuset.mems", "0");
-  assert_cg("pids", path, "pids.max", "42");
-  for (size_t i = 0; mount_for("hugetlb") && i < n_hp; i++) {
+  assert_cg ("cpuset", path, "cpuset.cpus", "0");
+  assert_cg ("cpuset", path, "cpuset.mems", "0");
+  assert_cg ("pids", path, "pids.max", "42");
+  for (size_t i = 0; mount_for ("hugetlb") && i < n_hp; i++) {
     char file[64], want[32];
-    bool v2 = mount_for("hugetlb")->v2;
-    fmt(file, sizeof file, "hugetlb.%s.%s", hp_sizes[i], v2 ? "max" : "limit_in_bytes");
-    fmt(want, sizeof want, "%" PRIu64, 2 * page_bytes(hp_sizes[i]));
-    assert_cg("hugetlb", path, file, want);
+    bool v2 = mount_for ("hugetlb")->v2;
+    fmt (file, sizeof file, "hugetlb.%s.%s", hp_sizes[i], v2 ? "max" : "limit_in_bytes");
+    fmt (want, sizeof want, "%" PRIu64, 2 * page_bytes (hp_sizes[i]));
+    assert_cg ("hugetlb", path, file, want);
   }
-  if (mount_for("hugetlb") == NULL)
-    print_message("no hugetlb controller: huge page limits not tested\n");
+  if (mount_for ("hugetlb") == NULL)
+    print_message ("no hugetlb controller: huge page limits not tested\n");
   if (expect_mode != SK_CGROUP_V1) {
     char p[512], buf[64];
-    cg_file(v2_mount(), path, "cgroup.max.descendants", p, sizeof p);
-    assert_true(read_str(p, buf, sizeof buf));
-    assert_string_equal(buf, "10");
+    cg_file (v2_mount (), path, "cgroup.max.descendants", p, sizeof p);
+    assert_true (read_str (p, buf, sizeof buf));
+    assert_string_equal (buf, "10");
   }
-  if (expect_mode == SK_CGROUP_HYBRID && mount_for("hugetlb") && mount_for("hugetlb")->v2) {
+  if (expect_mode == SK_CGROUP_HYBRID && mount_for ("hugetlb") && mount_for ("hugetlb")->v2) {
     char p[512], buf[256];
-    cg_file(v2_mount(), base, "cgroup.subtree_control", p, sizeof p);
-    assert_true(read_str(p, buf, sizeof buf));
-    assert_non_null(strstr(buf, "hugetlb"));
+    cg_file (v2_mount (), parent_of (path), "cgroup.subtree_control", p, sizeof p);
+    assert_true (read_str (p, buf, sizeof buf));
+    assert_non_null (strstr (buf, "hugetlb"));
   }
 }
 
 static void
-test_create_resources(void **state)
+test_create_resources (void **state)
 {
   sk_spec_resources r;
   sk_spec_device_rule rules[8];
@@ -732,222 +745,231 @@ test_create_resources(void **state)
   sk_err *err = NULL;
   sk_cgroup *cg = NULL;
   char path[128];
-  fmt(path, sizeof path, "%s/c1", base);
-  full_resources(&r, rules, &n_rules);
-  CHECK_OK(sk_cgroup_create(path, &r, &cg, &err), err);
-  assert_string_equal(sk_cgroup_path(cg), path);
-  assert_dirs(path, true);
+  /* under a new parent: cpuset values and subtree_control go down to it */
+  fmt (path, sizeof path, "%s/fresh/c1", base);
+  full_resources (&r, rules, &n_rules);
+  CHECK_OK (sk_cgroup_create (path, &r, &cg, &err), err);
+  assert_string_equal (sk_cgroup_path (cg), path);
+  assert_dirs (path, true);
 
   const sk_cgroup_hierarchy *h;
-  size_t n = sk_cgroup_hierarchies(cg, &h);
-  assert_int_equal(n, n_mounts);
+  size_t n = sk_cgroup_hierarchies (cg, &h);
+  assert_int_equal (n, n_mounts);
   for (size_t i = 0; i < n; i++) {
     char want[512];
-    fmt(want, sizeof want, "%s%s", h[i].mountpoint, path);
-    assert_string_equal(h[i].dir, want);
-    assert_non_null(h[i].controllers);
+    fmt (want, sizeof want, "%s%s", h[i].mountpoint, path);
+    assert_string_equal (h[i].dir, want);
+    assert_non_null (h[i].controllers);
   }
-  if (is_v2())
-    assert_true(sk_cgroup_v2_dirfd(cg) >= 0);
+  if (is_v2 ())
+    assert_true (sk_cgroup_v2_dirfd (cg) >= 0);
   else
-    assert_int_equal(sk_cgroup_v2_dirfd(cg), -1);
+    assert_int_equal (sk_cgroup_v2_dirfd (cg), -1);
 
-  if (is_v2())
-    check_v2_files(path);
+  if (is_v2 ())
+    check_v2_files (path);
   else
-    check_v1_files(path);
-  check_common_files(path);
+    check_v1_files (path);
+  check_common_files (path);
 
   /* open finds the same directories */
   sk_cgroup *again = NULL;
-  CHECK_OK(sk_cgroup_open(path, &again, &err), err);
-  assert_int_equal(sk_cgroup_hierarchies(again, &h), n_mounts);
-  sk_cgroup_free(again);
+  CHECK_OK (sk_cgroup_open (path, &again, &err), err);
+  assert_int_equal (sk_cgroup_hierarchies (again, &h), n_mounts);
+  sk_cgroup_free (again);
 
-  CHECK_OK(sk_cgroup_destroy(cg, &err), err);
-  sk_cgroup_free(cg);
-  assert_dirs(path, false);
-  assert_dirs(base, true); /* parents stay: other containers share them */
+  CHECK_OK (sk_cgroup_destroy (cg, &err), err);
+  sk_cgroup_free (cg);
+  assert_dirs (path, false);
+  assert_dirs (base, true); /* parents stay: other containers share them */
 }
 
 /* Every line of /proc/PID/cgroup names `path`. */
 static void
-assert_proc_cgroup(pid_t pid, const char *path)
+assert_proc_cgroup (pid_t pid, const char *path)
 {
   char p[64], line[1024];
-  fmt(p, sizeof p, "/proc/%d/cgroup", (int)pid);
-  FILE *f = fopen(p, "r");
-  assert_non_null(f);
-  while (fgets(line, sizeof line, f)) {
-    line[strcspn(line, "\n")] = '\0';
-    char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+  fmt (p, sizeof p, "/proc/%d/cgroup", (int) pid);
+  FILE *f = fopen (p, "r");
+  assert_non_null (f);
+  while (fgets (line, sizeof line, f)) {
+    line[strcspn (line, "\n")] = '\0';
+    char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
     const char *in = c2 ? c2 + 1 : "";
-    if (strcmp(in, path) != 0)
-      fail_msg("pid %d: `%s`, want %s", (int)pid, line, path);
+    if (strcmp (in, path) != 0)
+      fail_msg ("pid %d: `%s`, want %s", (int) pid, line, path);
   }
-  fclose(f);
+  fclose (f);
 }
 
 static void
-assert_frozen_file(const char *path, bool frozen)
+assert_frozen_file (const char *path, bool frozen)
 {
   char buf[256];
-  if (mount_for("freezer")) {
-    read_cg("freezer", path, "freezer.state", buf, sizeof buf);
-    assert_string_equal(buf, frozen ? "FROZEN" : "THAWED");
+  if (mount_for ("freezer")) {
+    read_cg ("freezer", path, "freezer.state", buf, sizeof buf);
+    assert_string_equal (buf, frozen ? "FROZEN" : "THAWED");
   } else {
     char p[512];
-    cg_file(v2_mount(), path, "cgroup.events", p, sizeof p);
-    assert_true(read_str(p, buf, sizeof buf));
-    assert_non_null(strstr(buf, frozen ? "frozen 1" : "frozen 0"));
+    cg_file (v2_mount (), path, "cgroup.events", p, sizeof p);
+    assert_true (read_str (p, buf, sizeof buf));
+    assert_non_null (strstr (buf, frozen ? "frozen 1" : "frozen 0"));
   }
 }
 
 static uint64_t
-json_u64(sk_json *o, const char *a, const char *b, const char *c)
+json_u64 (sk_json *o, const char *a, const char *b, const char *c)
 {
   sk_json *v = NULL;
-  if (!json_object_object_get_ex(o, a, &v) || (b && !json_object_object_get_ex(v, b, &v)) ||
-      (c && !json_object_object_get_ex(v, c, &v)))
-    fail_msg("stats have no %s.%s.%s", a, b ? b : "", c ? c : "");
-  return json_object_get_uint64(v);
+  if (!json_object_object_get_ex (o, a, &v) || (b && !json_object_object_get_ex (v, b, &v)) ||
+      (c && !json_object_object_get_ex (v, c, &v)))
+    fail_msg ("stats have no %s.%s.%s", a, b ? b : "", c ? c : "");
+  return json_object_get_uint64 (v);
 }
 
 static void
-check_update(const sk_cgroup *cg, const char *path)
+check_update (const sk_cgroup *cg, const char *path)
 {
   sk_spec_resources r;
   sk_err *err = NULL;
-  memset(&r, 0, sizeof r);
+  memset (&r, 0, sizeof r);
   r.memory.limit = (sk_opt_i64){true, 96 << 20};
   r.memory.check_before_update = true;
   r.pids.limit = (sk_opt_i64){true, -1};
   r.cpu.period = (sk_opt_u64){true, 200000};
-  CHECK_OK(sk_cgroup_update(cg, &r, &err), err);
-  assert_cg("memory", path, is_v2() ? "memory.max" : "memory.limit_in_bytes", "100663296");
-  assert_cg("pids", path, "pids.max", "max");
-  if (is_v2())
-    assert_cg("cpu", path, "cpu.max", "max 200000"); /* the quota is kept */
+  CHECK_OK (sk_cgroup_update (cg, &r, &err), err);
+  assert_cg ("memory", path, is_v2 () ? "memory.max" : "memory.limit_in_bytes", "100663296");
+  assert_cg ("pids", path, "pids.max", "max");
+  if (is_v2 ())
+    assert_cg ("cpu", path, "cpu.max", "max 200000"); /* the quota is kept */
   else
-    assert_cg("cpu", path, "cpu.cfs_period_us", "200000");
+    assert_cg ("cpu", path, "cpu.cfs_period_us", "200000");
   /* checkBeforeUpdate refuses a limit below the usage */
   r.memory.limit = (sk_opt_i64){true, 4096};
-  assert_true(sk_cgroup_update(cg, &r, &err) < 0);
-  assert_err(err, "is below the current usage");
-  sk_err_free(&err);
+  assert_true (sk_cgroup_update (cg, &r, &err) < 0);
+  assert_err (err, "is below the current usage");
+  sk_err_free (&err);
 }
 
 static void
-check_stats(const sk_cgroup *cg)
+check_stats (const sk_cgroup *cg)
 {
   sk_json *stats = NULL;
   sk_err *err = NULL;
-  CHECK_OK(sk_cgroup_stats(cg, &stats, &err), err);
-  char *dump = sk_json_dump(stats, false);
-  print_message("stats: %.300s...\n", dump);
-  free(dump);
-  assert_int_equal(json_u64(stats, "pids", "current", NULL), 1);
-  assert_true(json_u64(stats, "memory", "usage", "usage") > 0);
-  assert_int_equal(json_u64(stats, "memory", "usage", "limit"), 64 << 20);
-  assert_true(json_u64(stats, "cpu", "usage", "total") > 0);
-  json_object_put(stats);
+  CHECK_OK (sk_cgroup_stats (cg, &stats, &err), err);
+  char *dump = sk_json_dump (stats, false);
+  print_message ("stats: %.300s...\n", dump);
+  free (dump);
+  assert_int_equal (json_u64 (stats, "pids", "current", NULL), 1);
+  assert_true (json_u64 (stats, "memory", "usage", "usage") > 0);
+  assert_int_equal (json_u64 (stats, "memory", "usage", "limit"), 64 << 20);
+  assert_true (json_u64 (stats, "cpu", "usage", "total") > 0);
+  json_object_put (stats);
 }
 
 static void
-test_processes(void **state)
+test_processes (void **state)
 {
   sk_spec_resources r;
   sk_err *err = NULL;
   sk_cgroup *cg = NULL;
   char path[128];
-  fmt(path, sizeof path, "%s/c2", base);
-  memset(&r, 0, sizeof r);
+  fmt (path, sizeof path, "%s/c2", base);
+  memset (&r, 0, sizeof r);
   r.memory.limit = (sk_opt_i64){true, 64 << 20};
   r.pids.limit = (sk_opt_i64){true, 10};
-  CHECK_OK(sk_cgroup_create(path, &r, &cg, &err), err);
-  pid_t pid = start_sleeper();
-  CHECK_OK(sk_cgroup_enter(cg, pid, &err), err);
-  release_sleeper();
-  assert_proc_cgroup(pid, path);
+  CHECK_OK (sk_cgroup_create (path, &r, &cg, &err), err);
+  pid_t pid = start_sleeper ();
+  CHECK_OK (sk_cgroup_enter (cg, pid, &err), err);
+  release_sleeper ();
+  assert_proc_cgroup (pid, path);
 
   pid_t *pids = NULL;
   size_t n = 0;
-  CHECK_OK(sk_cgroup_pids(cg, &pids, &n, &err), err);
-  assert_int_equal(n, 1);
-  assert_int_equal(pids[0], pid);
-  free(pids);
+  CHECK_OK (sk_cgroup_pids (cg, &pids, &n, &err), err);
+  assert_int_equal (n, 1);
+  assert_int_equal (pids[0], pid);
+  free (pids);
 
   bool frozen = true;
-  CHECK_OK(sk_cgroup_is_frozen(cg, &frozen, &err), err);
-  assert_false(frozen);
-  CHECK_OK(sk_cgroup_freeze(cg, true, &err), err);
-  CHECK_OK(sk_cgroup_is_frozen(cg, &frozen, &err), err);
-  assert_true(frozen);
-  assert_frozen_file(path, true);
-  CHECK_OK(sk_cgroup_freeze(cg, false, &err), err);
-  CHECK_OK(sk_cgroup_is_frozen(cg, &frozen, &err), err);
-  assert_false(frozen);
-  assert_frozen_file(path, false);
+  CHECK_OK (sk_cgroup_is_frozen (cg, &frozen, &err), err);
+  assert_false (frozen);
+  CHECK_OK (sk_cgroup_freeze (cg, true, &err), err);
+  CHECK_OK (sk_cgroup_is_frozen (cg, &frozen, &err), err);
+  assert_true (frozen);
+  assert_frozen_file (path, true);
+  CHECK_OK (sk_cgroup_freeze (cg, false, &err), err);
+  CHECK_OK (sk_cgroup_is_frozen (cg, &frozen, &err), err);
+  assert_false (frozen);
+  assert_frozen_file (path, false);
 
-  check_stats(cg);
-  check_update(cg, path);
+  check_stats (cg);
+  check_update (cg, path);
 
-  CHECK_OK(sk_cgroup_kill_all(cg, SIGKILL, &err), err);
-  int st = wait_child(pid);
-  assert_true(WIFSIGNALED(st));
-  assert_int_equal(WTERMSIG(st), SIGKILL);
-  CHECK_OK(sk_cgroup_pids(cg, &pids, &n, &err), err);
-  assert_int_equal(n, 0);
-  free(pids);
-  CHECK_OK(sk_cgroup_destroy(cg, &err), err);
-  sk_cgroup_free(cg);
-  assert_dirs(path, false);
+  CHECK_OK (sk_cgroup_kill_all (cg, SIGKILL, &err), err);
+  int st = wait_child (pid);
+  assert_true (WIFSIGNALED (st));
+  assert_int_equal (WTERMSIG (st), SIGKILL);
+  CHECK_OK (sk_cgroup_pids (cg, &pids, &n, &err), err);
+  assert_int_equal (n, 0);
+  free (pids);
+  CHECK_OK (sk_cgroup_destroy (cg, &err), err);
+  sk_cgroup_free (cg);
+  assert_dirs (path, false);
 }
 
 /* kill_all on a paused container keeps it paused (except for SIGKILL), and
  * destroy kills what is still running. */
 static void
-test_kill_and_destroy(void **state)
+test_kill_and_destroy (void **state)
 {
   sk_err *err = NULL;
   sk_cgroup *cg = NULL;
   char path[128], sub[160];
-  fmt(path, sizeof path, "%s/c3", base);
-  CHECK_OK(sk_cgroup_create(path, NULL, &cg, &err), err);
-  pid_t pid = start_sleeper();
-  CHECK_OK(sk_cgroup_enter(cg, pid, &err), err);
-  release_sleeper();
-  CHECK_OK(sk_cgroup_freeze(cg, true, &err), err);
-  CHECK_OK(sk_cgroup_kill_all(cg, SIGTERM, &err), err);
-  bool frozen = false;
-  CHECK_OK(sk_cgroup_is_frozen(cg, &frozen, &err), err);
-  assert_true(frozen);
-  CHECK_OK(sk_cgroup_freeze(cg, false, &err), err);
-  int st = wait_child(pid);
-  assert_true(WIFSIGNALED(st));
-  assert_int_equal(WTERMSIG(st), SIGTERM);
+  fmt (path, sizeof path, "%s/c3", base);
+  CHECK_OK (sk_cgroup_create (path, NULL, &cg, &err), err);
+  pid_t pid = start_sleeper ();
+  CHECK_OK (sk_cgroup_enter (cg, pid, &err), err);
+  release_sleeper ();
+  CHECK_OK (sk_cgroup_freeze (cg, true, &err), err);
+  CHECK_OK (sk_cgroup_kill_all (cg, SIGTERM, &err), err);
+  /* still asked to be frozen (on cgroup2 a fatal signal gets through anyway) */
+  char buf[64];
+  if (mount_for ("freezer")) {
+    read_cg ("freezer", path, "freezer.state", buf, sizeof buf);
+    assert_string_equal (buf, "FROZEN");
+  } else {
+    char p[512];
+    cg_file (v2_mount (), path, "cgroup.freeze", p, sizeof p);
+    assert_true (read_str (p, buf, sizeof buf));
+    assert_string_equal (buf, "1");
+  }
+  CHECK_OK (sk_cgroup_freeze (cg, false, &err), err);
+  int st = wait_child (pid);
+  assert_true (WIFSIGNALED (st));
+  assert_int_equal (WTERMSIG (st), SIGTERM);
 
   /* a process in a child cgroup the container made: destroy removes both */
-  pid = start_sleeper();
-  CHECK_OK(sk_cgroup_enter(cg, pid, &err), err);
-  release_sleeper();
+  pid = start_sleeper ();
+  CHECK_OK (sk_cgroup_enter (cg, pid, &err), err);
+  release_sleeper ();
   for (size_t i = 0; i < n_mounts; i++) {
-    cg_file(&mounts[i], path, "sub", sub, sizeof sub);
-    assert_int_equal(mkdir(sub, 0755), 0);
+    cg_file (&mounts[i], path, "sub", sub, sizeof sub);
+    assert_int_equal (mkdir (sub, 0755), 0);
   }
-  CHECK_OK(sk_cgroup_destroy(cg, &err), err);
-  st = wait_child(pid);
-  assert_true(WIFSIGNALED(st));
-  assert_int_equal(WTERMSIG(st), SIGKILL);
-  sk_cgroup_free(cg);
-  assert_dirs(path, false);
+  CHECK_OK (sk_cgroup_destroy (cg, &err), err);
+  st = wait_child (pid);
+  assert_true (WIFSIGNALED (st));
+  assert_int_equal (WTERMSIG (st), SIGKILL);
+  sk_cgroup_free (cg);
+  assert_dirs (path, false);
 }
 
 static int
-eat_memory(const void *arg)
+eat_memory (const void *arg)
 {
   size_t size = 256u << 20;
-  volatile char *p = malloc(size); /* volatile: the writes must happen */
+  volatile char *p = malloc (size); /* volatile: the writes must happen */
   if (p == NULL)
     return 3;
   for (size_t i = 0; i < size; i += 4096)
@@ -956,106 +978,106 @@ eat_memory(const void *arg)
 }
 
 static void
-test_oom(void **state)
+test_oom (void **state)
 {
   sk_spec_resources r;
   sk_err *err = NULL;
   sk_cgroup *cg = NULL;
   char path[128];
   uint64_t kills = 99;
-  fmt(path, sizeof path, "%s/oom", base);
-  memset(&r, 0, sizeof r);
+  fmt (path, sizeof path, "%s/oom", base);
+  memset (&r, 0, sizeof r);
   r.memory.limit = (sk_opt_i64){true, 32 << 20};
   if (host.swap)
     r.memory.swap = (sk_opt_i64){true, 32 << 20}; /* no swap at all */
-  CHECK_OK(sk_cgroup_create(path, &r, &cg, &err), err);
-  CHECK_OK(sk_cgroup_oom_kills(cg, &kills, &err), err);
-  assert_int_equal(kills, 0);
-  int st = run_in(cg, eat_memory, NULL);
-  if (!WIFSIGNALED(st))
-    fail_msg("the child was not killed: exit status %d", WEXITSTATUS(st));
-  assert_int_equal(WTERMSIG(st), SIGKILL);
-  CHECK_OK(sk_cgroup_oom_kills(cg, &kills, &err), err);
-  assert_true(kills >= 1);
-  CHECK_OK(sk_cgroup_destroy(cg, &err), err);
-  sk_cgroup_free(cg);
+  CHECK_OK (sk_cgroup_create (path, &r, &cg, &err), err);
+  CHECK_OK (sk_cgroup_oom_kills (cg, &kills, &err), err);
+  assert_int_equal (kills, 0);
+  int st = run_in (cg, eat_memory, NULL);
+  if (!WIFSIGNALED (st))
+    fail_msg ("the child was not killed: exit status %d", WEXITSTATUS (st));
+  assert_int_equal (WTERMSIG (st), SIGKILL);
+  CHECK_OK (sk_cgroup_oom_kills (cg, &kills, &err), err);
+  assert_true (kills >= 1);
+  CHECK_OK (sk_cgroup_destroy (cg, &err), err);
+  sk_cgroup_free (cg);
 }
 
 static void
-set_rules(sk_spec_resources *r, sk_spec_device_rule *rules, size_t n)
+set_rules (sk_spec_resources *r, sk_spec_device_rule *rules, size_t n)
 {
-  memset(r, 0, sizeof *r);
+  memset (r, 0, sizeof *r);
   r->devices = rules;
   r->n_devices = n;
 }
 
 static void
-test_devices(void **state)
+test_devices (void **state)
 {
   sk_spec_resources r;
   sk_err *err = NULL;
   sk_cgroup *cg = NULL;
   char path[128];
-  fmt(path, sizeof path, "%s/dev", base);
+  fmt (path, sizeof path, "%s/dev", base);
   /* deny all, then /dev/null read-only */
-  sk_spec_device_rule a[] = {rule(false, 'a', -1, -1, "rwm"), rule(true, 'c', 1, 3, "r")};
-  set_rules(&r, a, 2);
-  CHECK_OK(sk_cgroup_create(path, &r, &cg, &err), err);
-  assert_int_equal(open_in(cg, "/dev/null", O_WRONLY), 1);
-  assert_int_equal(open_in(cg, "/dev/null", O_RDONLY), 0);
-  assert_int_equal(open_in(cg, "/dev/null", O_RDWR), 1);
-  assert_int_equal(open_in(cg, "/dev/zero", O_RDONLY), 1);
+  sk_spec_device_rule a[] = {rule (false, 'a', -1, -1, "rwm"), rule (true, 'c', 1, 3, "r")};
+  set_rules (&r, a, 2);
+  CHECK_OK (sk_cgroup_create (path, &r, &cg, &err), err);
+  assert_int_equal (open_in (cg, "/dev/null", O_WRONLY), 1);
+  assert_int_equal (open_in (cg, "/dev/null", O_RDONLY), 0);
+  assert_int_equal (open_in (cg, "/dev/null", O_RDWR), 1);
+  assert_int_equal (open_in (cg, "/dev/zero", O_RDONLY), 1);
 
   /* update: read and write; the old filter is replaced, not added to */
-  sk_spec_device_rule b[] = {rule(false, 'a', -1, -1, "rwm"), rule(true, 'c', 1, 3, "r"),
-                             rule(true, 'c', 1, 3, "w")};
-  set_rules(&r, b, 3);
-  CHECK_OK(sk_cgroup_update(cg, &r, &err), err);
-  if (is_v2())
-    assert_int_equal(attached_filters(path), 1);
-  assert_int_equal(open_in(cg, "/dev/null", O_WRONLY), 0);
-  assert_int_equal(open_in(cg, "/dev/null", O_RDWR), 0);
-  assert_int_equal(open_in(cg, "/dev/zero", O_RDONLY), 1);
+  sk_spec_device_rule b[] = {rule (false, 'a', -1, -1, "rwm"), rule (true, 'c', 1, 3, "r"),
+                             rule (true, 'c', 1, 3, "w")};
+  set_rules (&r, b, 3);
+  CHECK_OK (sk_cgroup_update (cg, &r, &err), err);
+  if (is_v2 ())
+    assert_int_equal (attached_filters (path), 1);
+  assert_int_equal (open_in (cg, "/dev/null", O_WRONLY), 0);
+  assert_int_equal (open_in (cg, "/dev/null", O_RDWR), 0);
+  assert_int_equal (open_in (cg, "/dev/zero", O_RDONLY), 1);
 
   /* the last matching rule wins */
-  sk_spec_device_rule c[] = {rule(false, 'a', -1, -1, "rwm"), rule(true, 'c', 1, 3, "rwm"),
-                             rule(true, 'c', 1, 5, "rwm"), rule(false, 'c', 1, 3, "w")};
-  set_rules(&r, c, 4);
-  CHECK_OK(sk_cgroup_update(cg, &r, &err), err);
-  assert_int_equal(open_in(cg, "/dev/null", O_WRONLY), 1);
-  assert_int_equal(open_in(cg, "/dev/null", O_RDONLY), 0);
-  assert_int_equal(open_in(cg, "/dev/zero", O_RDWR), 0);
+  sk_spec_device_rule c[] = {rule (false, 'a', -1, -1, "rwm"), rule (true, 'c', 1, 3, "rwm"),
+                             rule (true, 'c', 1, 5, "rwm"), rule (false, 'c', 1, 3, "w")};
+  set_rules (&r, c, 4);
+  CHECK_OK (sk_cgroup_update (cg, &r, &err), err);
+  assert_int_equal (open_in (cg, "/dev/null", O_WRONLY), 1);
+  assert_int_equal (open_in (cg, "/dev/null", O_RDONLY), 0);
+  assert_int_equal (open_in (cg, "/dev/zero", O_RDWR), 0);
 
   /* allow all */
-  sk_spec_device_rule d[] = {rule(true, 'a', -1, -1, "rwm")};
-  set_rules(&r, d, 1);
-  CHECK_OK(sk_cgroup_update(cg, &r, &err), err);
-  assert_int_equal(open_in(cg, "/dev/null", O_RDWR), 0);
-  if (is_v2())
-    assert_int_equal(attached_filters(path), 1);
-  CHECK_OK(sk_cgroup_destroy(cg, &err), err);
-  sk_cgroup_free(cg);
+  sk_spec_device_rule d[] = {rule (true, 'a', -1, -1, "rwm")};
+  set_rules (&r, d, 1);
+  CHECK_OK (sk_cgroup_update (cg, &r, &err), err);
+  assert_int_equal (open_in (cg, "/dev/null", O_RDWR), 0);
+  if (is_v2 ())
+    assert_int_equal (attached_filters (path), 1);
+  CHECK_OK (sk_cgroup_destroy (cg, &err), err);
+  sk_cgroup_free (cg);
 }
 
 /* Creating with `r` fails with `needle`, and leaves nothing behind. */
 static void
-create_fails(const char *path, const sk_spec_resources *r, const char *needle)
+create_fails (const char *path, const sk_spec_resources *r, const char *needle)
 {
   sk_err *err = NULL;
   sk_cgroup *cg = NULL;
-  if (sk_cgroup_create(path, r, &cg, &err) == 0) {
-    sk_cgroup_destroy(cg, &err);
-    sk_cgroup_free(cg);
-    fail_msg("%s: created, expected an error with `%s`", path, needle);
+  if (sk_cgroup_create (path, r, &cg, &err) == 0) {
+    sk_cgroup_destroy (cg, &err);
+    sk_cgroup_free (cg);
+    fail_msg ("%s: created, expected an error with `%s`", path, needle);
   }
-  print_message("expected error: %s\n", err->msg);
-  assert_err(err, needle);
-  sk_err_free(&err);
-  assert_dirs(path, false);
+  print_message ("expected error: %s\n", err->msg);
+  assert_err (err, needle);
+  sk_err_free (&err);
+  assert_dirs (path, false);
 }
 
 static void
-test_errors(void **state)
+test_errors (void **state)
 {
   sk_spec_resources r;
   sk_err *err = NULL;
@@ -1063,145 +1085,146 @@ test_errors(void **state)
   char path[128], want[256], parent[128];
 
   /* an existing leaf: an error, and the existing one is left alone */
-  fmt(path, sizeof path, "%s/exists", base);
-  CHECK_OK(sk_cgroup_create(path, NULL, &cg, &err), err);
-  assert_true(sk_cgroup_create(path, NULL, &cg2, &err) < 0);
-  fmt(want, sizeof want, "cgroup `%s` already exists", path);
-  assert_err(err, want);
-  assert_int_equal(err->errnum, EEXIST);
-  sk_err_free(&err);
-  assert_dirs(path, true);
-  CHECK_OK(sk_cgroup_destroy(cg, &err), err);
-  sk_cgroup_free(cg);
+  fmt (path, sizeof path, "%s/exists", base);
+  CHECK_OK (sk_cgroup_create (path, NULL, &cg, &err), err);
+  assert_true (sk_cgroup_create (path, NULL, &cg2, &err) < 0);
+  fmt (want, sizeof want, "cgroup `%s` already exists", path);
+  assert_err (err, want);
+  assert_int_equal (err->errnum, EEXIST);
+  sk_err_free (&err);
+  assert_dirs (path, true);
+  CHECK_OK (sk_cgroup_destroy (cg, &err), err);
+  sk_cgroup_free (cg);
 
   /* a bad unified key; the new parent made for it is removed too */
-  fmt(parent, sizeof parent, "%s/newparent", base);
-  fmt(path, sizeof path, "%s/leaf", parent);
-  char *keys[] = {(char *)"../escape", NULL}, *values[] = {(char *)"1", NULL};
-  memset(&r, 0, sizeof r);
+  fmt (parent, sizeof parent, "%s/newparent", base);
+  fmt (path, sizeof path, "%s/leaf", parent);
+  char *keys[] = {(char *) "../escape", NULL}, *values[] = {(char *) "1", NULL};
+  memset (&r, 0, sizeof r);
   r.pids.limit = (sk_opt_i64){true, 5};
   r.unified_keys = keys;
   r.unified_values = values;
-  create_fails(path, &r, expect_mode == SK_CGROUP_V1 ? "no cgroup2 hierarchy" : "`../escape`");
-  assert_dirs(parent, false);
-  keys[0] = (char *)"memory/x";
-  create_fails(path, &r, expect_mode == SK_CGROUP_V1 ? "no cgroup2 hierarchy" : "`memory/x`");
-  keys[0] = (char *)"no.such.file";
-  create_fails(path, &r, expect_mode == SK_CGROUP_V1 ? "no cgroup2 hierarchy" : "does not exist");
+  create_fails (path, &r, expect_mode == SK_CGROUP_V1 ? "no cgroup2 hierarchy" : "`../escape`");
+  assert_dirs (parent, false);
+  keys[0] = (char *) "memory/x";
+  create_fails (path, &r, expect_mode == SK_CGROUP_V1 ? "no cgroup2 hierarchy" : "`memory/x`");
+  keys[0] = (char *) "no.such.file";
+  create_fails (path, &r, expect_mode == SK_CGROUP_V1 ? "no cgroup2 hierarchy" : "does not exist");
 
   /* an unknown huge page size */
-  memset(&r, 0, sizeof r);
-  sk_spec_hugepage hp = {(char *)"3MB", 1 << 22};
+  memset (&r, 0, sizeof r);
+  sk_spec_hugepage hp = {(char *) "3MB", 1 << 22};
   r.hugepages = &hp;
   r.n_hugepages = 1;
-  create_fails(path, &r, mount_for("hugetlb") ? "hugetlb.3MB." : "the hugetlb cgroup controller");
-  hp.page_size = (char *)"../2MB";
-  create_fails(path, &r, mount_for("hugetlb") ? "is not a page size" : "hugetlb");
+  create_fails (path, &r, mount_for ("hugetlb") ? "hugetlb.3MB." : "the hugetlb cgroup controller");
+  hp.page_size = (char *) "../2MB";
+  create_fails (path, &r, mount_for ("hugetlb") ? "is not a page size" : "hugetlb");
 
   /* network classes: v1 only, and only when net_cls is mounted */
-  memset(&r, 0, sizeof r);
+  memset (&r, 0, sizeof r);
   r.network.class_id_set = true;
   r.network.class_id = 0x100001;
-  if (!mount_for("net_cls"))
-    create_fails(path, &r,
-                 is_v2() ? "network.classID: not supported on cgroup v2" : "network.classID");
-  /* disableOOMKiller and the realtime scheduler have no cgroup2 files */
-  memset(&r, 0, sizeof r);
-  r.memory.disable_oom_killer_set = r.memory.disable_oom_killer = true;
-  if (is_v2())
-    create_fails(path, &r, "disableOOMKiller: not supported on cgroup v2");
-  memset(&r, 0, sizeof r);
+  if (!mount_for ("net_cls"))
+    create_fails (path, &r,
+                  is_v2 () ? "network.classID: not supported on cgroup v2" : "network.classID");
+  /* the realtime scheduler has no cgroup2 files */
+  memset (&r, 0, sizeof r);
   r.cpu.realtime_runtime = (sk_opt_i64){true, 1000};
-  if (is_v2())
-    create_fails(path, &r, "cpu.realtimeRuntime: not supported on cgroup v2");
+  if (is_v2 ())
+    create_fails (path, &r, "cpu.realtimeRuntime: not supported on cgroup v2");
   /* a cpuset the kernel refuses */
-  memset(&r, 0, sizeof r);
-  r.cpu.cpus = (char *)"100000";
-  create_fails(path, &r, "linux.resources.cpu.cpus: write `100000`");
-  assert_dirs(parent, false);
+  memset (&r, 0, sizeof r);
+  r.cpu.cpus = (char *) "100000";
+  create_fails (path, &r, "linux.resources.cpu.cpus: write `100000`");
+  assert_dirs (parent, false);
 }
 
+/* disableOOMKiller: memory.oom_control on v1, an error on cgroup2 */
 static void
-test_oom_killer_v1(void **state)
+test_disable_oom_killer (void **state)
 {
-  if (is_v2()) {
-    print_message("cgroup v2 has no memory.oom_control (its error is tested elsewhere)\n");
-    skip();
-  }
   sk_spec_resources r;
   sk_err *err = NULL;
   sk_cgroup *cg = NULL;
   char path[128], buf[256];
-  fmt(path, sizeof path, "%s/nooom", base);
-  memset(&r, 0, sizeof r);
+  fmt (path, sizeof path, "%s/nooom", base);
+  memset (&r, 0, sizeof r);
   r.memory.disable_oom_killer_set = r.memory.disable_oom_killer = true;
-  CHECK_OK(sk_cgroup_create(path, &r, &cg, &err), err);
-  read_cg("memory", path, "memory.oom_control", buf, sizeof buf);
-  assert_non_null(strstr(buf, "oom_kill_disable 1"));
-  CHECK_OK(sk_cgroup_destroy(cg, &err), err);
-  sk_cgroup_free(cg);
+  if (is_v2 ()) {
+    create_fails (path, &r, "linux.resources.memory.disableOOMKiller: not supported on cgroup v2");
+    return;
+  }
+  CHECK_OK (sk_cgroup_create (path, &r, &cg, &err), err);
+  read_cg ("memory", path, "memory.oom_control", buf, sizeof buf);
+  assert_non_null (strstr (buf, "oom_kill_disable 1"));
+  r.memory.disable_oom_killer = false;
+  CHECK_OK (sk_cgroup_update (cg, &r, &err), err);
+  read_cg ("memory", path, "memory.oom_control", buf, sizeof buf);
+  assert_non_null (strstr (buf, "oom_kill_disable 0"));
+  CHECK_OK (sk_cgroup_destroy (cg, &err), err);
+  sk_cgroup_free (cg);
 }
 
 static void
-test_swap(void **state)
+test_swap (void **state)
 {
   sk_spec_resources r;
   char path[128];
-  fmt(path, sizeof path, "%s/swap", base);
-  memset(&r, 0, sizeof r);
+  fmt (path, sizeof path, "%s/swap", base);
+  memset (&r, 0, sizeof r);
   r.memory.limit = (sk_opt_i64){true, 64 << 20};
   r.memory.swap = (sk_opt_i64){true, 128 << 20};
   if (!host.swap) {
-    create_fails(path, &r,
-                 is_v2() ? "linux.resources.memory.swap: memory.swap.max is not available "
-                           "(swap accounting is off)"
-                         : "linux.resources.memory.swap: memory.memsw.limit_in_bytes is not "
-                           "available (swap accounting is off)");
+    create_fails (path, &r,
+                  is_v2 () ? "linux.resources.memory.swap: memory.swap.max is not available "
+                             "(swap accounting is off)"
+                           : "linux.resources.memory.swap: memory.memsw.limit_in_bytes is not "
+                             "available (swap accounting is off)");
     return;
   }
   /* swap (memory + swap) below the memory limit */
   r.memory.swap = (sk_opt_i64){true, 32 << 20};
-  create_fails(path, &r, "linux.resources.memory.swap");
-  if (is_v2()) {
+  create_fails (path, &r, "linux.resources.memory.swap: 33554432 is below memory.limit 67108864");
+  if (is_v2 ()) {
     /* without a limit there is nothing to subtract */
     r.memory.limit = (sk_opt_i64){false, 0};
-    create_fails(path, &r, "needs memory.limit");
+    create_fails (path, &r, "needs memory.limit");
   }
   /* raising both on a running container: the writes go in the order the kernel needs */
   sk_err *err = NULL;
   sk_cgroup *cg = NULL;
   r.memory.limit = (sk_opt_i64){true, 64 << 20};
   r.memory.swap = (sk_opt_i64){true, 64 << 20};
-  CHECK_OK(sk_cgroup_create(path, &r, &cg, &err), err);
+  CHECK_OK (sk_cgroup_create (path, &r, &cg, &err), err);
   r.memory.limit = (sk_opt_i64){true, 256 << 20};
   r.memory.swap = (sk_opt_i64){true, 512 << 20};
-  CHECK_OK(sk_cgroup_update(cg, &r, &err), err);
-  assert_cg("memory", path, is_v2() ? "memory.swap.max" : "memory.memsw.limit_in_bytes",
-            is_v2() ? "268435456" : "536870912");
+  CHECK_OK (sk_cgroup_update (cg, &r, &err), err);
+  assert_cg ("memory", path, is_v2 () ? "memory.swap.max" : "memory.memsw.limit_in_bytes",
+             is_v2 () ? "268435456" : "536870912");
   r.memory.limit = (sk_opt_i64){true, 16 << 20};
   r.memory.swap = (sk_opt_i64){true, 32 << 20};
-  CHECK_OK(sk_cgroup_update(cg, &r, &err), err);
-  assert_cg("memory", path, is_v2() ? "memory.max" : "memory.limit_in_bytes", "16777216");
+  CHECK_OK (sk_cgroup_update (cg, &r, &err), err);
+  assert_cg ("memory", path, is_v2 () ? "memory.max" : "memory.limit_in_bytes", "16777216");
   r.memory.limit = (sk_opt_i64){true, -1};
   r.memory.swap = (sk_opt_i64){true, -1};
-  CHECK_OK(sk_cgroup_update(cg, &r, &err), err);
-  if (is_v2())
-    assert_cg("memory", path, "memory.swap.max", "max");
-  CHECK_OK(sk_cgroup_destroy(cg, &err), err);
-  sk_cgroup_free(cg);
+  CHECK_OK (sk_cgroup_update (cg, &r, &err), err);
+  if (is_v2 ())
+    assert_cg ("memory", path, "memory.swap.max", "max");
+  CHECK_OK (sk_cgroup_destroy (cg, &err), err);
+  sk_cgroup_free (cg);
 }
 
 static double
-elapsed_us(const struct timespec *a)
+elapsed_us (const struct timespec *a)
 {
   struct timespec b;
-  clock_gettime(CLOCK_MONOTONIC, &b);
-  return (double)(b.tv_sec - a->tv_sec) * 1e6 + (double)(b.tv_nsec - a->tv_nsec) / 1e3;
+  clock_gettime (CLOCK_MONOTONIC, &b);
+  return (double) (b.tv_sec - a->tv_sec) * 1e6 + (double) (b.tv_nsec - a->tv_nsec) / 1e3;
 }
 
 /* Not a pass/fail test: how long create, enter and destroy take. */
 static void
-test_timing(void **state)
+test_timing (void **state)
 {
   enum { N = 20 };
   sk_spec_resources r;
@@ -1209,50 +1232,55 @@ test_timing(void **state)
   size_t n_rules;
   sk_err *err = NULL;
   double t_create = 0, t_enter = 0, t_destroy = 0;
-  full_resources(&r, rules, &n_rules);
+  full_resources (&r, rules, &n_rules);
   r.unified_keys = r.unified_values = NULL;
-  pid_t pid = start_sleeper();
-  release_sleeper();
+  pid_t pid = start_sleeper ();
+  release_sleeper ();
   for (int i = 0; i < N; i++) {
     char path[128];
     sk_cgroup *cg = NULL;
     struct timespec t;
-    fmt(path, sizeof path, "%s/t%d", base, i);
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    CHECK_OK(sk_cgroup_create(path, &r, &cg, &err), err);
-    t_create += elapsed_us(&t);
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    CHECK_OK(sk_cgroup_enter(cg, pid, &err), err);
-    t_enter += elapsed_us(&t);
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    CHECK_OK(sk_cgroup_destroy(cg, &err), err); /* kills the sleeper the first time */
-    t_destroy += elapsed_us(&t);
-    sk_cgroup_free(cg);
+    fmt (path, sizeof path, "%s/t%d", base, i);
+    clock_gettime (CLOCK_MONOTONIC, &t);
+    CHECK_OK (sk_cgroup_create (path, &r, &cg, &err), err);
+    t_create += elapsed_us (&t);
+    clock_gettime (CLOCK_MONOTONIC, &t);
+    CHECK_OK (sk_cgroup_enter (cg, pid, &err), err);
+    t_enter += elapsed_us (&t);
+    clock_gettime (CLOCK_MONOTONIC, &t);
+    CHECK_OK (sk_cgroup_destroy (cg, &err), err); /* kills the sleeper the first time */
+    t_destroy += elapsed_us (&t);
+    sk_cgroup_free (cg);
     if (i == 0) {
-      wait_child(pid);
-      pid = start_sleeper();
-      release_sleeper();
+      wait_child (pid);
+      pid = start_sleeper ();
+      release_sleeper ();
       t_create = t_enter = t_destroy = 0;
     }
   }
-  kill(pid, SIGKILL);
-  wait_child(pid);
-  print_message("timing (%s, %zu hierarchies): create %.0f us, enter %.0f us, "
-                "destroy %.0f us (mean of %d)\n",
-                sk_cgroup_mode_name(expect_mode), n_mounts, t_create / (N - 1), t_enter / (N - 1),
-                t_destroy / (N - 1), N - 1);
+  kill (pid, SIGKILL);
+  wait_child (pid);
+  print_message ("timing (%s, %zu hierarchies): create %.0f us, enter %.0f us, "
+                 "destroy %.0f us (mean of %d)\n",
+                 sk_cgroup_mode_name (expect_mode), n_mounts, t_create / (N - 1), t_enter / (N - 1),
+                 t_destroy / (N - 1), N - 1);
 }
 
 int
-main(void)
+main (void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_detect),           cmocka_unit_test(test_paths),
-      cmocka_unit_test(test_create_resources), cmocka_unit_test(test_processes),
-      cmocka_unit_test(test_kill_and_destroy), cmocka_unit_test(test_oom),
-      cmocka_unit_test(test_devices),          cmocka_unit_test(test_errors),
-      cmocka_unit_test(test_oom_killer_v1),    cmocka_unit_test(test_swap),
-      cmocka_unit_test(test_timing),
+      cmocka_unit_test (test_detect),
+      cmocka_unit_test (test_paths),
+      cmocka_unit_test (test_create_resources),
+      cmocka_unit_test (test_processes),
+      cmocka_unit_test (test_kill_and_destroy),
+      cmocka_unit_test (test_oom),
+      cmocka_unit_test (test_devices),
+      cmocka_unit_test (test_errors),
+      cmocka_unit_test (test_disable_oom_killer),
+      cmocka_unit_test (test_swap),
+      cmocka_unit_test (test_timing),
   };
-  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+  return cmocka_run_group_tests (tests, group_setup, group_teardown);
 }
