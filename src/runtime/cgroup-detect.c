@@ -163,7 +163,6 @@ layout_free (sk_cg_layout *l)
   for (size_t i = 0; i < l->n; i++)
     mount_clear (&l->mounts[i]);
   free (l->mounts);
-  sk_strv_free (l->hugepage_sizes);
   free (l);
 }
 
@@ -288,15 +287,24 @@ layout_detect (sk_cg_layout **out, sk_err **err)
       return -1;
     }
   }
-  if (layout_mode (l, err) < 0 || (l->hugepage_sizes = hugepage_sizes ()) == NULL) {
+  if (layout_mode (l, err) < 0) {
     layout_free (l);
-    return err && *err ? -1 : sk_err_set (err, ENOMEM, "detect cgroups");
+    return -1;
   }
   *out = l;
   return 0;
 }
 
 static sk_cg_layout *cached_layout;
+static char **cached_hugepage_sizes;
+
+char **
+sk_cg_hugepage_sizes (void)
+{
+  if (cached_hugepage_sizes == NULL)
+    cached_hugepage_sizes = hugepage_sizes ();
+  return cached_hugepage_sizes;
+}
 
 const sk_cg_layout *
 sk_cg_layout_get (sk_err **err)

@@ -45,7 +45,6 @@ typedef struct sk_cg_layout {
   sk_cgroup_mode mode;
   sk_cg_mount *mounts;
   size_t n;
-  char **hugepage_sizes; /* "2MB", "1GB": the kernel's names in hugetlb file names */
 } sk_cg_layout;
 
 /* The container's directory in one hierarchy. Files are opened by path
@@ -72,6 +71,9 @@ struct sk_cgroup {
 
 const sk_cg_layout *sk_cg_layout_get (sk_err **err);
 const char *sk_cg_ctrl_name (sk_cg_ctrl c);
+/* "2MB", "1GB": the huge page sizes as hugetlb file names spell them (read
+ * once, when first needed; NULL-terminated, may be NULL). */
+char **sk_cg_hugepage_sizes (void);
 /* Collapses repeated and trailing slashes and drops "." components. */
 char *sk_cg_normalize (const char *path);
 /* An absolute path without "." or ".." components, not the root; refuses

@@ -869,25 +869,35 @@ sk_cgroup_kill_all (const sk_cgroup *cg, int sig, sk_err **err)
   return ret;
 }
 
-/* rmdir of a cgroup directory, its descendants first; 0 or -errno. */
+/* rmdir of a cgroup directory, its descendants first; 0 or -errno. The
+ * directory is only read when the kernel refuses the rmdir. */
 static int
 rmdir_tree (const char *path, int depth)
 {
+  if (rmdir (path) == 0 || errno == ENOENT)
+    return 0;
+  int busy = -errno;
+  if (busy != -EBUSY && busy != -ENOTEMPTY)
+    return busy;
   DIR *d = opendir (path);
   if (d == NULL)
     return errno == ENOENT ? 0 : -errno;
   struct dirent *de;
+  bool children = false;
   int r = 0;
   while (r == 0 && (de = readdir (d))) {
     if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
       continue;
     _cleanup_free_ char *sub = sk_path_join (path, de->d_name);
+    children = true;
     r = sub == NULL ? -ENOMEM : depth > 64 ? -ELOOP : rmdir_tree (sub, depth + 1);
   }
   closedir (d);
-  if (r == 0 && rmdir (path) < 0 && errno != ENOENT)
-    r = -errno;
-  return r;
+  if (r < 0 || !children)
+    return r < 0 ? r : busy; /* no children: processes are still leaving */
+  if (rmdir (path) < 0 && errno != ENOENT)
+    return -errno;
+  return 0;
 }
 
 static int
@@ -965,7 +975,7 @@ sk_cgroup_stats (const sk_cgroup *cg, sk_json **out, sk_err **err)
   if ((d = dir_for (cg, SK_CG_BLKIO)))
     (d->v2 ? sk_cg_v2_stats_io : sk_cg_v1_stats_blkio) (d, o);
   if ((d = dir_for (cg, SK_CG_HUGETLB)))
-    (d->v2 ? sk_cg_v2_stats_hugetlb : sk_cg_v1_stats_hugetlb) (d, cg->layout->hugepage_sizes, o);
+    (d->v2 ? sk_cg_v2_stats_hugetlb : sk_cg_v1_stats_hugetlb) (d, sk_cg_hugepage_sizes (), o);
   *out = o;
   return 0;
 }
