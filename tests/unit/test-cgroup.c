@@ -1214,6 +1214,71 @@ test_swap (void **state)
   sk_cgroup_free (cg);
 }
 
+/* The first block device in /sys/block, if any. */
+static bool
+block_device (unsigned *major, unsigned *minor)
+{
+  DIR *d = opendir ("/sys/block");
+  struct dirent *de;
+  bool found = false;
+  while (d && !found && (de = readdir (d))) {
+    char p[300], buf[32];
+    fmt (p, sizeof p, "/sys/block/%s/dev", de->d_name);
+    found = de->d_name[0] != '.' && read_str (p, buf, sizeof buf) &&
+            sscanf (buf, "%u:%u", major, minor) == 2;
+  }
+  if (d)
+    closedir (d);
+  return found;
+}
+
+static void
+test_blkio_throttle (void **state)
+{
+  unsigned major, minor;
+  if (!mount_for ("blkio")) {
+    print_message ("no blkio/io controller\n");
+    skip ();
+  }
+  if (!block_device (&major, &minor)) {
+    print_message ("no block device in /sys/block to throttle\n");
+    skip ();
+  }
+  sk_spec_resources r;
+  sk_spec_throttle rbps = {major, minor, 1 << 20}, wiops = {major, minor, 2000};
+  sk_err *err = NULL;
+  sk_cgroup *cg = NULL;
+  char path[128], want[128];
+  fmt (path, sizeof path, "%s/blkio", base);
+  memset (&r, 0, sizeof r);
+  r.block_io.throttle[SK_THROTTLE_READ_BPS] = &rbps;
+  r.block_io.n_throttle[SK_THROTTLE_READ_BPS] = 1;
+  r.block_io.throttle[SK_THROTTLE_WRITE_IOPS] = &wiops;
+  r.block_io.n_throttle[SK_THROTTLE_WRITE_IOPS] = 1;
+  CHECK_OK (sk_cgroup_create (path, &r, &cg, &err), err);
+  if (is_v2 ()) {
+    fmt (want, sizeof want, "%u:%u rbps=1048576 wbps=max riops=max wiops=2000", major, minor);
+    assert_cg ("blkio", path, "io.max", want);
+  } else {
+    fmt (want, sizeof want, "%u:%u 1048576", major, minor);
+    assert_cg ("blkio", path, "blkio.throttle.read_bps_device", want);
+    fmt (want, sizeof want, "%u:%u 2000", major, minor);
+    assert_cg ("blkio", path, "blkio.throttle.write_iops_device", want);
+  }
+  /* a rate of 0 lifts the limit */
+  rbps.rate = 0;
+  r.block_io.n_throttle[SK_THROTTLE_WRITE_IOPS] = 0;
+  CHECK_OK (sk_cgroup_update (cg, &r, &err), err);
+  if (is_v2 ()) {
+    fmt (want, sizeof want, "%u:%u rbps=max wbps=max riops=max wiops=2000", major, minor);
+    assert_cg ("blkio", path, "io.max", want);
+  } else {
+    assert_cg ("blkio", path, "blkio.throttle.read_bps_device", "");
+  }
+  CHECK_OK (sk_cgroup_destroy (cg, &err), err);
+  sk_cgroup_free (cg);
+}
+
 static double
 elapsed_us (const struct timespec *a)
 {
@@ -1280,6 +1345,7 @@ main (void)
       cmocka_unit_test (test_errors),
       cmocka_unit_test (test_disable_oom_killer),
       cmocka_unit_test (test_swap),
+      cmocka_unit_test (test_blkio_throttle),
       cmocka_unit_test (test_timing),
   };
   return cmocka_run_group_tests (tests, group_setup, group_teardown);
