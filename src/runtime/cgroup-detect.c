@@ -295,6 +295,7 @@ layout_detect (sk_cg_layout **out, sk_err **err)
   return 0;
 }
 
+/* Detected once per process (the runtime does this from one thread). */
 static sk_cg_layout *cached_layout;
 static char **cached_hugepage_sizes;
 
@@ -371,7 +372,13 @@ sk_cg_normalize (const char *path)
 }
 
 /* The caller's own cgroup: the cgroup2 entry of /proc/self/cgroup when a
- * cgroup2 hierarchy is mounted, else the name=systemd one, else the first. */
+ * cgroup2 hierarchy is mounted, else the name=systemd one, else the first.
+ *
+ * A relative cgroupsPath is resolved against this one cgroup and the result
+ * is used in every hierarchy (sk_cgroup_default_path returns one path). On
+ * hosts where the caller sits in different cgroups in different v1
+ * hierarchies, the container's directories are siblings of the caller's
+ * cgroup only in the hierarchy chosen here. */
 static char *
 self_cgroup (const sk_cg_layout *l)
 {

@@ -55,7 +55,7 @@ static size_t n_hp;
 static struct {
   bool swap;       /* memory.memsw.* (v1) or memory.swap.max (v2) */
   char weight[32]; /* the blkio/io weight file, or "" */
-  bool burst, idle;
+  bool burst, idle, leaf_weight;
 } host;
 
 static void
@@ -385,6 +385,7 @@ probe_host (void)
       fmt (host.weight, sizeof host.weight, "%s", weights[i]);
   host.burst = cg_has_file ("cpu", path, is_v2 () ? "cpu.max.burst" : "cpu.cfs_burst_us");
   host.idle = cg_has_file ("cpu", path, "cpu.idle");
+  host.leaf_weight = cg_has_file ("blkio", path, "blkio.leaf_weight");
   if (sk_cgroup_destroy (cg, &err) < 0)
     fail_msg ("destroy %s: %s", path, err->msg);
   sk_cgroup_free (cg);

@@ -530,6 +530,16 @@ test_errors (void **state)
   if (!mount_for ("net_cls"))
     create_fails (path, &r,
                   is_v2 () ? "network.classID: not supported on cgroup v2" : "network.classID");
+  /* a file this kernel does not have (CFQ's leaf weight left in 5.0) */
+  memset (&r, 0, sizeof r);
+  r.block_io.leaf_weight_set = true;
+  r.block_io.leaf_weight = 100;
+  if (is_v2 ())
+    create_fails (path, &r, "linux.resources.blockIO.leafWeight: not supported on cgroup v2");
+  else if (mount_for ("blkio") && !host.leaf_weight)
+    create_fails (path, &r,
+                  "linux.resources.blockIO.leafWeight: blkio.leaf_weight is not available "
+                  "(not supported by this kernel)");
   /* the realtime scheduler has no cgroup2 files */
   memset (&r, 0, sizeof r);
   r.cpu.realtime_runtime = (sk_opt_i64){true, 1000};
