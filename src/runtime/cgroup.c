@@ -861,9 +861,11 @@ sk_cgroup_kill_all (const sk_cgroup *cg, int sig, sk_err **err)
     froze = sk_cgroup_freeze (cg, true, &ignored) == 0;
   sk_err_free (&ignored);
   int ret = signal_each (cg, sig, err);
+  /* thaw even when signalling failed; report the first error */
   if ((froze || (was_frozen && sig == SIGKILL)) && sk_cgroup_freeze (cg, false, &ignored) < 0 &&
       ret == 0) {
-    *err = steal_ptr (ignored);
+    if (err && *err == NULL)
+      *err = steal_ptr (ignored);
     ret = -1;
   }
   return ret;

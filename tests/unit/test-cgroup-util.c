@@ -389,7 +389,7 @@ probe_host (void)
   if (sk_cgroup_destroy (cg, &err) < 0)
     fail_msg ("destroy %s: %s", path, err->msg);
   sk_cgroup_free (cg);
-  print_message ("host: mode %s, swap accounting %s, weight file `%s`, burst %d, idle %d, "
+  print_message ("# host: mode %s, swap accounting %s, weight file `%s`, burst %d, idle %d, "
                  "huge page sizes %zu\n",
                  sk_cgroup_mode_name (expect_mode), host.swap ? "on" : "off", host.weight,
                  host.burst, host.idle, n_hp);
@@ -597,7 +597,7 @@ create_fails (const char *path, const sk_spec_resources *r, const char *needle)
     sk_cgroup_free (cg);
     fail_msg ("%s: created, expected an error with `%s`", path, needle);
   }
-  print_message ("expected error: %s\n", err->msg);
+  print_message ("# expected error: %s\n", err->msg);
   assert_err (err, needle);
   sk_err_free (&err);
   assert_dirs (path, false);

@@ -192,7 +192,7 @@ check_common_files (const char *path)
     assert_cg ("hugetlb", path, file, want);
   }
   if (mount_for ("hugetlb") == NULL)
-    print_message ("no hugetlb controller: huge page limits not tested\n");
+    print_message ("# no hugetlb controller: huge page limits not tested\n");
   if (expect_mode != SK_CGROUP_V1) {
     char p[512], buf[64];
     cg_file (v2_mount (), path, "cgroup.max.descendants", p, sizeof p);
@@ -286,7 +286,7 @@ check_stats (const sk_cgroup *cg)
   sk_err *err = NULL;
   CHECK_OK (sk_cgroup_stats (cg, &stats, &err), err);
   char *dump = sk_json_dump (stats, false);
-  print_message ("stats: %.300s...\n", dump);
+  print_message ("# stats: %.300s...\n", dump);
   free (dump);
   assert_int_equal (json_u64 (stats, "pids", "current", NULL), 1);
   assert_true (json_u64 (stats, "memory", "usage", "usage") > 0);
@@ -632,11 +632,11 @@ test_blkio_throttle (void **state)
 {
   unsigned major, minor;
   if (!mount_for ("blkio")) {
-    print_message ("no blkio/io controller\n");
+    print_message ("# no blkio/io controller\n");
     skip ();
   }
   if (!block_device (&major, &minor)) {
-    print_message ("no block device in /sys/block to throttle\n");
+    print_message ("# no block device in /sys/block to throttle\n");
     skip ();
   }
   sk_spec_resources r;
@@ -712,7 +712,7 @@ test_timing (void **state)
   }
   kill (pid, SIGKILL);
   wait_child (pid);
-  print_message ("timing (%s, %zu hierarchies): create %.0f us, enter %.0f us, "
+  print_message ("# timing (%s, %zu hierarchies): create %.0f us, enter %.0f us, "
                  "destroy %.0f us (mean of %d)\n",
                  sk_cgroup_mode_name (expect_mode), n_mounts, t_create / (N - 1), t_enter / (N - 1),
                  t_destroy / (N - 1), N - 1);
