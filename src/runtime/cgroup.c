@@ -1,0 +1,992 @@
+/* skiff: cgroups over v1, hybrid and v2; see cgroup.h and cgroup-internal.h.
+ *
+ * This file detects the layout (once per process), validates and resolves
+ * paths, creates/opens/destroys the directories, dispatches each resource to
+ * the hierarchy whose controller provides it, and implements what is the same
+ * on both versions (enter, pids, kill, pids.max, cpuset).
+ */
+#include "runtime/cgroup-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/strbuf.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+int
+sk_cg_set_errnum (sk_err **err, int errnum)
+{
+  if (err && *err)
+    (*err)->errnum = errnum;
+  return -1;
+}
+
+int
+sk_cg_error (sk_err **err, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  sk_err_vset (err, 0, fmt, ap);
+  va_end (ap);
+  return sk_cg_set_errnum (err, errnum);
+}
+
+int
+sk_cg_open_file (const sk_cg_dir *d, const char *file, int flags)
+{
+  char path[PATH_MAX];
+  if (d->fd >= 0)
+    return openat (d->fd, file, flags | O_CLOEXEC);
+  if ((size_t) snprintf (path, sizeof path, "%s/%s", d->path, file) >= sizeof path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  return open (path, flags | O_CLOEXEC);
+}
+
+int
+sk_cg_write_raw (const sk_cg_dir *d, const char *file, const char *value)
+{
+  int fd = sk_cg_open_file (d, file, O_WRONLY);
+  if (fd < 0)
+    return -errno;
+  size_t len = strlen (value);
+  ssize_t n;
+  do
+    n = write (fd, value, len);
+  while (n < 0 && errno == EINTR);
+  int e = n < 0 ? errno : ((size_t) n != len ? EIO : 0);
+  close (fd);
+  return -e;
+}
+
+int
+sk_cg_write (const sk_cg_dir *d, const char *file, const char *value, sk_err **err)
+{
+  int r = sk_cg_write_raw (d, file, value);
+  if (r < 0)
+    return sk_err_set (err, -r, "write `%s` to `%s/%s`", value, d->path, file);
+  return 0;
+}
+
+static const char *
+missing_reason (const char *file)
+{
+  if (strncmp (file, "memory.memsw.", 13) == 0 || strncmp (file, "memory.swap.", 12) == 0)
+    return "swap accounting is off";
+  if (strncmp (file, "hugetlb.", 8) == 0)
+    return "no such huge page size";
+  return "not supported by this kernel";
+}
+
+int
+sk_cg_fail (const sk_cg_dir *d, const char *field, const char *file, const char *value, int r,
+            sk_err **err)
+{
+  if (r == -ENOENT) {
+    sk_err_set (err, 0, "linux.resources.%s: %s is not available (%s)", field, file,
+                missing_reason (file));
+    return sk_cg_set_errnum (err, ENOENT);
+  }
+  return sk_err_set (err, -r, "linux.resources.%s: write `%s` to `%s/%s`", field, value, d->path,
+                     file);
+}
+
+int
+sk_cg_set (const sk_cg_dir *d, const char *field, const char *file, const char *value, sk_err **err)
+{
+  int r = sk_cg_write_raw (d, file, value);
+  return r < 0 ? sk_cg_fail (d, field, file, value, r, err) : 0;
+}
+
+int
+sk_cg_set_i64 (const sk_cg_dir *d, const char *field, const char *file, int64_t value, sk_err **err)
+{
+  char buf[32];
+  snprintf (buf, sizeof buf, "%" PRId64, value);
+  return sk_cg_set (d, field, file, buf, err);
+}
+
+int
+sk_cg_read (const sk_cg_dir *d, const char *file, char *buf, size_t size, sk_err **err)
+{
+  _cleanup_close_ int fd = sk_cg_open_file (d, file, O_RDONLY);
+  if (fd < 0)
+    return sk_err_set (err, errno, "open `%s/%s`", d->path, file);
+  ssize_t n;
+  do
+    n = read (fd, buf, size - 1);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return sk_err_set (err, errno, "read `%s/%s`", d->path, file);
+  while (n > 0 && buf[n - 1] == '\n')
+    n--;
+  buf[n] = '\0';
+  return 0;
+}
+
+int
+sk_cg_read_all (const sk_cg_dir *d, const char *file, char **out, sk_err **err)
+{
+  _cleanup_free_ char *path = NULL;
+  if (d->fd < 0 && asprintf (&path, "%s/%s", d->path, file) < 0)
+    return sk_err_set (err, ENOMEM, "read `%s/%s`", d->path, file);
+  if (sk_read_file_at (d->fd < 0 ? AT_FDCWD : d->fd, path ? path : file, out, NULL, err) < 0)
+    return sk_err_wrap (err, "`%s`", d->path);
+  return 0;
+}
+
+static int
+parse_u64 (const char *s, uint64_t *v)
+{
+  if (strcmp (s, "max") == 0) {
+    *v = UINT64_MAX;
+    return 0;
+  }
+  char *end;
+  errno = 0;
+  unsigned long long x = strtoull (s, &end, 10);
+  if (errno || end == s || (*end && *end != '\n' && *end != ' '))
+    return -1;
+  *v = x;
+  return 0;
+}
+
+int
+sk_cg_read_u64 (const sk_cg_dir *d, const char *file, uint64_t *v, sk_err **err)
+{
+  char buf[64];
+  if (sk_cg_read (d, file, buf, sizeof buf, err) < 0)
+    return -1;
+  if (parse_u64 (buf, v) < 0)
+    return sk_err_set (err, 0, "`%s/%s`: `%s` is not a number", d->path, file, buf);
+  return 0;
+}
+
+bool
+sk_cg_kv_u64 (const char *text, const char *key, uint64_t *v)
+{
+  size_t kl = strlen (key);
+  for (const char *p = text; p && *p; p = strchr (p, '\n'), p = p ? p + 1 : NULL) {
+    if (strncmp (p, key, kl) == 0 && p[kl] == ' ')
+      return parse_u64 (p + kl + 1, v) == 0;
+  }
+  return false;
+}
+
+int
+sk_cg_unsupported_v2 (const char *field, sk_err **err)
+{
+  sk_err_set (err, 0, "linux.resources.%s: not supported on cgroup v2", field);
+  return sk_cg_set_errnum (err, ENOTSUP);
+}
+
+void
+sk_cg_sleep_us (long us)
+{
+  struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+  while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
+    ;
+}
+
+static uint64_t
+now_us (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+void
+sk_cg_json_u64 (sk_json *obj, const char *key, uint64_t v)
+{
+  json_object_object_add (obj, key, json_object_new_uint64 (v));
+}
+
+void
+sk_cg_json_flat (sk_json *obj, const char *text)
+{
+  _cleanup_free_ char *copy = strdup (text);
+  char *save = NULL;
+  if (copy == NULL)
+    return;
+  for (char *line = strtok_r (copy, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
+    char *sp = strchr (line, ' ');
+    uint64_t v;
+    if (sp == NULL)
+      continue;
+    *sp = '\0';
+    if (parse_u64 (sp + 1, &v) == 0)
+      sk_cg_json_u64 (obj, line, v);
+  }
+}
+
+/* ---------------------------------------------------------------- the object */
+
+static sk_cgroup *
+cg_new (const sk_cg_layout *l, const char *path)
+{
+  sk_cgroup *cg = calloc (1, sizeof *cg);
+  if (cg == NULL)
+    return NULL;
+  cg->layout = l;
+  cg->path = sk_cg_normalize (path);
+  cg->pub = calloc (l->n, sizeof *cg->pub);
+  cg->dirs = calloc (l->n, sizeof *cg->dirs);
+  cg->mounts = calloc (l->n, sizeof *cg->mounts);
+  cg->v2 = -1;
+  if (cg->path == NULL || cg->pub == NULL || cg->dirs == NULL || cg->mounts == NULL) {
+    sk_cgroup_free (cg);
+    return NULL;
+  }
+  return cg;
+}
+
+/* Appends the directory of mount m (fd may be -1 for now); takes `dir`. */
+static void
+cg_add (sk_cgroup *cg, const sk_cg_mount *m, char *dir, int fd)
+{
+  size_t i = cg->n++;
+  cg->mounts[i] = m;
+  cg->dirs[i] = (sk_cg_dir){.fd = fd, .path = dir, .v2 = m->v2};
+  cg->pub[i] = (sk_cgroup_hierarchy){
+      .mountpoint = m->mountpoint, .controllers = m->controllers, .v2 = m->v2, .dir = dir};
+  if (m->v2)
+    cg->v2 = (int) i;
+}
+
+/* Which directory serves each controller: a v1 hierarchy that has it, else
+ * the cgroup2 one when it has it (devices and the freezer are always there on
+ * cgroup2, and so is cpu.stat). */
+static void
+cg_route (sk_cgroup *cg)
+{
+  for (int c = 0; c < SK_CG_N_CTRL; c++) {
+    cg->by_ctrl[c] = -1;
+    for (size_t i = 0; i < cg->n && cg->by_ctrl[c] < 0; i++)
+      if (!cg->dirs[i].v2 && (cg->mounts[i]->mask & SK_CG_BIT (c)))
+        cg->by_ctrl[c] = (int) i;
+    if (cg->by_ctrl[c] >= 0 || cg->v2 < 0)
+      continue;
+    bool core = c == SK_CG_DEVICES || c == SK_CG_FREEZER || c == SK_CG_CPUACCT;
+    if (core || (cg->mounts[cg->v2]->mask & SK_CG_BIT (c)))
+      cg->by_ctrl[c] = cg->v2;
+  }
+}
+
+void
+sk_cgroup_free (sk_cgroup *cg)
+{
+  if (cg == NULL)
+    return;
+  for (size_t i = 0; i < cg->n; i++) {
+    if (cg->dirs[i].fd >= 0)
+      close (cg->dirs[i].fd);
+    free ((char *) cg->dirs[i].path);
+  }
+  free (cg->pub);
+  free (cg->dirs);
+  free (cg->mounts);
+  free (cg->path);
+  free (cg);
+}
+
+const char *
+sk_cgroup_path (const sk_cgroup *cg)
+{
+  return cg->path;
+}
+
+size_t
+sk_cgroup_hierarchies (const sk_cgroup *cg, const sk_cgroup_hierarchy **out)
+{
+  *out = cg->pub;
+  return cg->n;
+}
+
+int
+sk_cgroup_v2_dirfd (const sk_cgroup *cg)
+{
+  if (cg->layout->mode != SK_CGROUP_V2 || cg->v2 < 0)
+    return -1;
+  return cg->dirs[cg->v2].fd;
+}
+
+static int
+open_dir (const char *path)
+{
+  return open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int
+sk_cgroup_open (const char *path, sk_cgroup **out, sk_err **err)
+{
+  if (sk_cg_check_path (path, err) < 0)
+    return -1;
+  const sk_cg_layout *l = sk_cg_layout_get (err);
+  if (l == NULL)
+    return -1;
+  sk_cgroup *cg = cg_new (l, path);
+  if (cg == NULL)
+    return sk_err_set (err, ENOMEM, "open cgroup `%s`", path);
+  for (size_t i = 0; i < l->n; i++) {
+    char *dir = sk_path_join (l->mounts[i].mountpoint, cg->path);
+    int fd = dir ? open_dir (dir) : -1;
+    if (fd < 0 && dir && errno == ENOENT) {
+      free (dir);
+      continue;
+    }
+    if (fd < 0) {
+      sk_err_set (err, dir ? errno : ENOMEM, "open `%s`", dir ? dir : path);
+      free (dir);
+      sk_cgroup_free (cg);
+      return -1;
+    }
+    if (!l->mounts[i].v2) {
+      close (fd); /* v1 files are opened by path */
+      fd = -1;
+    }
+    cg_add (cg, &l->mounts[i], dir, fd);
+  }
+  if (cg->n == 0) {
+    sk_cgroup_free (cg);
+    return sk_err_set (err, ENOENT, "cgroup `%s`", path);
+  }
+  cg_route (cg);
+  *out = cg;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- resources */
+
+int
+sk_cg_check_usage (const sk_cg_dir *d, const char *usage_file, const sk_spec_resources *r,
+                   sk_err **err)
+{
+  uint64_t usage;
+  if (!r->memory.limit.set || r->memory.limit.v <= 0)
+    return 0;
+  if (sk_cg_read_u64 (d, usage_file, &usage, err) < 0)
+    return -1;
+  if ((uint64_t) r->memory.limit.v < usage)
+    return sk_err_set (
+        err, EBUSY, "linux.resources.memory.limit: %" PRId64 " is below the current usage %" PRIu64,
+        r->memory.limit.v, usage);
+  return 0;
+}
+
+static const char *
+memory_requested (const sk_spec_resources *r)
+{
+  /* 0 leaves a limit as it is (runc does the same); kernel memory is ignored */
+  if (r->memory.limit.set && r->memory.limit.v != 0)
+    return "memory.limit";
+  if (r->memory.reservation.set && r->memory.reservation.v != 0)
+    return "memory.reservation";
+  if (r->memory.swap.set && r->memory.swap.v != 0)
+    return "memory.swap";
+  if (r->memory.swappiness.set)
+    return "memory.swappiness";
+  if (r->memory.disable_oom_killer_set)
+    return "memory.disableOOMKiller";
+  if (r->memory.use_hierarchy_set)
+    return "memory.useHierarchy";
+  return NULL;
+}
+
+static const char *
+cpu_requested (const sk_spec_resources *r)
+{
+  if (r->cpu.shares.set && r->cpu.shares.v != 0)
+    return "cpu.shares";
+  if (r->cpu.quota.set && r->cpu.quota.v != 0)
+    return "cpu.quota";
+  if (r->cpu.period.set && r->cpu.period.v != 0)
+    return "cpu.period";
+  if (r->cpu.burst.set)
+    return "cpu.burst";
+  if (r->cpu.realtime_runtime.set && r->cpu.realtime_runtime.v != 0)
+    return "cpu.realtimeRuntime";
+  if (r->cpu.realtime_period.set && r->cpu.realtime_period.v != 0)
+    return "cpu.realtimePeriod";
+  if (r->cpu.idle.set)
+    return "cpu.idle";
+  return NULL;
+}
+
+static const char *
+cpuset_requested (const sk_spec_resources *r)
+{
+  if (r->cpu.cpus && *r->cpu.cpus)
+    return "cpu.cpus";
+  if (r->cpu.mems && *r->cpu.mems)
+    return "cpu.mems";
+  return NULL;
+}
+
+static const char *
+pids_requested (const sk_spec_resources *r)
+{
+  return r->pids.limit.set ? "pids.limit" : NULL;
+}
+
+static const char *
+blkio_requested (const sk_spec_resources *r)
+{
+  static const char *const throttles[4] = {
+      "blockIO.throttleReadBpsDevice", "blockIO.throttleWriteBpsDevice",
+      "blockIO.throttleReadIOPSDevice", "blockIO.throttleWriteIOPSDevice"};
+  if (r->block_io.weight_set && r->block_io.weight != 0)
+    return "blockIO.weight";
+  if (r->block_io.leaf_weight_set && r->block_io.leaf_weight != 0)
+    return "blockIO.leafWeight";
+  if (r->block_io.n_weight_device)
+    return "blockIO.weightDevice";
+  for (int k = 0; k < 4; k++)
+    if (r->block_io.n_throttle[k])
+      return throttles[k];
+  return NULL;
+}
+
+static const char *
+hugetlb_requested (const sk_spec_resources *r)
+{
+  return r->n_hugepages ? "hugepageLimits" : NULL;
+}
+
+static const char *
+devices_requested (const sk_spec_resources *r)
+{
+  return r->n_devices ? "devices" : NULL;
+}
+
+static const char *
+net_cls_requested (const sk_spec_resources *r)
+{
+  return r->network.class_id_set ? "network.classID" : NULL;
+}
+
+static const char *
+net_prio_requested (const sk_spec_resources *r)
+{
+  return r->network.n_prio ? "network.priorities" : NULL;
+}
+
+/* pids.max and cpuset.{cpus,mems} have the same names on both versions. */
+static int
+pids_apply (const sk_cg_dir *d, const sk_spec_resources *r, bool update, sk_err **err)
+{
+  if (r->pids.limit.v <= 0)
+    return sk_cg_set (d, "pids.limit", "pids.max", "max", err);
+  return sk_cg_set_i64 (d, "pids.limit", "pids.max", r->pids.limit.v, err);
+}
+
+static int
+cpuset_apply (const sk_cg_dir *d, const sk_spec_resources *r, bool update, sk_err **err)
+{
+  if (r->cpu.cpus && *r->cpu.cpus && sk_cg_set (d, "cpu.cpus", "cpuset.cpus", r->cpu.cpus, err) < 0)
+    return -1;
+  if (r->cpu.mems && *r->cpu.mems && sk_cg_set (d, "cpu.mems", "cpuset.mems", r->cpu.mems, err) < 0)
+    return -1;
+  return 0;
+}
+
+typedef int (*apply_fn) (const sk_cg_dir *d, const sk_spec_resources *r, bool update, sk_err **err);
+
+typedef struct handler {
+  sk_cg_ctrl ctrl;
+  const char *(*requested) (const sk_spec_resources *r); /* the first field set, or NULL */
+  apply_fn v1, v2;                                       /* v2 NULL: not on cgroup2 */
+} handler;
+
+static const handler handlers[] = {
+    {SK_CG_CPUSET, cpuset_requested, cpuset_apply, cpuset_apply},
+    {SK_CG_MEMORY, memory_requested, sk_cg_v1_memory, sk_cg_v2_memory},
+    {SK_CG_CPU, cpu_requested, sk_cg_v1_cpu, sk_cg_v2_cpu},
+    {SK_CG_PIDS, pids_requested, pids_apply, pids_apply},
+    {SK_CG_BLKIO, blkio_requested, sk_cg_v1_blkio, sk_cg_v2_io},
+    {SK_CG_HUGETLB, hugetlb_requested, sk_cg_v1_hugetlb, sk_cg_v2_hugetlb},
+    {SK_CG_DEVICES, devices_requested, sk_cg_v1_devices, sk_cg_v2_devices},
+    {SK_CG_NET_CLS, net_cls_requested, sk_cg_v1_net_cls, NULL},
+    {SK_CG_NET_PRIO, net_prio_requested, sk_cg_v1_net_prio, NULL},
+};
+
+static int
+apply (const sk_cgroup *cg, const sk_spec_resources *r, bool update, sk_err **err)
+{
+  if (r == NULL)
+    return 0;
+  for (size_t k = 0; k < SK_N_ELEMENTS (handlers); k++) {
+    const handler *h = &handlers[k];
+    const char *field = h->requested (r);
+    if (field == NULL)
+      continue;
+    int i = cg->by_ctrl[h->ctrl];
+    if (i < 0 && h->v2 == NULL && cg->layout->mode == SK_CGROUP_V2)
+      return sk_cg_unsupported_v2 (field, err);
+    if (i < 0) {
+      sk_err_set (err, 0, "linux.resources.%s: the %s cgroup controller is not available", field,
+                  sk_cg_ctrl_name (h->ctrl));
+      return sk_cg_set_errnum (err, ENOTSUP);
+    }
+    const sk_cg_dir *d = &cg->dirs[i];
+    if (d->v2 && h->v2 == NULL)
+      return sk_cg_unsupported_v2 (field, err);
+    if ((d->v2 ? h->v2 : h->v1) (d, r, update, err) < 0)
+      return -1;
+  }
+  if (r->unified_keys && r->unified_keys[0]) {
+    if (cg->v2 < 0) {
+      sk_err_set (err, 0, "linux.resources.unified: no cgroup2 hierarchy is mounted");
+      return sk_cg_set_errnum (err, ENOTSUP);
+    }
+    return sk_cg_v2_unified (&cg->dirs[cg->v2], r, update, err);
+  }
+  return 0;
+}
+
+int
+sk_cgroup_update (const sk_cgroup *cg, const sk_spec_resources *res, sk_err **err)
+{
+  return apply (cg, res, true, err);
+}
+
+/* ---------------------------------------------------------------- create */
+
+static int
+depth_of (const char *rel)
+{
+  int n = 0;
+  for (const char *p = rel; *p; p++)
+    n += *p == '/';
+  return n;
+}
+
+static int
+exists_error (const char *cgpath, sk_err **err)
+{
+  sk_err_set (err, 0, "cgroup `%s` already exists", cgpath);
+  return sk_cg_set_errnum (err, EEXIST);
+}
+
+/* mkdir -p of `full`, whose first root_len bytes are the hierarchy's root;
+ * the leaf must be new. *first_new is the depth of the first directory made
+ * (1 = the first component below the root), 0 when none was. */
+static int
+make_dirs (char *full, size_t root_len, const char *cgpath, int *first_new, sk_err **err)
+{
+  *first_new = 0;
+  if (mkdir (full, 0755) == 0) {
+    *first_new = depth_of (full + root_len);
+    return 0;
+  }
+  if (errno == EEXIST)
+    return exists_error (cgpath, err);
+  if (errno != ENOENT)
+    return sk_err_set (err, errno, "mkdir `%s`", full);
+  int depth = 0;
+  for (char *p = full + root_len + 1;; p++) {
+    if (*p != '/' && *p != '\0')
+      continue;
+    char saved = *p;
+    depth++;
+    *p = '\0';
+    if (mkdir (full, 0755) == 0) {
+      if (*first_new == 0)
+        *first_new = depth;
+    } else if (errno != EEXIST) {
+      sk_err_set (err, errno, "mkdir `%s`", full);
+      *p = saved;
+      return -1;
+    } else if (saved == '\0') {
+      return exists_error (cgpath, err);
+    }
+    *p = saved;
+    if (saved == '\0')
+      return 0;
+  }
+}
+
+/* Removes the directories make_dirs made, leaf first. Failures are ignored:
+ * a parent may be in use by another container by now. */
+static void
+remove_new_dirs (const char *full, size_t root_len, int first_new)
+{
+  if (first_new <= 0)
+    return;
+  _cleanup_free_ char *p = strdup (full);
+  if (p == NULL)
+    return;
+  for (int depth = depth_of (p + root_len); depth >= first_new; depth--) {
+    rmdir (p);
+    char *slash = strrchr (p, '/');
+    if (slash == NULL)
+      break;
+    *slash = '\0';
+  }
+}
+
+static int
+prepare_dir (sk_cgroup *cg, size_t i, int first_new, const sk_spec_resources *res, sk_err **err)
+{
+  const sk_cg_mount *m = cg->mounts[i];
+  sk_cg_dir *d = &cg->dirs[i];
+  size_t root_len = strlen (m->mountpoint);
+  if (!m->v2 && (m->mask & SK_CG_BIT (SK_CG_CPUSET)) && first_new > 0 &&
+      sk_cg_v1_cpuset_fill (d->path, root_len, first_new, res, err) < 0)
+    return -1;
+  if (!m->v2)
+    return 0;
+  d->fd = open_dir (d->path);
+  if (d->fd < 0)
+    return sk_err_set (err, errno, "open `%s`", d->path);
+  return sk_cg_v2_enable_controllers (m, d, cg->path, first_new, res, err);
+}
+
+static void
+create_rollback (sk_cgroup *cg, const int *first_new)
+{
+  for (size_t i = 0; i < cg->n; i++) {
+    if (cg->dirs[i].fd >= 0)
+      close (cg->dirs[i].fd);
+    cg->dirs[i].fd = -1;
+    remove_new_dirs (cg->dirs[i].path, strlen (cg->mounts[i]->mountpoint), first_new[i]);
+  }
+  sk_cgroup_free (cg);
+}
+
+int
+sk_cgroup_create (const char *path, const sk_spec_resources *res, sk_cgroup **out, sk_err **err)
+{
+  if (sk_cg_check_path (path, err) < 0)
+    return -1;
+  const sk_cg_layout *l = sk_cg_layout_get (err);
+  if (l == NULL)
+    return -1;
+  sk_cgroup *cg = cg_new (l, path);
+  _cleanup_free_ int *first_new = calloc (l->n, sizeof (int));
+  if (cg == NULL || first_new == NULL) {
+    sk_cgroup_free (cg);
+    return sk_err_set (err, ENOMEM, "create cgroup `%s`", path);
+  }
+  int ret = 0;
+  for (size_t i = 0; i < l->n && ret == 0; i++) {
+    char *dir = sk_path_join (l->mounts[i].mountpoint, cg->path);
+    if (dir == NULL) {
+      ret = sk_err_set (err, ENOMEM, "create cgroup `%s`", path);
+      break;
+    }
+    cg_add (cg, &l->mounts[i], dir, -1);
+    ret = make_dirs (dir, strlen (l->mounts[i].mountpoint), cg->path, &first_new[i], err);
+  }
+  for (size_t i = 0; i < cg->n && ret == 0; i++)
+    ret = prepare_dir (cg, i, first_new[i], res, err);
+  if (ret == 0) {
+    cg_route (cg);
+    ret = apply (cg, res, false, err);
+  }
+  if (ret < 0) {
+    create_rollback (cg, first_new);
+    return -1;
+  }
+  *out = cg;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- processes */
+
+int
+sk_cgroup_enter (const sk_cgroup *cg, pid_t pid, sk_err **err)
+{
+  char buf[24];
+  snprintf (buf, sizeof buf, "%d", (int) pid);
+  for (size_t i = 0; i < cg->n; i++)
+    if (sk_cg_write (&cg->dirs[i], "cgroup.procs", buf, err) < 0)
+      return -1;
+  return 0;
+}
+
+/* The directory whose cgroup.procs lists the container's processes. */
+static const sk_cg_dir *
+primary_dir (const sk_cgroup *cg)
+{
+  if (cg->layout->mode == SK_CGROUP_V2 && cg->v2 >= 0)
+    return &cg->dirs[cg->v2];
+  int f = cg->by_ctrl[SK_CG_FREEZER];
+  if (f >= 0 && !cg->dirs[f].v2)
+    return &cg->dirs[f];
+  for (size_t i = 0; i < cg->n; i++)
+    if (!cg->dirs[i].v2 && cg->mounts[i]->mask)
+      return &cg->dirs[i];
+  return &cg->dirs[0];
+}
+
+typedef struct pidvec {
+  pid_t *v;
+  size_t n, alloc;
+} pidvec;
+
+static int
+pidvec_parse (pidvec *pv, const char *text)
+{
+  for (const char *p = text; *p;) {
+    char *end;
+    long pid = strtol (p, &end, 10);
+    if (end == p)
+      break;
+    if (pv->n == pv->alloc) {
+      size_t na = pv->alloc ? pv->alloc * 2 : 16;
+      pid_t *v = realloc (pv->v, na * sizeof *v);
+      if (v == NULL)
+        return -1;
+      pv->v = v;
+      pv->alloc = na;
+    }
+    pv->v[pv->n++] = (pid_t) pid;
+    p = end;
+    while (*p == '\n')
+      p++;
+  }
+  return 0;
+}
+
+static int
+collect_pids (int dirfd, const char *path, pidvec *pv, int depth, sk_err **err)
+{
+  _cleanup_free_ char *text = NULL;
+  if (sk_read_file_at (dirfd, "cgroup.procs", &text, NULL, err) < 0)
+    return sk_err_wrap (err, "`%s`", path);
+  if (pidvec_parse (pv, text) < 0)
+    return sk_err_set (err, ENOMEM, "pids of `%s`", path);
+  int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  if (d == NULL) {
+    if (fd >= 0)
+      close (fd);
+    return sk_err_set (err, errno, "open `%s`", path);
+  }
+  struct dirent *de;
+  while ((de = readdir (d))) {
+    if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+      continue;
+    _cleanup_free_ char *sub = sk_path_join (path, de->d_name);
+    _cleanup_close_ int subfd = openat (dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (subfd < 0 && errno == ENOENT)
+      continue; /* removed meanwhile */
+    if (sub == NULL || subfd < 0)
+      return sk_err_set (err, sub ? errno : ENOMEM, "open `%s/%s`", path, de->d_name);
+    if (depth > 64)
+      return sk_err_set (err, ELOOP, "`%s`: too deep", sub);
+    if (collect_pids (subfd, sub, pv, depth + 1, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+int
+sk_cgroup_pids (const sk_cgroup *cg, pid_t **pids, size_t *n, sk_err **err)
+{
+  const sk_cg_dir *d = primary_dir (cg);
+  pidvec pv = {NULL, 0, 0};
+  _cleanup_close_ int fd = d->fd >= 0 ? dup (d->fd) : open_dir (d->path);
+  if (fd < 0)
+    return sk_err_set (err, errno, "open `%s`", d->path);
+  if (collect_pids (fd, d->path, &pv, 0, err) < 0) {
+    free (pv.v);
+    return -1;
+  }
+  *pids = pv.v;
+  *n = pv.n;
+  return 0;
+}
+
+int
+sk_cgroup_freeze (const sk_cgroup *cg, bool frozen, sk_err **err)
+{
+  int i = cg->by_ctrl[SK_CG_FREEZER];
+  if (i < 0)
+    return sk_cg_error (err, ENOTSUP, "freeze cgroup `%s`: no freezer is available", cg->path);
+  return cg->dirs[i].v2 ? sk_cg_v2_freeze (&cg->dirs[i], frozen, err)
+                        : sk_cg_v1_freeze (&cg->dirs[i], frozen, err);
+}
+
+int
+sk_cgroup_is_frozen (const sk_cgroup *cg, bool *frozen, sk_err **err)
+{
+  int i = cg->by_ctrl[SK_CG_FREEZER];
+  if (i < 0)
+    return sk_cg_error (err, ENOTSUP, "cgroup `%s`: no freezer is available", cg->path);
+  return cg->dirs[i].v2 ? sk_cg_v2_is_frozen (&cg->dirs[i], frozen, err)
+                        : sk_cg_v1_is_frozen (&cg->dirs[i], frozen, err);
+}
+
+static int
+signal_each (const sk_cgroup *cg, int sig, sk_err **err)
+{
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+  if (sk_cgroup_pids (cg, &pids, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (kill (pids[i], sig) < 0 && errno != ESRCH)
+      return sk_err_set (err, errno, "kill %d", (int) pids[i]);
+  return 0;
+}
+
+int
+sk_cgroup_kill_all (const sk_cgroup *cg, int sig, sk_err **err)
+{
+  if (sig == SIGKILL && cg->layout->mode == SK_CGROUP_V2 && cg->v2 >= 0) {
+    int r = sk_cg_v2_kill (&cg->dirs[cg->v2], err);
+    if (r <= 0)
+      return r; /* done, or failed; 1: no cgroup.kill */
+  }
+  _cleanup_err_ sk_err *ignored = NULL;
+  bool was_frozen = false, froze = false;
+  if (cg->by_ctrl[SK_CG_FREEZER] >= 0 && sk_cgroup_is_frozen (cg, &was_frozen, &ignored) == 0 &&
+      !was_frozen)
+    froze = sk_cgroup_freeze (cg, true, &ignored) == 0;
+  sk_err_free (&ignored);
+  int ret = signal_each (cg, sig, err);
+  /* thaw even when signalling failed; report the first error */
+  if ((froze || (was_frozen && sig == SIGKILL)) && sk_cgroup_freeze (cg, false, &ignored) < 0 &&
+      ret == 0) {
+    if (err && *err == NULL)
+      *err = steal_ptr (ignored);
+    ret = -1;
+  }
+  return ret;
+}
+
+/* rmdir of a cgroup directory, its descendants first; 0 or -errno. The
+ * directory is only read when the kernel refuses the rmdir. */
+static int
+rmdir_tree (const char *path, int depth)
+{
+  if (rmdir (path) == 0 || errno == ENOENT)
+    return 0;
+  int busy = -errno;
+  if (busy != -EBUSY && busy != -ENOTEMPTY)
+    return busy;
+  DIR *d = opendir (path);
+  if (d == NULL)
+    return errno == ENOENT ? 0 : -errno;
+  struct dirent *de;
+  bool children = false;
+  int r = 0;
+  while (r == 0 && (de = readdir (d))) {
+    if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+      continue;
+    _cleanup_free_ char *sub = sk_path_join (path, de->d_name);
+    children = true;
+    r = sub == NULL ? -ENOMEM : depth > 64 ? -ELOOP : rmdir_tree (sub, depth + 1);
+  }
+  closedir (d);
+  if (r < 0 || !children)
+    return r < 0 ? r : busy; /* no children: processes are still leaving */
+  if (rmdir (path) < 0 && errno != ENOENT)
+    return -errno;
+  return 0;
+}
+
+static int
+remove_dir (const sk_cgroup *cg, const char *path, uint64_t deadline, sk_err **err)
+{
+  long wait = 100;
+  for (int tries = 1;; tries++) {
+    int r = rmdir_tree (path, 0);
+    if (r == 0)
+      return 0;
+    if ((r != -EBUSY && r != -ENOTEMPTY) || now_us () > deadline)
+      return sk_err_set (err, -r, "remove cgroup `%s`", path);
+    if (tries % 8 == 0) {
+      _cleanup_err_ sk_err *ignored = NULL;
+      sk_cgroup_kill_all (cg, SIGKILL, &ignored);
+    }
+    sk_cg_sleep_us (wait);
+    wait = wait < 16000 ? wait * 2 : wait;
+  }
+}
+
+int
+sk_cgroup_destroy (sk_cgroup *cg, sk_err **err)
+{
+  _cleanup_err_ sk_err *ignored = NULL;
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+  if (sk_cgroup_pids (cg, &pids, &n, &ignored) == 0 && n > 0)
+    sk_cgroup_kill_all (cg, SIGKILL, &ignored);
+  uint64_t deadline = now_us () + 1000000;
+  int ret = 0;
+  for (size_t i = 0; i < cg->n; i++)
+    if (remove_dir (cg, cg->dirs[i].path, deadline, err) < 0)
+      ret = -1;
+  return ret;
+}
+
+/* ---------------------------------------------------------------- stats */
+
+static const sk_cg_dir *
+dir_for (const sk_cgroup *cg, sk_cg_ctrl c)
+{
+  return cg->by_ctrl[c] >= 0 ? &cg->dirs[cg->by_ctrl[c]] : NULL;
+}
+
+static void
+stats_pids (const sk_cg_dir *d, sk_json *out)
+{
+  _cleanup_err_ sk_err *err = NULL;
+  uint64_t cur, max;
+  if (sk_cg_read_u64 (d, "pids.current", &cur, &err) < 0)
+    return;
+  sk_json *o = json_object_new_object ();
+  sk_cg_json_u64 (o, "current", cur);
+  if (sk_cg_read_u64 (d, "pids.max", &max, &err) == 0)
+    sk_cg_json_u64 (o, "limit", max == UINT64_MAX ? 0 : max); /* 0: no limit, as runc */
+  json_object_object_add (out, "pids", o);
+}
+
+int
+sk_cgroup_stats (const sk_cgroup *cg, sk_json **out, sk_err **err)
+{
+  sk_json *o = json_object_new_object ();
+  if (o == NULL)
+    return sk_err_set (err, ENOMEM, "stats of `%s`", cg->path);
+  const sk_cg_dir *cpu = dir_for (cg, SK_CG_CPU), *acct = dir_for (cg, SK_CG_CPUACCT), *d;
+  if ((cpu && cpu->v2) || (acct && acct->v2))
+    sk_cg_v2_stats_cpu (cpu && cpu->v2 ? cpu : acct, o);
+  else if (cpu || acct)
+    sk_cg_v1_stats_cpu (cpu, acct, o);
+  if ((d = dir_for (cg, SK_CG_MEMORY)))
+    (d->v2 ? sk_cg_v2_stats_memory : sk_cg_v1_stats_memory) (d, o);
+  if ((d = dir_for (cg, SK_CG_PIDS)))
+    stats_pids (d, o);
+  if ((d = dir_for (cg, SK_CG_BLKIO)))
+    (d->v2 ? sk_cg_v2_stats_io : sk_cg_v1_stats_blkio) (d, o);
+  if ((d = dir_for (cg, SK_CG_HUGETLB)))
+    (d->v2 ? sk_cg_v2_stats_hugetlb : sk_cg_v1_stats_hugetlb) (d, sk_cg_hugepage_sizes (), o);
+  *out = o;
+  return 0;
+}
+
+int
+sk_cgroup_oom_kills (const sk_cgroup *cg, uint64_t *count, sk_err **err)
+{
+  const sk_cg_dir *d = dir_for (cg, SK_CG_MEMORY);
+  if (d == NULL)
+    return sk_cg_error (err, ENOTSUP, "cgroup `%s`: no memory controller is available", cg->path);
+  return d->v2 ? sk_cg_v2_oom_kills (d, count, err) : sk_cg_v1_oom_kills (d, count, err);
+}
