@@ -216,7 +216,7 @@ make_state_dir (const sk_runtime *rt, const char *id, sk_creation *c, sk_err **e
   c->state_dir_made = true;
   /* the exact config, for exec and update later */
   _cleanup_free_ char *copy = sk_path_join (c->state_dir, "config.json");
-  return sk_write_file_atomic (copy, c->spec->raw, c->spec->raw_len, 0600, err);
+  return sk_write_file_replace (copy, c->spec->raw, c->spec->raw_len, 0600, err);
 }
 
 static int

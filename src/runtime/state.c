@@ -118,7 +118,7 @@ sk_state_write (const char *state_dir, const sk_container_info *info, sk_err **e
   _cleanup_free_ char *path = sk_path_join (state_dir, "state.json");
   if (data == NULL || path == NULL)
     return sk_err_set (err, ENOMEM, "state");
-  return sk_write_file_atomic (path, data, strlen (data), 0600, err);
+  return sk_write_file_replace (path, data, strlen (data), 0600, err);
 }
 
 static int

@@ -72,8 +72,9 @@ sk_write_file_at (int dirfd, const char *path, const char *data, size_t len, sk_
   return 0;
 }
 
-int
-sk_write_file_atomic (const char *path, const char *data, size_t len, mode_t mode, sk_err **err)
+static int
+write_and_rename (const char *path, const char *data, size_t len, mode_t mode, bool durable,
+                  sk_err **err)
 {
   _cleanup_free_ char *tmp = NULL;
   if (asprintf (&tmp, "%s.tmp.%d", path, getpid ()) < 0)
@@ -95,12 +96,25 @@ sk_write_file_atomic (const char *path, const char *data, size_t len, mode_t mod
     p += n;
     left -= (size_t) n;
   }
-  if (fsync (fd) < 0 || rename (tmp, path) < 0) {
+  if ((durable && fsync (fd) < 0) || rename (tmp, path) < 0) {
     int e = errno;
     unlink (tmp);
     return sk_err_set (err, e, "write `%s`", path);
   }
   return 0;
+}
+
+int
+sk_write_file_atomic (const char *path, const char *data, size_t len, mode_t mode, sk_err **err)
+{
+  return write_and_rename (path, data, len, mode, true, err);
+}
+
+int
+sk_write_file_replace (const char *path, const char *data, size_t len, mode_t mode,
+                       sk_err **err)
+{
+  return write_and_rename (path, data, len, mode, false, err);
 }
 
 int

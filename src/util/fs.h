@@ -16,6 +16,10 @@ int sk_write_file_at (int dirfd, const char *path, const char *data, size_t len,
 /* Writes a file atomically: temporary file in the same directory, fsync, rename. */
 int sk_write_file_atomic (const char *path, const char *data, size_t len, mode_t mode,
                           sk_err **err);
+/* The same without fsync: readers see the old or the new file, never a part,
+ * but a power loss may lose it. For state under /run, which a reboot clears. */
+int sk_write_file_replace (const char *path, const char *data, size_t len, mode_t mode,
+                           sk_err **err);
 /* mkdir -p; mode applies to the directories it creates. */
 int sk_mkdir_p (const char *path, mode_t mode, sk_err **err);
 /* rm -rf of a directory tree below dirfd/name; never follows symlinks. */

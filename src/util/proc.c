@@ -173,7 +173,7 @@ sk_write_pid_file (const char *path, pid_t pid, sk_err **err)
 {
   char buf[32];
   int n = snprintf (buf, sizeof buf, "%d", pid);
-  if (sk_write_file_atomic (path, buf, (size_t) n, 0644, err) < 0)
+  if (sk_write_file_replace (path, buf, (size_t) n, 0644, err) < 0)
     return sk_err_wrap (err, "pid file");
   return 0;
 }
