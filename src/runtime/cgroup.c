@@ -320,7 +320,7 @@ sk_cgroup_hierarchies (const sk_cgroup *cg, const sk_cgroup_hierarchy **out)
 int
 sk_cgroup_v2_dirfd (const sk_cgroup *cg)
 {
-  if (cg->layout->mode != SK_CGROUP_V2 || cg->v2 < 0)
+  if (cg->v2 < 0)
     return -1;
   return cg->dirs[cg->v2].fd;
 }
@@ -716,6 +716,19 @@ sk_cgroup_enter (const sk_cgroup *cg, pid_t pid, sk_err **err)
   for (size_t i = 0; i < cg->n; i++)
     if (sk_cg_write (&cg->dirs[i], "cgroup.procs", buf, err) < 0)
       return -1;
+  return 0;
+}
+
+int
+sk_cgroup_enter_self (const sk_cgroup *cg, bool v2_done, sk_err **err)
+{
+  for (size_t i = 0; i < cg->n; i++) {
+    const sk_cg_dir *d = &cg->dirs[i];
+    if (d->v2 && v2_done)
+      continue;
+    if (sk_cg_write (d, d->v2 ? "cgroup.procs" : "tasks", "0", err) < 0)
+      return -1;
+  }
   return 0;
 }
 

@@ -58,12 +58,21 @@ void sk_cgroup_free (sk_cgroup *cg);
 
 const char *sk_cgroup_path (const sk_cgroup *cg);
 size_t sk_cgroup_hierarchies (const sk_cgroup *cg, const sk_cgroup_hierarchy **out);
-/* The container's directory fd in the cgroup2 hierarchy when the host is pure
- * v2 (for clone3 CLONE_INTO_CGROUP), else -1. Owned by cg. */
+/* The container's directory fd in the cgroup2 hierarchy (pure v2, or the
+ * cgroup2 mount of the hybrid layout), for clone3 CLONE_INTO_CGROUP; else -1.
+ * Owned by cg. */
 int sk_cgroup_v2_dirfd (const sk_cgroup *cg);
 
-/* Moves pid into the container's cgroup in every hierarchy. */
+/* Moves pid into the container's cgroup in every hierarchy. Writing another
+ * process's pid makes the kernel take a global lock whose first use costs an
+ * RCU grace period (~10 ms): prefer CLONE_INTO_CGROUP and sk_cgroup_enter_self. */
 int sk_cgroup_enter (const sk_cgroup *cg, pid_t pid, sk_err **err);
+/* Moves the calling single-threaded process into the container's cgroup:
+ * v1 hierarchies through their `tasks` file with "0" (the current thread, for
+ * which the kernel skips that lock), the cgroup2 one through cgroup.procs
+ * unless `v2_done` (the process was cloned into it). Needs the privileges of
+ * the runtime: call it before entering a user namespace. */
+int sk_cgroup_enter_self (const sk_cgroup *cg, bool v2_done, sk_err **err);
 /* Applies resources to a running container (only the fields that are set). */
 int sk_cgroup_update (const sk_cgroup *cg, const sk_spec_resources *res, sk_err **err);
 /* Freezes or thaws; returns once the kernel reports the new state. */

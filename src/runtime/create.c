@@ -269,8 +269,8 @@ fast_clone_flags (const sk_spec_linux *lin)
   return flags;
 }
 
-static pid_t
-clone_child (int flags, int cgroup_fd)
+pid_t
+sk_clone_child (int flags, int cgroup_fd)
 {
   struct clone_args args = {.flags = (uint64_t) flags, .exit_signal = SIGCHLD};
   if (cgroup_fd >= 0) {
@@ -283,8 +283,8 @@ clone_child (int flags, int cgroup_fd)
   return pid;
 }
 
-static void
-reset_signals_in_child (void)
+void
+sk_reset_signals (void)
 {
   sigset_t all;
   sigemptyset (&all);
@@ -294,23 +294,26 @@ reset_signals_in_child (void)
       signal (s, SIG_DFL);
 }
 
+/* Clones the container's first process, straight into the cgroup2 directory
+ * when there is one (no cgroup write needed for it). */
 static int
-spawn (const sk_creation *cc, sk_launch *l, bool *into_cgroup, sk_err **err)
+spawn (const sk_creation *cc, sk_launch *l, sk_err **err)
 {
   int cgfd = sk_cgroup_v2_dirfd (cc->cgroup);
-  pid_t pid = clone_child (l->clone_flags, l->clone_flags ? cgfd : -1);
-  if (pid < 0 && l->clone_flags && cgfd >= 0) {
-    cgfd = -1;
-    pid = clone_child (l->clone_flags, -1);
+  l->self_cgroup = !(l->clone_flags & CLONE_NEWUSER);
+  l->cloned_into_cgroup = cgfd >= 0;
+  pid_t pid = sk_clone_child (l->clone_flags, cgfd);
+  if (pid < 0 && cgfd >= 0) {
+    l->cloned_into_cgroup = false;
+    pid = sk_clone_child (l->clone_flags, -1);
   }
   if (pid < 0)
     return sk_err_set (err, errno, "clone the container process");
   if (pid == 0) {
-    reset_signals_in_child ();
+    sk_reset_signals ();
     close (cc->sock[0]);
     sk_init_run (l);
   }
-  *into_cgroup = l->clone_flags && cgfd >= 0;
   return pid;
 }
 
@@ -346,12 +349,12 @@ child_died (pid_t pid, sk_err **err)
   return sk_err_set (err, 0, "the container process went away during setup");
 }
 
-/* Moves the container process into its cgroup and lets it go. */
+/* Lets the container process go, once it is in its cgroup. */
 static int
-release_child (sk_creation *c, bool in_cgroup, sk_err **err)
+release_child (sk_creation *c, sk_err **err)
 {
   const sk_spec_process *p = c->spec->process;
-  if (!in_cgroup && sk_cgroup_enter (c->cgroup, c->pid, err) < 0)
+  if (!c->launch.self_cgroup && sk_cgroup_enter (c->cgroup, c->pid, err) < 0)
     return -1;
   if (p->oom_score_adj_set) {
     char path[64], val[16];
@@ -368,13 +371,13 @@ release_child (sk_creation *c, bool in_cgroup, sk_err **err)
 
 /* The messages until the container process is READY. */
 static int
-supervise_setup (sk_creation *c, const char *id, bool *in_cgroup, sk_err **err)
+supervise_setup (sk_creation *c, const char *id, sk_err **err)
 {
   bool released = c->launch.clone_flags != 0;
   if (released && c->spec->linux_.namespaces[SK_NS_USER].present &&
       sk_ns_write_id_maps (c->pid, &c->spec->linux_, err) < 0)
     return -1;
-  if (released && release_child (c, *in_cgroup, err) < 0)
+  if (released && release_child (c, err) < 0)
     return -1;
   for (;;) {
     sk_sync_msg msg;
@@ -396,7 +399,7 @@ supervise_setup (sk_creation *c, const char *id, bool *in_cgroup, sk_err **err)
       c->pid = msg.value;
       if (c->stage_pid != c->pid)
         sk_waitpid (c->stage_pid, NULL);
-      if (release_child (c, false, err) < 0)
+      if (release_child (c, err) < 0)
         return -1;
       break;
     case SK_SYNC_HOOKS:
@@ -409,7 +412,7 @@ supervise_setup (sk_creation *c, const char *id, bool *in_cgroup, sk_err **err)
       c->pty_master = passed;
       passed = -1;
       break;
-    case SK_SYNC_READY: return 0;
+    case SK_SYNC_READY: sk_debug_phase ("ready"); return 0;
     default: return sk_err_set (err, EPROTO, "sync: unexpected message %u", msg.type);
     }
     if (passed >= 0)
@@ -452,8 +455,10 @@ do_create (const sk_runtime *rt, const sk_create_opts *o, sk_launch_mode mode, s
 {
   if (prepare (rt, o, mode == SK_LAUNCH_RUN && !o->detach, c, err) < 0)
     return -1;
+  sk_debug_phase ("config read");
   if (make_state_dir (rt, o->id, c, err) < 0 || make_cgroup (o->id, c, err) < 0)
     return -1;
+  sk_debug_phase ("state and cgroup made");
   if (mode == SK_LAUNCH_CREATE && make_fifo (c, err) < 0)
     return -1;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sock) < 0)
@@ -479,14 +484,14 @@ do_create (const sk_runtime *rt, const sk_create_opts *o, sk_launch_mode mode, s
       .clone_flags = fast_clone_flags (&c->spec->linux_),
   };
   memcpy (l->ns_fds, c->ns_fds, sizeof l->ns_fds);
-  bool in_cgroup = false;
-  pid_t pid = spawn (c, l, &in_cgroup, err);
+  pid_t pid = spawn (c, l, err);
   if (pid < 0)
     return -1;
   c->pid = c->stage_pid = pid;
+  sk_debug_phase ("cloned");
   close_fd (&c->sock[1]);
   close_fd (&c->console_fd);
-  if (supervise_setup (c, o->id, &in_cgroup, err) < 0)
+  if (supervise_setup (c, o->id, err) < 0)
     return -1;
   if (write_created_state (c, o->id, err) < 0)
     return -1;
@@ -627,6 +632,7 @@ sk_container_run (const sk_runtime *rt, const sk_create_opts *o, int *exit_code,
     r = sk_err_set (err, errno, "sync");
   if (r == 0)
     r = wait_exec_through_sync (c.sock[0], err);
+  sk_debug_phase ("exec'd");
   if (r < 0) {
     creation_release (&c, true);
     return -1;
@@ -643,10 +649,12 @@ sk_container_run (const sk_runtime *rt, const sk_create_opts *o, int *exit_code,
   c.pty_master = -1;
   creation_release (&c, false);
   r = sk_run_foreground (pid, master, exit_code, err);
+  sk_debug_phase ("exited");
   if (master >= 0)
     close (master);
   _cleanup_err_ sk_err *e = NULL;
   if (sk_container_delete (rt, o->id, true, &e) < 0)
     sk_warning ("%s", e->msg);
+  sk_debug_phase ("deleted");
   return r;
 }

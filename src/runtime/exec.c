@@ -129,8 +129,6 @@ supervise_exec (sk_execution *x, const sk_exec_opts *o, sk_err **err)
       x->pid = msg.value;
       sk_waitpid (x->stage_pid, NULL);
       x->stage_pid = x->pid;
-      if (sk_cgroup_enter (x->cgroup, x->pid, err) < 0)
-        return -1;
       sk_sync_send (x->sock[0], SK_SYNC_GO, x->pid, NULL, -1);
       break;
     case SK_SYNC_PTY:
@@ -187,15 +185,20 @@ sk_container_exec (const sk_runtime *rt, const sk_exec_opts *o, int *exit_code, 
   };
   for (int t = 0; t < SK_NS_TYPES; t++)
     l.ns_fds[t] = -1;
-  pid_t pid = fork ();
+  int cgfd = sk_cgroup_v2_dirfd (x.cgroup);
+  l.self_cgroup = true;
+  l.cloned_into_cgroup = cgfd >= 0;
+  pid_t pid = sk_clone_child (0, cgfd);
+  if (pid < 0 && cgfd >= 0) {
+    l.cloned_into_cgroup = false;
+    pid = sk_clone_child (0, -1);
+  }
   if (pid < 0) {
     execution_release (&x, true);
     return sk_err_set (err, errno, "fork");
   }
   if (pid == 0) {
-    sigset_t none;
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
+    sk_reset_signals ();
     close (x.sock[0]);
     sk_init_run (&l);
   }

@@ -253,6 +253,7 @@ build_container (sk_launch *l, pid_t host_pid, sk_err **err)
   int rootfd = -1;
   set_names (l, err);
   CHECK (sk_rootfs_setup (l, &rootfd, err));
+  sk_debug_phase ("child: mounts done");
   if (has_hooks (s, SK_HOOK_PRESTART) || has_hooks (s, SK_HOOK_CREATE_RUNTIME)) {
     sk_sync_send (l->sync_fd, SK_SYNC_HOOKS, 0, NULL, -1);
     CHECK (sk_sync_expect (l->sync_fd, SK_SYNC_HOOKS_DONE, err));
@@ -265,6 +266,7 @@ build_container (sk_launch *l, pid_t host_pid, sk_err **err)
   CHECK (sk_rootfs_pivot (l, rootfd, err));
   close (rootfd);
   CHECK (sk_rootfs_finish (l, err));
+  sk_debug_phase ("child: rootfs done");
 }
 
 /* ---- step 6 ---- */
@@ -300,6 +302,9 @@ sk_init_run (sk_launch *l)
   /* nothing of the runtime's memory should be readable from the container */
   prctl (PR_SET_DUMPABLE, 0);
 
+  /* first of all, while privileged: into the cgroup; what we fork follows */
+  if (l->self_cgroup && sk_cgroup_enter_self (l->cgroup, l->cloned_into_cgroup, err) < 0)
+    sk_init_fail (l, *err);
   if (l->mode == SK_LAUNCH_EXEC)
     join_container (l, err);
   else if (l->clone_flags == 0)
@@ -312,6 +317,7 @@ sk_init_run (sk_launch *l)
   if (r <= 0 || go.type != SK_SYNC_GO)
     _exit (1); /* the runtime gave up on us */
   pid_t host_pid = go.value;
+  sk_debug_phase ("child: go");
 
   const sk_spec_linux *lin = &l->spec->linux_;
   int procfd = -1;
@@ -352,6 +358,7 @@ sk_init_run (sk_launch *l)
   if (l->mode == SK_LAUNCH_CREATE)
     sk_log_set_sink (NULL, NULL);
   CHECK (sk_process_finalize (l, err));
+  sk_debug_phase ("child: exec");
   execve (exec_path, l->process->args, envp);
   sk_err_set (err, errno, "exec `%s`", exec_path);
   sk_init_fail (l, *err);

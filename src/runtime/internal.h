@@ -67,7 +67,14 @@ typedef struct sk_launch {
   int ns_fds[SK_NS_TYPES]; /* namespaces to join (by path), else -1 */
   int target_pidfd;        /* exec: the container's init */
   int clone_flags;         /* new namespaces the clone itself made */
+  bool cloned_into_cgroup; /* clone3 put us in the cgroup2 directory already */
+  bool self_cgroup;        /* the first child joins the cgroup itself (it is privileged) */
 } sk_launch;
+
+/* clone3 (into a cgroup2 directory when cgroup_fd >= 0), fork-like. */
+pid_t sk_clone_child (int flags, int cgroup_fd);
+/* In a new child: default dispositions, nothing blocked. */
+void sk_reset_signals (void);
 
 /* The child: never returns. */
 __attribute__ ((noreturn)) void sk_init_run (sk_launch *l);

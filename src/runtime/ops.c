@@ -169,8 +169,10 @@ sk_container_delete (const sk_runtime *rt, const char *id, bool force, sk_err **
   if (info->status != SK_STATUS_STOPPED && info->status != SK_STATUS_CREATING &&
       kill_and_wait (info, err) < 0)
     goto out;
+  sk_debug_phase ("delete: killed");
   if (cg && sk_cgroup_destroy (cg, err) < 0)
     goto out;
+  sk_debug_phase ("delete: cgroup removed");
   if (info->status != SK_STATUS_CREATING)
     run_poststop (rt, info);
   if (sk_remove_tree_at (AT_FDCWD, dir, err) < 0)

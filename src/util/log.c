@@ -33,6 +33,8 @@ sk_log_open (const char *path, bool json, sk_log_level max_level, sk_err **err)
 {
   logger.json = json;
   logger.max_level = max_level;
+  if (max_level >= SK_LOG_DEBUG)
+    sk_log_phase ("start");
   if (path == NULL || *path == '\0')
     return 0;
   int fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -42,6 +44,19 @@ sk_log_open (const char *path, bool json, sk_log_level max_level, sk_err **err)
     close (logger.fd);
   logger.fd = fd;
   return 0;
+}
+
+static struct timespec started;
+
+void
+sk_log_phase (const char *what)
+{
+  struct timespec now;
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  if (started.tv_sec == 0)
+    started = now;
+  long us = (now.tv_sec - started.tv_sec) * 1000000L + (now.tv_nsec - started.tv_nsec) / 1000;
+  sk_log (SK_LOG_DEBUG, "%s at %ld us (pid %d)", what, us, getpid ());
 }
 
 void

@@ -44,4 +44,12 @@ void sk_log_write (sk_log_level level, const char *msg);
       sk_log (SK_LOG_DEBUG, __VA_ARGS__);                                                          \
   } while (0)
 
+/* With --debug: "<what> at <µs since the runtime started>", for finding where time goes. */
+void sk_log_phase (const char *what);
+#define sk_debug_phase(what)                                                                       \
+  do {                                                                                             \
+    if (sk_log_get_level () >= SK_LOG_DEBUG)                                                       \
+      sk_log_phase (what);                                                                         \
+  } while (0)
+
 #endif
