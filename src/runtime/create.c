@@ -552,18 +552,6 @@ wait_exec_through_fifo (int fifo, int pidfd, sk_err **err)
   return 0;
 }
 
-static void
-run_poststart (const sk_spec *spec, const sk_container_info *info)
-{
-  const sk_spec_hooks *h = &spec->hooks;
-  if (h->n[SK_HOOK_POSTSTART] == 0)
-    return;
-  _cleanup_free_ char *state = sk_state_json_string (info, SK_STATUS_RUNNING);
-  _cleanup_err_ sk_err *e = NULL;
-  if (sk_hooks_run (h->list[SK_HOOK_POSTSTART], h->n[SK_HOOK_POSTSTART], SK_HOOK_POSTSTART, state, &e) < 0)
-    sk_warning ("%s", e->msg);
-}
-
 int
 sk_container_start (const sk_runtime *rt, const char *id, sk_err **err)
 {
@@ -594,15 +582,13 @@ sk_container_start (const sk_runtime *rt, const char *id, sk_err **err)
   ret = wait_exec_through_fifo (fifo, pidfd, err);
   unlink (fifo_path);
   if (ret == 0)
-    run_poststart (spec, info);
+    sk_hooks_run_or_warn (spec, SK_HOOK_POSTSTART, info, SK_STATUS_RUNNING);
 out:
   sk_container_info_free (info);
   return ret;
 }
 
 /* ---- run ---- */
-
-int sk_run_foreground (pid_t pid, int pty_master, int *exit_code, sk_err **err);
 
 /* After START: the sync socket closes on exec (CLOEXEC), or carries an error. */
 static int
@@ -622,6 +608,25 @@ wait_exec_through_sync (int sock, sk_err **err)
   }
 }
 
+/* After a foreground run: what delete does, with what is already in memory. */
+static void
+finish_run (const sk_runtime *rt, sk_creation *c, const char *id)
+{
+  _cleanup_err_ sk_err *e = NULL;
+  /* the lock keeps a concurrent delete out; it failing means one already ran */
+  _cleanup_close_ int lock = sk_state_lock (rt, id, &e);
+  if (lock < 0)
+    return;
+  if (sk_cgroup_destroy (c->cgroup, &e) < 0) {
+    sk_warning ("%s", e->msg);
+    sk_err_free (&e);
+  }
+  sk_container_info info = {.id = (char *) id, .pid = c->pid, .bundle = c->bundle, .rootfs = c->rootfs};
+  sk_hooks_run_or_warn (c->spec, SK_HOOK_POSTSTOP, &info, SK_STATUS_STOPPED);
+  if (sk_remove_tree_at (AT_FDCWD, c->state_dir, &e) < 0)
+    sk_warning ("%s", e->msg);
+}
+
 int
 sk_container_run (const sk_runtime *rt, const sk_create_opts *o, int *exit_code, sk_err **err)
 {
@@ -638,23 +643,15 @@ sk_container_run (const sk_runtime *rt, const sk_create_opts *o, int *exit_code,
     return -1;
   }
   sk_container_info info = {.id = (char *) o->id, .pid = c.pid, .bundle = c.bundle, .rootfs = c.rootfs};
-  run_poststart (c.spec, &info);
-  if (o->detach) {
-    close_fd (&c.pty_master);
-    creation_release (&c, false);
-    return 0;
+  sk_hooks_run_or_warn (c.spec, SK_HOOK_POSTSTART, &info, SK_STATUS_RUNNING);
+  if (!o->detach) {
+    close_fd (&c.sock[0]);
+    r = sk_run_foreground (c.pid, c.pty_master, exit_code, err);
+    sk_debug_phase ("exited");
+    finish_run (rt, &c, o->id);
+    sk_debug_phase ("deleted");
   }
-  pid_t pid = c.pid;
-  int master = c.pty_master;
-  c.pty_master = -1;
+  close_fd (&c.pty_master);
   creation_release (&c, false);
-  r = sk_run_foreground (pid, master, exit_code, err);
-  sk_debug_phase ("exited");
-  if (master >= 0)
-    close (master);
-  _cleanup_err_ sk_err *e = NULL;
-  if (sk_container_delete (rt, o->id, true, &e) < 0)
-    sk_warning ("%s", e->msg);
-  sk_debug_phase ("deleted");
   return r;
 }

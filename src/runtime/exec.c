@@ -20,8 +20,6 @@
 #include "util/log.h"
 #include "util/proc.h"
 
-int sk_run_foreground (pid_t pid, int pty_master, int *exit_code, sk_err **err);
-
 typedef struct sk_execution {
   sk_container_info *info;
   sk_spec *spec;

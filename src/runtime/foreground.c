@@ -17,8 +17,6 @@
 #include "util/cleanup.h"
 #include "util/proc.h"
 
-int sk_run_foreground (pid_t pid, int pty_master, int *exit_code, sk_err **err);
-
 static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
                                 SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH, SIGPIPE};
 

@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/proc.h"
 #include "util/strbuf.h"
 
@@ -144,4 +145,17 @@ sk_hooks_run (const sk_spec_hook *hooks, size_t n, sk_hook_kind kind, const char
     if (run_one (&hooks[i], kind, state_json, err) < 0)
       return -1;
   return 0;
+}
+
+void
+sk_hooks_run_or_warn (const sk_spec *spec, sk_hook_kind kind, const sk_container_info *info,
+                      sk_status status)
+{
+  const sk_spec_hooks *h = &spec->hooks;
+  if (h->n[kind] == 0)
+    return;
+  _cleanup_free_ char *state = sk_state_json_string (info, status);
+  _cleanup_err_ sk_err *e = NULL;
+  if (sk_hooks_run (h->list[kind], h->n[kind], kind, state, &e) < 0)
+    sk_warning ("%s", e->msg);
 }

@@ -76,6 +76,10 @@ pid_t sk_clone_child (int flags, int cgroup_fd);
 /* In a new child: default dispositions, nothing blocked. */
 void sk_reset_signals (void);
 
+/* Waits for a foreground process: passes signals on, proxies its terminal
+ * (pty_master >= 0), and sets *exit_code as a shell would. */
+int sk_run_foreground (pid_t pid, int pty_master, int *exit_code, sk_err **err);
+
 /* The child: never returns. */
 __attribute__ ((noreturn)) void sk_init_run (sk_launch *l);
 /* Sends an error to the runtime and exits (in the child). */
@@ -93,6 +97,9 @@ int sk_process_finalize (sk_launch *l, sk_err **err);
 int sk_console_setup (sk_launch *l, sk_err **err);
 int sk_hooks_run (const sk_spec_hook *hooks, size_t n, sk_hook_kind kind, const char *state_json,
                   sk_err **err);
+/* For poststart and poststop, whose failures are only warnings. */
+void sk_hooks_run_or_warn (const sk_spec *spec, sk_hook_kind kind, const sk_container_info *info,
+                           sk_status status);
 
 /* ---- state ---- */
 char *sk_state_dir (const sk_runtime *rt, const char *id);

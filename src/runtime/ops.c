@@ -132,14 +132,8 @@ run_poststop (const sk_runtime *rt, const sk_container_info *info)
 {
   _cleanup_spec_ sk_spec *spec = NULL;
   _cleanup_err_ sk_err *e = NULL;
-  if (sk_container_load_spec (rt, info->id, &spec, &e) < 0)
-    return;
-  const sk_spec_hooks *h = &spec->hooks;
-  if (h->n[SK_HOOK_POSTSTOP] == 0)
-    return;
-  _cleanup_free_ char *state = sk_state_json_string (info, SK_STATUS_STOPPED);
-  if (sk_hooks_run (h->list[SK_HOOK_POSTSTOP], h->n[SK_HOOK_POSTSTOP], SK_HOOK_POSTSTOP, state, &e) < 0)
-    sk_warning ("%s", e->msg);
+  if (sk_container_load_spec (rt, info->id, &spec, &e) == 0)
+    sk_hooks_run_or_warn (spec, SK_HOOK_POSTSTOP, info, SK_STATUS_STOPPED);
 }
 
 int
