@@ -7,7 +7,8 @@ load helpers
 
 teardown() {
   cleanup_containers
-  if [ -n "${NS_HOLDER:-}" ]; then kill "$NS_HOLDER"; wait "$NS_HOLDER" 2>/dev/null || true; fi
+  # SIGKILL: unshare --fork ignores SIGTERM while it waits for its child
+  if [ -n "${NS_HOLDER:-}" ]; then kill -KILL "$NS_HOLDER"; wait "$NS_HOLDER" 2>/dev/null || true; fi
 }
 
 @test "the container has its own pid, network, uts, ipc, mount and cgroup namespaces" {
@@ -79,6 +80,47 @@ teardown() {
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "$(readlink /proc/$NS_HOLDER/ns/net)" ]
   echo "$output" | grep -qx sktest0
+}
+
+@test "a pid namespace given by path is joined (the container is not its init)" {
+  unshare --pid --fork --kill-child --mount-proc sleep 1000 &
+  NS_HOLDER=$!
+  wait_for pgrep -P "$NS_HOLDER" sleep
+  inner=$(pgrep -P "$NS_HOLDER" sleep)
+  new_bundle sh -c 'echo $$; cat /proc/1/comm'
+  update_config ".linux.namespaces |= map(if .type == \"pid\" then .path = \"/proc/$inner/ns/pid\" else . end)"
+  run runtime run "$CID"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" -gt 1 ]
+  [ "${lines[1]}" = sleep ]
+}
+
+@test "a user namespace given by path is joined, with its id maps" {
+  unshare --user sleep 1000 &
+  NS_HOLDER=$!
+  wait_for test "$(readlink /proc/$NS_HOLDER/ns/user)" != "$(readlink /proc/self/ns/user)"
+  echo "0 200000 65536" > /proc/$NS_HOLDER/uid_map
+  echo "0 200000 65536" > /proc/$NS_HOLDER/gid_map
+  new_bundle sh -c 'cat /proc/self/uid_map; id -u; readlink /proc/self/ns/user'
+  update_config ".linux.namespaces += [{\"type\": \"user\", \"path\": \"/proc/$NS_HOLDER/ns/user\"}]
+    | .mounts |= map(select(.destination != \"/sys/fs/cgroup\"))"
+  run runtime run "$CID"
+  [ "$status" -eq 0 ]
+  [ "$(echo ${lines[0]})" = "0 200000 65536" ]
+  [ "${lines[1]}" = 0 ]
+  [ "${lines[2]}" = "$(readlink /proc/$NS_HOLDER/ns/user)" ]
+}
+
+@test "ipc and uts namespaces given by path are joined" {
+  unshare --ipc --uts sh -c 'hostname holder-host; exec sleep 1000' &
+  NS_HOLDER=$!
+  wait_for test "$(nsenter --uts=/proc/$NS_HOLDER/ns/uts hostname)" = holder-host
+  new_bundle sh -c 'hostname; readlink /proc/self/ns/ipc'
+  update_config ".hostname = null | .linux.namespaces |= map(if .type == \"uts\" then .path = \"/proc/$NS_HOLDER/ns/uts\" elif .type == \"ipc\" then .path = \"/proc/$NS_HOLDER/ns/ipc\" else . end)"
+  run runtime run "$CID"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = holder-host ]
+  [ "${lines[1]}" = "$(readlink /proc/$NS_HOLDER/ns/ipc)" ]
 }
 
 @test "a time namespace shifts the monotonic and boot clocks" {
