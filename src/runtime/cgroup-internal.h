@@ -65,6 +65,7 @@ struct sk_cgroup {
   const sk_cg_mount **mounts;
   int by_ctrl[SK_CG_N_CTRL]; /* index in dirs of the directory that serves it, or -1 */
   int v2;                    /* index in dirs of the cgroup2 directory, or -1 */
+  int *first_new;            /* made by this process: depth of the first new directory, per dir */
 };
 
 /* ---- cgroup-detect.c ---- */

@@ -300,6 +300,7 @@ sk_cgroup_free (sk_cgroup *cg)
   free (cg->pub);
   free (cg->dirs);
   free (cg->mounts);
+  free (cg->first_new);
   free (cg->path);
   free (cg);
 }
@@ -656,20 +657,22 @@ prepare_dir (sk_cgroup *cg, size_t i, int first_new, const sk_spec_resources *re
   return sk_cg_v2_enable_controllers (m, d, cg->path, first_new, res, err);
 }
 
+/* Removes what this process made (directories it created), nothing else. */
 static void
-create_rollback (sk_cgroup *cg, const int *first_new)
+remove_made (sk_cgroup *cg)
 {
   for (size_t i = 0; i < cg->n; i++) {
     if (cg->dirs[i].fd >= 0)
       close (cg->dirs[i].fd);
     cg->dirs[i].fd = -1;
-    remove_new_dirs (cg->dirs[i].path, strlen (cg->mounts[i]->mountpoint), first_new[i]);
+    if (cg->first_new)
+      remove_new_dirs (cg->dirs[i].path, strlen (cg->mounts[i]->mountpoint), cg->first_new[i]);
   }
-  sk_cgroup_free (cg);
 }
 
 int
-sk_cgroup_create (const char *path, const sk_spec_resources *res, sk_cgroup **out, sk_err **err)
+sk_cgroup_create_begin (const char *path, const sk_spec_resources *res, sk_cgroup **out,
+                        sk_err **err)
 {
   if (sk_cg_check_path (path, err) < 0)
     return -1;
@@ -677,33 +680,75 @@ sk_cgroup_create (const char *path, const sk_spec_resources *res, sk_cgroup **ou
   if (l == NULL)
     return -1;
   sk_cgroup *cg = cg_new (l, path);
-  _cleanup_free_ int *first_new = calloc (l->n, sizeof (int));
-  if (cg == NULL || first_new == NULL) {
+  if (cg)
+    cg->first_new = calloc (l->n, sizeof (int));
+  if (cg == NULL || cg->first_new == NULL) {
     sk_cgroup_free (cg);
     return sk_err_set (err, ENOMEM, "create cgroup `%s`", path);
   }
-  int ret = 0;
-  for (size_t i = 0; i < l->n && ret == 0; i++) {
+  for (size_t i = 0; i < l->n; i++) {
     char *dir = sk_path_join (l->mounts[i].mountpoint, cg->path);
     if (dir == NULL) {
-      ret = sk_err_set (err, ENOMEM, "create cgroup `%s`", path);
-      break;
+      sk_cgroup_free (cg);
+      return sk_err_set (err, ENOMEM, "create cgroup `%s`", path);
     }
     cg_add (cg, &l->mounts[i], dir, -1);
-    ret = make_dirs (dir, strlen (l->mounts[i].mountpoint), cg->path, &first_new[i], err);
   }
-  for (size_t i = 0; i < cg->n && ret == 0; i++)
-    ret = prepare_dir (cg, i, first_new[i], res, err);
-  if (ret == 0) {
-    cg_route (cg);
-    ret = apply (cg, res, false, err);
-  }
-  if (ret < 0) {
-    create_rollback (cg, first_new);
+  /* the cgroup2 directory first: clone3 needs it */
+  int v2 = cg->v2;
+  if (v2 >= 0 &&
+      (make_dirs ((char *) cg->dirs[v2].path, strlen (cg->mounts[v2]->mountpoint), cg->path,
+                  &cg->first_new[v2], err) < 0 ||
+       prepare_dir (cg, (size_t) v2, cg->first_new[v2], res, err) < 0)) {
+    remove_made (cg);
+    sk_cgroup_free (cg);
     return -1;
   }
   *out = cg;
   return 0;
+}
+
+int
+sk_cgroup_create_finish (sk_cgroup *cg, const sk_spec_resources *res, sk_err **err)
+{
+  for (size_t i = 0; i < cg->n; i++) {
+    if ((int) i == cg->v2)
+      continue;
+    if (make_dirs ((char *) cg->dirs[i].path, strlen (cg->mounts[i]->mountpoint), cg->path,
+                   &cg->first_new[i], err) < 0 ||
+        prepare_dir (cg, i, cg->first_new[i], res, err) < 0)
+      return -1;
+  }
+  cg_route (cg);
+  return apply (cg, res, false, err);
+}
+
+int
+sk_cgroup_create (const char *path, const sk_spec_resources *res, sk_cgroup **out, sk_err **err)
+{
+  sk_cgroup *cg = NULL;
+  if (sk_cgroup_create_begin (path, res, &cg, err) < 0)
+    return -1;
+  if (sk_cgroup_create_finish (cg, res, err) < 0) {
+    remove_made (cg);
+    sk_cgroup_free (cg);
+    return -1;
+  }
+  *out = cg;
+  return 0;
+}
+
+void
+sk_cgroup_undo (sk_cgroup *cg)
+{
+  if (cg == NULL)
+    return;
+  _cleanup_err_ sk_err *ignored = NULL;
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+  if (sk_cgroup_pids (cg, &pids, &n, &ignored) == 0 && n > 0)
+    sk_cgroup_kill_all (cg, SIGKILL, &ignored);
+  remove_made (cg);
 }
 
 /* ---------------------------------------------------------------- processes */

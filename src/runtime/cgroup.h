@@ -51,6 +51,16 @@ char *sk_cgroup_default_path (const char *config_path, const char *id);
  * the leaf already exists. On failure nothing it made is left behind. */
 int sk_cgroup_create (const char *path, const sk_spec_resources *res, sk_cgroup **out,
                       sk_err **err);
+/* The same in two steps, so that the container's process can be cloned in
+ * between and set itself up while the rest is made: _begin makes only the
+ * cgroup2 directory (what clone3 CLONE_INTO_CGROUP needs), _finish makes the
+ * others and applies `res`. If _finish fails, undo with sk_cgroup_undo. */
+int sk_cgroup_create_begin (const char *path, const sk_spec_resources *res, sk_cgroup **out,
+                            sk_err **err);
+int sk_cgroup_create_finish (sk_cgroup *cg, const sk_spec_resources *res, sk_err **err);
+/* For a cgroup this process created and must take back: kills what is in it
+ * and removes the directories it made (parents too), and nothing else. */
+void sk_cgroup_undo (sk_cgroup *cg);
 /* Opens the cgroup of an existing container (the directories must exist in
  * at least one hierarchy). */
 int sk_cgroup_open (const char *path, sk_cgroup **out, sk_err **err);

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,11 +78,7 @@ creation_release (sk_creation *c, bool undo)
       kill (c->stage_pid, SIGKILL);
       sk_waitpid (c->stage_pid, NULL);
     }
-    if (c->cgroup) {
-      _cleanup_err_ sk_err *e = NULL;
-      if (sk_cgroup_destroy (c->cgroup, &e) < 0)
-        sk_warning ("%s", e->msg);
-    }
+    sk_cgroup_undo (c->cgroup);
     if (c->state_dir_made) {
       _cleanup_err_ sk_err *e = NULL;
       if (sk_remove_tree_at (AT_FDCWD, c->state_dir, &e) < 0)
@@ -214,26 +211,28 @@ make_state_dir (const sk_runtime *rt, const char *id, sk_creation *c, sk_err **e
     return sk_err_set (err, errno, "mkdir `%s`", c->state_dir);
   }
   c->state_dir_made = true;
-  /* the exact config, for exec and update later */
+  return 0;
+}
+
+/* the exact config, for exec and the hooks of later commands */
+static int
+copy_config (sk_creation *c, sk_err **err)
+{
   _cleanup_free_ char *copy = sk_path_join (c->state_dir, "config.json");
   return sk_write_file_replace (copy, c->spec->raw, c->spec->raw_len, 0600, err);
 }
 
+/* The cgroup's resources: the config's, with the device rules completed. */
 static int
-make_cgroup (const char *id, sk_creation *c, sk_err **err)
+cgroup_resources (const sk_creation *c, sk_spec_resources *res, sk_err **err)
 {
-  _cleanup_free_ char *path = sk_cgroup_default_path (c->spec->linux_.cgroups_path, id);
-  if (path == NULL)
-    return sk_err_set (err, ENOMEM, "cgroup path");
-  sk_spec_resources res = c->spec->linux_.resources;
+  *res = c->spec->linux_.resources;
   sk_spec_resources rules = {0};
   if (sk_devices_cgroup_rules (c->spec, &rules, err) < 0)
     return -1;
-  res.devices = rules.devices;
-  res.n_devices = rules.n_devices;
-  int r = sk_cgroup_create (path, &res, &c->cgroup, err);
-  free (rules.devices);
-  return r;
+  res->devices = rules.devices;
+  res->n_devices = rules.n_devices;
+  return 0;
 }
 
 static int
@@ -349,6 +348,24 @@ child_died (pid_t pid, sk_err **err)
   return sk_err_set (err, 0, "the container process went away during setup");
 }
 
+/* When a step of ours fails after the child has failed on its own, the
+ * child's reason is the one to give: it may be waiting in the socket. */
+static int
+prefer_child_error (sk_creation *c, sk_err **err)
+{
+  for (;;) {
+    sk_sync_msg msg;
+    ssize_t n = recv (c->sock[0], &msg, sizeof msg, MSG_DONTWAIT);
+    if (n <= 0)
+      return -1;
+    if ((size_t) n > offsetof (sk_sync_msg, text) && msg.type == SK_SYNC_ERROR) {
+      msg.text[SK_SYNC_TEXT_MAX - 1] = '\0';
+      sk_err_free (err);
+      return sk_err_set (err, 0, "%s", msg.text);
+    }
+  }
+}
+
 /* Lets the container process go, once it is in its cgroup. */
 static int
 release_child (sk_creation *c, sk_err **err)
@@ -364,8 +381,8 @@ release_child (sk_creation *c, sk_err **err)
       return sk_err_wrap (err, "process.oomScoreAdj %d (lowering it needs CAP_SYS_RESOURCE)",
                           p->oom_score_adj);
   }
-  if (sk_sync_send (c->sock[0], SK_SYNC_GO, c->pid, NULL, -1) < 0)
-    return sk_err_set (err, errno, "sync");
+  /* a child that already failed is not listening: its error follows */
+  sk_sync_send (c->sock[0], SK_SYNC_GO, c->pid, NULL, -1);
   return 0;
 }
 
@@ -456,9 +473,15 @@ do_create (const sk_runtime *rt, const sk_create_opts *o, sk_launch_mode mode, s
   if (prepare (rt, o, mode == SK_LAUNCH_RUN && !o->detach, c, err) < 0)
     return -1;
   sk_debug_phase ("config read");
-  if (make_state_dir (rt, o->id, c, err) < 0 || make_cgroup (o->id, c, err) < 0)
+  if (make_state_dir (rt, o->id, c, err) < 0)
     return -1;
-  sk_debug_phase ("state and cgroup made");
+  _cleanup_free_ char *cgpath = sk_cgroup_default_path (c->spec->linux_.cgroups_path, o->id);
+  sk_spec_resources res;
+  if (cgpath == NULL || cgroup_resources (c, &res, err) < 0)
+    return cgpath ? -1 : sk_err_set (err, ENOMEM, "cgroup path");
+  _cleanup_free_ sk_spec_device_rule *rules = res.devices;
+  if (sk_cgroup_create_begin (cgpath, &res, &c->cgroup, err) < 0)
+    return -1;
   if (mode == SK_LAUNCH_CREATE && make_fifo (c, err) < 0)
     return -1;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sock) < 0)
@@ -484,6 +507,12 @@ do_create (const sk_runtime *rt, const sk_create_opts *o, sk_launch_mode mode, s
       .clone_flags = fast_clone_flags (&c->spec->linux_),
   };
   memcpy (l->ns_fds, c->ns_fds, sizeof l->ns_fds);
+  /* on the fast path, a child that can join the cgroup itself builds its
+   * rootfs while we make the cgroup: two cores, two jobs */
+  l->defer_cgroup = l->clone_flags && !(l->clone_flags & CLONE_NEWUSER);
+  if (!l->defer_cgroup && sk_cgroup_create_finish (c->cgroup, &res, err) < 0)
+    return -1;
+  sk_debug_phase ("state and cgroup begun");
   pid_t pid = spawn (c, l, err);
   if (pid < 0)
     return -1;
@@ -491,8 +520,13 @@ do_create (const sk_runtime *rt, const sk_create_opts *o, sk_launch_mode mode, s
   sk_debug_phase ("cloned");
   close_fd (&c->sock[1]);
   close_fd (&c->console_fd);
+  if (copy_config (c, err) < 0)
+    return prefer_child_error (c, err);
+  if (l->defer_cgroup && sk_cgroup_create_finish (c->cgroup, &res, err) < 0)
+    return prefer_child_error (c, err);
+  sk_debug_phase ("cgroup made");
   if (supervise_setup (c, o->id, err) < 0)
-    return -1;
+    return prefer_child_error (c, err);
   if (write_created_state (c, o->id, err) < 0)
     return -1;
   if (o->pid_file && sk_write_pid_file (o->pid_file, c->pid, err) < 0)

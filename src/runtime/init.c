@@ -36,6 +36,12 @@
 #endif
 
 static void
+drop_log (sk_log_level level, const char *msg, void *data)
+{
+  (void) level, (void) msg, (void) data;
+}
+
+static void
 forward_log (sk_log_level level, const char *msg, void *data)
 {
   sk_launch *l = data;
@@ -247,19 +253,20 @@ new_session_keyring (sk_launch *l)
 }
 
 static void
-build_container (sk_launch *l, pid_t host_pid, sk_err **err)
+build_container (sk_launch *l, sk_err **err)
 {
   const sk_spec *s = l->spec;
   int rootfd = -1;
   set_names (l, err);
   CHECK (sk_rootfs_setup (l, &rootfd, err));
   sk_debug_phase ("child: mounts done");
+  CHECK (sk_init_join_cgroup (l, err));
   if (has_hooks (s, SK_HOOK_PRESTART) || has_hooks (s, SK_HOOK_CREATE_RUNTIME)) {
     sk_sync_send (l->sync_fd, SK_SYNC_HOOKS, 0, NULL, -1);
     CHECK (sk_sync_expect (l->sync_fd, SK_SYNC_HOOKS_DONE, err));
   }
   if (has_hooks (s, SK_HOOK_CREATE_CONTAINER)) {
-    _cleanup_free_ char *state = child_state_json (l, host_pid, SK_STATUS_CREATING);
+    _cleanup_free_ char *state = child_state_json (l, l->host_pid, SK_STATUS_CREATING);
     CHECK (sk_hooks_run (s->hooks.list[SK_HOOK_CREATE_CONTAINER], s->hooks.n[SK_HOOK_CREATE_CONTAINER],
                          SK_HOOK_CREATE_CONTAINER, state, err));
   }
@@ -292,6 +299,27 @@ wait_for_start (sk_launch *l, int procfd, sk_err **err)
   CHECK (sk_sync_expect (l->sync_fd, SK_SYNC_START, err));
 }
 
+int
+sk_init_join_cgroup (sk_launch *l, sk_err **err)
+{
+  if (l->cgroup_joined)
+    return 0;
+  sk_sync_msg go;
+  int r = sk_sync_recv (l->sync_fd, &go, NULL);
+  if (r <= 0 || go.type != SK_SYNC_GO)
+    _exit (1); /* the runtime gave up on us */
+  l->host_pid = go.value;
+  sk_debug_phase ("child: go");
+  if (l->defer_cgroup && sk_cgroup_enter_self (l->cgroup, l->cloned_into_cgroup, err) < 0)
+    return -1;
+  const sk_spec_linux *lin = &l->spec->linux_;
+  if (l->mode != SK_LAUNCH_EXEC && lin->namespaces[SK_NS_CGROUP].present &&
+      lin->namespaces[SK_NS_CGROUP].path == NULL && unshare (CLONE_NEWCGROUP) < 0)
+    return sk_err_set (err, errno, "create cgroup namespace");
+  l->cgroup_joined = true;
+  return 0;
+}
+
 void
 sk_init_run (sk_launch *l)
 {
@@ -302,8 +330,9 @@ sk_init_run (sk_launch *l)
   /* nothing of the runtime's memory should be readable from the container */
   prctl (PR_SET_DUMPABLE, 0);
 
-  /* first of all, while privileged: into the cgroup; what we fork follows */
-  if (l->self_cgroup && sk_cgroup_enter_self (l->cgroup, l->cloned_into_cgroup, err) < 0)
+  /* while privileged: into the cgroup, unless the runtime is still making it */
+  if (l->self_cgroup && !l->defer_cgroup &&
+      sk_cgroup_enter_self (l->cgroup, l->cloned_into_cgroup, err) < 0)
     sk_init_fail (l, *err);
   if (l->mode == SK_LAUNCH_EXEC)
     join_container (l, err);
@@ -311,22 +340,12 @@ sk_init_run (sk_launch *l)
     general_namespaces (l, err);
   else
     join_paths (l, err); /* only namespaces clone() could not make: net, ipc, uts, cgroup */
+  /* with a deferred cgroup, the rootfs is built while the runtime makes it */
+  if (!l->defer_cgroup)
+    CHECK (sk_init_join_cgroup (l, err));
 
-  sk_sync_msg go;
-  int r = sk_sync_recv (l->sync_fd, &go, NULL);
-  if (r <= 0 || go.type != SK_SYNC_GO)
-    _exit (1); /* the runtime gave up on us */
-  pid_t host_pid = go.value;
-  sk_debug_phase ("child: go");
-
-  const sk_spec_linux *lin = &l->spec->linux_;
   int procfd = -1;
   if (l->mode != SK_LAUNCH_EXEC) {
-    if (lin->namespaces[SK_NS_CGROUP].present && lin->namespaces[SK_NS_CGROUP].path == NULL &&
-        unshare (CLONE_NEWCGROUP) < 0) {
-      fail_errno (err, "create cgroup namespace");
-      sk_init_fail (l, *err);
-    }
     become_root_in_userns (l, err);
     new_session_keyring (l);
     if (l->mode == SK_LAUNCH_CREATE) {
@@ -336,7 +355,7 @@ sk_init_run (sk_launch *l)
         sk_init_fail (l, *err);
       }
     }
-    build_container (l, host_pid, err);
+    build_container (l, err);
   }
 
   _cleanup_free_ char *exec_path = NULL;
@@ -350,13 +369,13 @@ sk_init_run (sk_launch *l)
   wait_for_start (l, procfd, err);
 
   if (l->mode != SK_LAUNCH_EXEC && has_hooks (l->spec, SK_HOOK_START_CONTAINER)) {
-    _cleanup_free_ char *state = child_state_json (l, host_pid, SK_STATUS_CREATED);
+    _cleanup_free_ char *state = child_state_json (l, l->host_pid, SK_STATUS_CREATED);
     CHECK (sk_hooks_run (l->spec->hooks.list[SK_HOOK_START_CONTAINER],
                          l->spec->hooks.n[SK_HOOK_START_CONTAINER], SK_HOOK_START_CONTAINER, state,
                          err));
   }
   if (l->mode == SK_LAUNCH_CREATE)
-    sk_log_set_sink (NULL, NULL);
+    sk_log_set_sink (drop_log, NULL);
   CHECK (sk_process_finalize (l, err));
   sk_debug_phase ("child: exec");
   execve (exec_path, l->process->args, envp);

@@ -223,6 +223,9 @@ bind_cgroup_dir (int target, const char *host_dir, bool ro, const char *dest, sk
 static int
 mount_cgroup (sk_launch *l, int rootfd, const sk_spec_mount *m, sk_err **err)
 {
+  /* the container's cgroup must exist, and we be in it, before it is shown */
+  if (sk_init_join_cgroup (l, err) < 0)
+    return -1;
   bool ro = (m->flags & MS_RDONLY) != 0;
   const sk_spec_linux *lin = &l->spec->linux_;
   bool cgroupns = lin->namespaces[SK_NS_CGROUP].present;
@@ -274,6 +277,23 @@ mount_cgroup (sk_launch *l, int rootfd, const sk_spec_mount *m, sk_err **err)
 
 /* ---- the whole rootfs ---- */
 
+static bool
+is_cgroup_mount (const sk_spec_mount *m)
+{
+  return !m->bind && (strcmp (m->type, "cgroup") == 0 || strcmp (m->type, "cgroup2") == 0);
+}
+
+/* true when a mount after i lands below mount i's destination */
+static bool
+covered_later (const sk_spec *s, size_t i)
+{
+  size_t len = strlen (s->mounts[i].destination);
+  for (size_t j = i + 1; j < s->n_mounts; j++)
+    if (strncmp (s->mounts[j].destination, s->mounts[i].destination, len) == 0)
+      return true;
+  return false;
+}
+
 int
 sk_rootfs_setup (sk_launch *l, int *rootfd_out, sk_err **err)
 {
@@ -289,13 +309,24 @@ sk_rootfs_setup (sk_launch *l, int *rootfd_out, sk_err **err)
   if (rootfd < 0)
     return sk_err_set (err, errno, "open the rootfs `%s`", l->rootfs);
   *rootfd_out = rootfd;
+  /* cgroupfs waits for the runtime to finish the cgroup: do it last when
+   * nothing is mounted over it, so that the rest is done in the meantime */
+  ssize_t later = -1;
   for (size_t i = 0; i < l->spec->n_mounts; i++) {
     const sk_spec_mount *m = &l->spec->mounts[i];
+    if (later < 0 && is_cgroup_mount (m) && !l->cgroup_joined && !covered_later (l->spec, i)) {
+      later = (ssize_t) i;
+      continue;
+    }
     int r = m->bind ? mount_bind (l, rootfd, m, err) : mount_fs (l, rootfd, m, err);
     if (r < 0)
       return -1;
   }
-  return sk_devices_create (l, rootfd, err);
+  if (sk_devices_create (l, rootfd, err) < 0)
+    return -1;
+  if (later >= 0 && mount_fs (l, rootfd, &l->spec->mounts[later], err) < 0)
+    return -1;
+  return 0;
 }
 
 int
