@@ -350,6 +350,49 @@ is_systemd_form (const char *p)
   return colons == 2;
 }
 
+/* Where systemd would put "slice:prefix:name" in the cgroup tree: slices
+ * nest by their dashes ("a-b.slice" is /a.slice/a-b.slice), the unit is
+ * "prefix-name.scope" (or "name" itself when it is a slice). skiff manages
+ * that path through cgroupfs: it does not ask systemd over D-Bus. */
+char *
+sk_cgroup_systemd_path (const char *form)
+{
+  _cleanup_free_ char *copy = strdup (form);
+  if (copy == NULL)
+    return NULL;
+  char *slice = copy, *prefix = strchr (copy, ':');
+  if (prefix == NULL)
+    return NULL;
+  *prefix++ = '\0';
+  char *name = strchr (prefix, ':');
+  if (name == NULL || *(name + 1) == '\0')
+    return NULL;
+  *name++ = '\0';
+  if (*slice == '\0')
+    slice = (char *) "system.slice";
+  size_t sl = strlen (slice);
+  if (sl < 7 || strcmp (slice + sl - 6, ".slice") != 0 || strchr (slice, '/'))
+    return NULL;
+  sk_strbuf b = SK_STRBUF_INIT;
+  if (strcmp (slice, "-.slice") != 0) {
+    /* every dash-separated prefix of the slice is a parent slice */
+    for (const char *d = slice; (d = strchr (d, '-')); d++) {
+      sk_strbuf_putc (&b, '/');
+      sk_strbuf_add (&b, slice, (size_t) (d - slice));
+      sk_strbuf_puts (&b, ".slice");
+    }
+    sk_strbuf_printf (&b, "/%s", slice);
+  }
+  size_t nl = strlen (name);
+  if (nl > 6 && strcmp (name + nl - 6, ".slice") == 0)
+    sk_strbuf_printf (&b, "/%s", name);
+  else if (*prefix)
+    sk_strbuf_printf (&b, "/%s-%s.scope", prefix, name);
+  else
+    sk_strbuf_printf (&b, "/%s.scope", name);
+  return sk_strbuf_detach (&b);
+}
+
 /* Collapses repeated and trailing slashes and drops "." components. */
 char *
 sk_cg_normalize (const char *path)
@@ -417,8 +460,13 @@ sk_cgroup_default_path (const char *config_path, const char *id)
     return asprintf (&r, "/skiff/%s", id) < 0 ? NULL : r;
   if (config_path[0] == '/')
     return sk_cg_normalize (config_path);
-  if (is_systemd_form (config_path))
-    return strdup (config_path); /* refused by sk_cgroup_create with a clear error */
+  if (is_systemd_form (config_path)) {
+    /* without systemd, refused by sk_cgroup_create with a clear error */
+    if (access ("/run/systemd/system", F_OK) < 0)
+      return strdup (config_path);
+    char *p = sk_cgroup_systemd_path (config_path);
+    return p ? p : strdup (config_path);
+  }
   _cleanup_err_ sk_err *err = NULL;
   _cleanup_free_ char *base = self_cgroup (sk_cg_layout_get (&err));
   _cleanup_free_ char *joined = NULL;
@@ -438,7 +486,7 @@ sk_cg_check_path (const char *path, sk_err **err)
                   "cgroupsPath `%s`: the systemd cgroup driver needs systemd, which is not running",
                   path);
     else
-      sk_err_set (err, 0, "cgroupsPath `%s`: the systemd cgroup driver is not supported", path);
+      sk_err_set (err, 0, "cgroupsPath `%s`: not a valid slice:prefix:name", path);
     return sk_cg_set_errnum (err, ENOTSUP);
   }
   if (path[0] != '/')

@@ -44,6 +44,10 @@ const char *sk_cgroup_mode_name (sk_cgroup_mode mode);
  * set (absolute: from each hierarchy's root; relative: below the caller's own
  * cgroup in that hierarchy), otherwise "/skiff/<id>". The result is absolute. */
 char *sk_cgroup_default_path (const char *config_path, const char *id);
+/* runc's systemd form "slice:prefix:name" as a path ("machine.slice:libpod:x"
+ * is "/machine.slice/libpod-x.scope"); NULL when malformed. Used when systemd
+ * runs; the cgroup is still managed through cgroupfs. */
+char *sk_cgroup_systemd_path (const char *form);
 
 /* Creates the directory in every hierarchy (parents too; v1 cpuset parents get
  * cpus and mems copied down; v2 parents get the needed controllers enabled in

@@ -111,6 +111,23 @@ join_paths (sk_launch *l, sk_err **err)
   }
 }
 
+/* Forks once more, into the pid (and time) namespace this process entered:
+ * with CLONE_PARENT the new process is the runtime's child, not ours. This
+ * process reports its pid and exits; the new one returns and goes on. */
+static void
+fork_as_runtime_child (sk_launch *l, sk_err **err)
+{
+  pid_t pid = (pid_t) syscall (SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid < 0) {
+    fail_errno (err, "clone");
+    sk_init_fail (l, *err);
+  }
+  if (pid == 0)
+    return;
+  sk_sync_send (l->sync_fd, SK_SYNC_PID, pid, NULL, -1);
+  _exit (0);
+}
+
 static void
 general_namespaces (sk_launch *l, sk_err **errp)
 {
@@ -158,16 +175,7 @@ general_namespaces (sk_launch *l, sk_err **errp)
     sk_sync_send (l->sync_fd, SK_SYNC_PID, getpid (), NULL, -1);
     return;
   }
-  /* CLONE_PARENT: the container's process is the runtime's child, not ours */
-  pid_t pid = (pid_t) syscall (SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
-  if (pid < 0) {
-    fail_errno (err, "clone");
-    sk_init_fail (l, *err);
-  }
-  if (pid == 0)
-    return;
-  sk_sync_send (l->sync_fd, SK_SYNC_PID, pid, NULL, -1);
-  _exit (0);
+  fork_as_runtime_child (l, err);
 }
 
 /* exec: joins every namespace of the container's init, then forks into its pid namespace */
@@ -183,15 +191,7 @@ join_container (sk_launch *l, sk_err **err)
     sk_err_set (err, errno, "join the namespaces of container `%s`", l->id);
     sk_init_fail (l, *err);
   }
-  pid_t pid = (pid_t) syscall (SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
-  if (pid < 0) {
-    fail_errno (err, "clone");
-    sk_init_fail (l, *err);
-  }
-  if (pid == 0)
-    return;
-  sk_sync_send (l->sync_fd, SK_SYNC_PID, pid, NULL, -1);
-  _exit (0);
+  fork_as_runtime_child (l, err);
 }
 
 /* ---- steps 3 and 4 ---- */

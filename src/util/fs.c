@@ -259,17 +259,10 @@ fallback_open (int rootfd, const char *path, int flags, mode_t mode, bool mkdirs
       rest = name + strlen (name);
       last = true;
     }
-    if (strcmp (name, ".") == 0) {
-      if (last) {
-        ret = openat (walk_cur (&w), ".", flags | O_CLOEXEC);
-        if (ret < 0)
-          sk_err_set (err, errno, "open `%s`", path);
-        break;
-      }
-      continue;
-    }
-    if (strcmp (name, "..") == 0) {
-      if (w.depth)
+    bool dot = strcmp (name, ".") == 0, dotdot = strcmp (name, "..") == 0;
+    if (dot || dotdot) {
+      /* ".." never goes above the root */
+      if (dotdot && w.depth)
         close (w.stack[--w.depth]);
       if (last) {
         ret = openat (walk_cur (&w), ".", flags | O_CLOEXEC);

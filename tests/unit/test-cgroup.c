@@ -722,6 +722,29 @@ test_timing (void **state)
                  t_destroy / (N - 1), N - 1);
 }
 
+static void
+test_systemd_paths (void **state)
+{
+  static const char *const cases[][2] = {
+      {"machine.slice:libpod:abc", "/machine.slice/libpod-abc.scope"},
+      {"system.slice:docker:x1", "/system.slice/docker-x1.scope"},
+      {"user-1000.slice:podman:c", "/user.slice/user-1000.slice/podman-c.scope"},
+      {":skiff:c2", "/system.slice/skiff-c2.scope"},
+      {"a-b-c.slice::n", "/a.slice/a-b.slice/a-b-c.slice/n.scope"},
+      {"machine.slice:ignored:sub.slice", "/machine.slice/sub.slice"},
+      {"-.slice:p:n", "/p-n.scope"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *p = sk_cgroup_systemd_path (cases[i][0]);
+    assert_non_null (p);
+    assert_string_equal (p, cases[i][1]);
+    free (p);
+  }
+  assert_null (sk_cgroup_systemd_path ("notaslice:p:n"));
+  assert_null (sk_cgroup_systemd_path ("machine.slice:p:"));
+  assert_null (sk_cgroup_systemd_path ("a/b.slice:p:n"));
+}
+
 int
 main (void)
 {
@@ -738,6 +761,7 @@ main (void)
       cmocka_unit_test (test_swap),
       cmocka_unit_test (test_blkio_throttle),
       cmocka_unit_test (test_timing),
+      cmocka_unit_test (test_systemd_paths),
   };
   return cmocka_run_group_tests (tests, group_setup, group_teardown);
 }
