@@ -188,8 +188,11 @@ prepare (const sk_runtime *rt, const sk_create_opts *o, bool foreground, sk_crea
                 p->apparmor_profile);
   if (p->selinux_label && *p->selinux_label)
     sk_warning ("process.selinuxLabel is ignored: SELinux is not supported");
-  if (c->spec->linux_.seccomp && sk_seccomp_compile (c->spec->linux_.seccomp, &c->seccomp, err) < 0)
+  const sk_spec_seccomp *sc = c->spec->linux_.seccomp;
+  if (sc && sk_seccomp_compile (sc, &c->seccomp, err) < 0)
     return sk_err_wrap (err, "linux.seccomp");
+  if (c->seccomp && sk_seccomp_uses_notify (c->seccomp) && (sc->listener_path == NULL || !*sc->listener_path))
+    return sk_err_set (err, 0, "linux.seccomp.listenerPath is required with SCMP_ACT_NOTIFY");
   if (open_namespaces (&c->spec->linux_, c->ns_fds, err) < 0)
     return -1;
   if (o->console_socket && (c->console_fd = connect_console (o->console_socket, err)) < 0)
@@ -429,6 +432,17 @@ supervise_setup (sk_creation *c, const char *id, sk_err **err)
       c->pty_master = passed;
       passed = -1;
       break;
+    case SK_SYNC_SECCOMP: {
+      _cleanup_free_ char *state = state_for_hooks (c, id, c->pid, SK_STATUS_CREATING);
+      if (passed < 0)
+        return sk_err_set (err, EPROTO, "sync: no seccomp listener fd");
+      int sent = sk_seccomp_send_listener (c->spec, passed, state, err);
+      close (passed);
+      if (sent < 0)
+        return -1;
+      passed = -1;
+      break;
+    }
     case SK_SYNC_READY: sk_debug_phase ("ready"); return 0;
     default: return sk_err_set (err, EPROTO, "sync: unexpected message %u", msg.type);
     }

@@ -133,6 +133,17 @@ supervise_exec (sk_execution *x, const sk_exec_opts *o, sk_err **err)
       x->pty_master = passed;
       passed = -1;
       break;
+    case SK_SYNC_SECCOMP: {
+      if (passed < 0)
+        return sk_err_set (err, EPROTO, "sync: no seccomp listener fd");
+      _cleanup_free_ char *state = sk_state_json_string (x->info, SK_STATUS_RUNNING);
+      int sent = sk_seccomp_send_listener (x->spec, passed, state, err);
+      close (passed);
+      passed = -1;
+      if (sent < 0)
+        return -1;
+      break;
+    }
     case SK_SYNC_READY:
       if (o->pid_file && sk_write_pid_file (o->pid_file, x->pid, err) < 0)
         return -1;

@@ -363,6 +363,7 @@ sk_init_run (sk_launch *l)
   CHECK (sk_process_prepare (l, &exec_path, &envp, err));
   if (l->process->terminal)
     CHECK (sk_console_setup (l, err));
+  CHECK (sk_process_load_notify_filter (l, err));
 
   prctl (PR_SET_PDEATHSIG, 0);
   sk_sync_send (l->sync_fd, SK_SYNC_READY, 0, NULL, -1);

@@ -25,6 +25,7 @@ typedef enum sk_sync_type {
   SK_SYNC_PTY,        /* child -> runtime: the pty master, as SCM_RIGHTS */
   SK_SYNC_READY,      /* child -> runtime: set up; waiting to be started */
   SK_SYNC_START,      /* runtime -> child: exec now (run and exec) */
+  SK_SYNC_SECCOMP,    /* child -> runtime: the seccomp listener fd, as SCM_RIGHTS */
 } sk_sync_type;
 
 #define SK_SYNC_TEXT_MAX 4000
@@ -100,6 +101,11 @@ int sk_devices_create (sk_launch *l, int rootfd, sk_err **err);
 int sk_devices_cgroup_rules (const sk_spec *spec, sk_spec_resources *out, sk_err **err);
 int sk_process_prepare (sk_launch *l, char **exec_path, char ***envp, sk_err **err);
 int sk_process_finalize (sk_launch *l, sk_err **err);
+/* A profile with SCMP_ACT_NOTIFY is loaded before READY, so that the runtime
+ * that is still there can pass its listener fd on; this loads it and sends it. */
+int sk_process_load_notify_filter (sk_launch *l, sk_err **err);
+/* The runtime's side: the fd and the container process state to listenerPath. */
+int sk_seccomp_send_listener (const sk_spec *spec, int fd, const char *state_json, sk_err **err);
 int sk_console_setup (sk_launch *l, sk_err **err);
 int sk_hooks_run (const sk_spec_hook *hooks, size_t n, sk_hook_kind kind, const char *state_json,
                   sk_err **err);

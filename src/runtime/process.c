@@ -241,6 +241,24 @@ set_user (const sk_spec_user *u, bool userns, sk_err **err)
 }
 
 int
+sk_process_load_notify_filter (sk_launch *l, sk_err **err)
+{
+  if (l->seccomp == NULL || !sk_seccomp_uses_notify (l->seccomp))
+    return 0;
+  if (l->process->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return sk_err_set (err, errno, "set no_new_privs");
+  int fd = -1;
+  if (sk_seccomp_load (l->seccomp, &fd, err) < 0)
+    return -1;
+  int r = sk_sync_send (l->sync_fd, SK_SYNC_SECCOMP, 0, NULL, fd);
+  close (fd);
+  if (r < 0)
+    return sk_err_set (err, errno, "send the seccomp listener to the runtime");
+  l->seccomp = NULL; /* loaded: finalize must not load it again */
+  return 0;
+}
+
+int
 sk_process_finalize (sk_launch *l, sk_err **err)
 {
   const sk_spec_process *p = l->process;

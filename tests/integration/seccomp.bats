@@ -78,3 +78,31 @@ teardown() {
   [[ "$output" == *"linux.seccomp.defaultAction: unknown action \`SCMP_ACT_DANCE\`"* ]]
   assert_no_trace "$CID"
 }
+
+@test "SCMP_ACT_NOTIFY hands the listener to the agent at listenerPath, with the state" {
+  sock="$BATS_TEST_TMPDIR/agent.sock"
+  "$SKIFF_HELPERS/seccomp-agent" "$sock" "$BATS_TEST_TMPDIR/state.json" 42 &
+  agent=$!
+  wait_for test -S "$sock"
+  new_bundle sh -c 'mkdir /tmp/x; echo rc=$?; echo still-running'
+  update_config ".root.readonly = false | .mounts += [{\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"source\": \"tmpfs\"}]
+    | .linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$sock\", \"listenerMetadata\": \"from-the-test\",
+        \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
+  run runtime run "$CID"
+  wait "$agent"
+  [ "$status" -eq 0 ]
+  # the agent answered ENOMSG (42)
+  [[ "$output" == *"No message of desired type"* ]]
+  [[ "$output" == *"still-running"* ]]
+  jq -e --arg id "$CID" '.fds == ["seccompFd"] and .pid > 0 and .metadata == "from-the-test" and .state.id == $id' "$BATS_TEST_TMPDIR/state.json"
+}
+
+@test "SCMP_ACT_NOTIFY without a listenerPath is refused before anything is made" {
+  new_bundle true
+  update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}'
+  run runtime run "$CID"
+  [ "$status" -ne 0 ]
+  assert_one_line
+  [[ "$output" == *"linux.seccomp.listenerPath is required with SCMP_ACT_NOTIFY" ]]
+  assert_no_trace "$CID"
+}
