@@ -6,7 +6,7 @@
 
 PREFIX ?= /usr/local
 DESTDIR ?=
-BUILD := build
+BUILD ?= build
 SANBUILD := build-sanitize
 MESON_OPTS := --prefix=$(PREFIX)
 
@@ -35,7 +35,7 @@ check: deps build build-sanitize
 
 install: build
 	meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
-	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild --quiet
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --quiet
 
 bench: deps build
 	@bench/run $(BUILD)
