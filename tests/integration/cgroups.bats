@@ -52,10 +52,14 @@ cg() { # cg CONTROLLER FILE: a file of the container's cgroup
 @test "the OOM kill is counted and events reports it" {
   new_bundle sh -c 'sleep 1; dd if=/dev/zero of=/dev/null bs=200M count=1; sleep 100'
   update_config '.linux.resources.memory = {"limit": 33554432, "swap": 33554432}'
-  runtime run -d "$CID"
-  run timeout 20 "$SKIFF_RUNTIME" --root "$STATE_ROOT" events --interval 200ms "$CID" &
-  sleep 3
+  runtime run -d "$CID" > /dev/null
+  timeout 20 "$SKIFF_RUNTIME" --root "$STATE_ROOT" events --interval 200ms "$CID" > "$BATS_TEST_TMPDIR/events" &
+  events=$!
+  wait_for grep -q '"type":"oom"' "$BATS_TEST_TMPDIR/events"
+  kill "$events"
   grep -q "oom_kill [1-9]" "$(cgroup_dir memory)/memory.oom_control"
+  grep '"type":"oom"' "$BATS_TEST_TMPDIR/events" | head -1 | jq -e --arg id "$CID" '.id == $id'
+  grep '"type":"stats"' "$BATS_TEST_TMPDIR/events" | head -1 | jq -e '.data.memory.usage.limit == 33554432'
 }
 
 @test "disableOOMKiller turns the OOM killer off for the container" {
