@@ -442,6 +442,89 @@ parse_block_io (const sk_jr *r, sk_spec_resources *res, sk_err **err)
 }
 
 static int
+parse_memory (const sk_jr *m, sk_spec_resources *res, sk_err **err)
+{
+  int ret = sk_jr_object (m, err);
+  if (ret <= 0)
+    return ret;
+  TRY (opt_i64 (m, "limit", &res->memory.limit, err));
+  TRY (opt_i64 (m, "reservation", &res->memory.reservation, err));
+  TRY (opt_i64 (m, "swap", &res->memory.swap, err));
+  TRY (opt_i64 (m, "kernel", &res->memory.kernel, err));
+  TRY (opt_i64 (m, "kernelTCP", &res->memory.kernel_tcp, err));
+  TRY (opt_u64 (m, "swappiness", &res->memory.swappiness, err));
+  if (res->memory.swappiness.set && res->memory.swappiness.v > 100) {
+    sk_jr s = sk_jr_member (m, "swappiness");
+    return sk_jr_fail (&s, err, "%llu is above 100", (unsigned long long) res->memory.swappiness.v);
+  }
+  TRY (opt_bool (m, "disableOOMKiller", &res->memory.disable_oom_killer_set,
+                 &res->memory.disable_oom_killer, err));
+  TRY (opt_bool (m, "useHierarchy", &res->memory.use_hierarchy_set, &res->memory.use_hierarchy,
+                 err));
+  bool set;
+  return opt_bool (m, "checkBeforeUpdate", &set, &res->memory.check_before_update, err);
+}
+
+static int
+parse_cpu (const sk_jr *m, sk_spec_resources *res, sk_err **err)
+{
+  int ret = sk_jr_object (m, err);
+  if (ret <= 0)
+    return ret;
+  TRY (opt_u64 (m, "shares", &res->cpu.shares, err));
+  TRY (opt_i64 (m, "quota", &res->cpu.quota, err));
+  TRY (opt_u64 (m, "burst", &res->cpu.burst, err));
+  TRY (opt_u64 (m, "period", &res->cpu.period, err));
+  TRY (opt_i64 (m, "realtimeRuntime", &res->cpu.realtime_runtime, err));
+  TRY (opt_u64 (m, "realtimePeriod", &res->cpu.realtime_period, err));
+  TRY (opt_i64 (m, "idle", &res->cpu.idle, err));
+  sk_jr c = sk_jr_member (m, "cpus"), me = sk_jr_member (m, "mems");
+  TRY (sk_jr_string (&c, &res->cpu.cpus, err));
+  return sk_jr_string (&me, &res->cpu.mems, err);
+}
+
+static int
+parse_hugepages (const sk_jr *m, sk_spec_resources *res, sk_err **err)
+{
+  TRY (alloc_array (m, sizeof *res->hugepages, (void **) &res->hugepages, &res->n_hugepages, err));
+  for (size_t i = 0; i < res->n_hugepages; i++) {
+    sk_jr e = sk_jr_element (m, i);
+    TRY (sk_jr_object (&e, err));
+    sk_jr ps = sk_jr_member (&e, "pageSize"), l = sk_jr_member (&e, "limit");
+    TRY (require (&ps, sk_jr_string (&ps, &res->hugepages[i].page_size, err), err));
+    TRY (require (&l, sk_jr_uint64 (&l, &res->hugepages[i].limit, err), err));
+  }
+  return 0;
+}
+
+static int
+parse_network (const sk_jr *m, sk_spec_resources *res, sk_err **err)
+{
+  int ret = sk_jr_object (m, err);
+  if (ret <= 0)
+    return ret;
+  sk_jr c = sk_jr_member (m, "classID"), p = sk_jr_member (m, "priorities");
+  TRY (ret = sk_jr_uint32 (&c, &res->network.class_id, err));
+  res->network.class_id_set = ret > 0;
+  size_t n = 0;
+  TRY (sk_jr_array (&p, &n, err));
+  if (n == 0)
+    return 0;
+  res->network.prio_names = calloc (n + 1, sizeof (char *));
+  res->network.prio_values = calloc (n, sizeof (uint32_t));
+  if (!res->network.prio_names || !res->network.prio_values)
+    return sk_err_set (err, ENOMEM, "calloc");
+  res->network.n_prio = n;
+  for (size_t i = 0; i < n; i++) {
+    sk_jr e = sk_jr_element (&p, i);
+    sk_jr nm = sk_jr_member (&e, "name"), pr = sk_jr_member (&e, "priority");
+    TRY (require (&nm, sk_jr_string (&nm, &res->network.prio_names[i], err), err));
+    TRY (require (&pr, sk_jr_uint32 (&pr, &res->network.prio_values[i], err), err));
+  }
+  return 0;
+}
+
+static int
 parse_resources_obj (const sk_jr *r, sk_spec_resources *res, sk_err **err)
 {
   int ret = sk_jr_object (r, err);
@@ -449,44 +532,10 @@ parse_resources_obj (const sk_jr *r, sk_spec_resources *res, sk_err **err)
     return ret;
   sk_jr m = sk_jr_member (r, "devices");
   TRY (parse_device_rules (&m, res, err));
-
   m = sk_jr_member (r, "memory");
-  TRY (ret = sk_jr_object (&m, err));
-  if (ret > 0) {
-    TRY (opt_i64 (&m, "limit", &res->memory.limit, err));
-    TRY (opt_i64 (&m, "reservation", &res->memory.reservation, err));
-    TRY (opt_i64 (&m, "swap", &res->memory.swap, err));
-    TRY (opt_i64 (&m, "kernel", &res->memory.kernel, err));
-    TRY (opt_i64 (&m, "kernelTCP", &res->memory.kernel_tcp, err));
-    TRY (opt_u64 (&m, "swappiness", &res->memory.swappiness, err));
-    if (res->memory.swappiness.set && res->memory.swappiness.v > 100) {
-      sk_jr s = sk_jr_member (&m, "swappiness");
-      return sk_jr_fail (&s, err, "%llu is above 100",
-                         (unsigned long long) res->memory.swappiness.v);
-    }
-    TRY (opt_bool (&m, "disableOOMKiller", &res->memory.disable_oom_killer_set,
-                   &res->memory.disable_oom_killer, err));
-    TRY (opt_bool (&m, "useHierarchy", &res->memory.use_hierarchy_set,
-                   &res->memory.use_hierarchy, err));
-    bool set;
-    TRY (opt_bool (&m, "checkBeforeUpdate", &set, &res->memory.check_before_update, err));
-  }
-
+  TRY (parse_memory (&m, res, err));
   m = sk_jr_member (r, "cpu");
-  TRY (ret = sk_jr_object (&m, err));
-  if (ret > 0) {
-    TRY (opt_u64 (&m, "shares", &res->cpu.shares, err));
-    TRY (opt_i64 (&m, "quota", &res->cpu.quota, err));
-    TRY (opt_u64 (&m, "burst", &res->cpu.burst, err));
-    TRY (opt_u64 (&m, "period", &res->cpu.period, err));
-    TRY (opt_i64 (&m, "realtimeRuntime", &res->cpu.realtime_runtime, err));
-    TRY (opt_u64 (&m, "realtimePeriod", &res->cpu.realtime_period, err));
-    TRY (opt_i64 (&m, "idle", &res->cpu.idle, err));
-    sk_jr c = sk_jr_member (&m, "cpus"), me = sk_jr_member (&m, "mems");
-    TRY (sk_jr_string (&c, &res->cpu.cpus, err));
-    TRY (sk_jr_string (&me, &res->cpu.mems, err));
-  }
-
+  TRY (parse_cpu (&m, res, err));
   m = sk_jr_member (r, "pids");
   TRY (ret = sk_jr_object (&m, err));
   if (ret > 0) {
@@ -495,51 +544,19 @@ parse_resources_obj (const sk_jr *r, sk_spec_resources *res, sk_err **err)
     if (!res->pids.limit.set)
       return sk_jr_fail (&l, err, "missing");
   }
-
   m = sk_jr_member (r, "blockIO");
   TRY (parse_block_io (&m, res, err));
-
   m = sk_jr_member (r, "hugepageLimits");
-  TRY (alloc_array (&m, sizeof *res->hugepages, (void **) &res->hugepages, &res->n_hugepages,
-                    err));
-  for (size_t i = 0; i < res->n_hugepages; i++) {
-    sk_jr e = sk_jr_element (&m, i);
-    TRY (sk_jr_object (&e, err));
-    sk_jr ps = sk_jr_member (&e, "pageSize"), l = sk_jr_member (&e, "limit");
-    TRY (require (&ps, sk_jr_string (&ps, &res->hugepages[i].page_size, err), err));
-    TRY (require (&l, sk_jr_uint64 (&l, &res->hugepages[i].limit, err), err));
-  }
-
+  TRY (parse_hugepages (&m, res, err));
   m = sk_jr_member (r, "network");
-  TRY (ret = sk_jr_object (&m, err));
-  if (ret > 0) {
-    sk_jr c = sk_jr_member (&m, "classID"), p = sk_jr_member (&m, "priorities");
-    TRY (ret = sk_jr_uint32 (&c, &res->network.class_id, err));
-    res->network.class_id_set = ret > 0;
-    size_t n = 0;
-    TRY (sk_jr_array (&p, &n, err));
-    if (n) {
-      res->network.prio_names = calloc (n + 1, sizeof (char *));
-      res->network.prio_values = calloc (n, sizeof (uint32_t));
-      if (!res->network.prio_names || !res->network.prio_values)
-        return sk_err_set (err, ENOMEM, "calloc");
-      res->network.n_prio = n;
-      for (size_t i = 0; i < n; i++) {
-        sk_jr e = sk_jr_element (&p, i);
-        sk_jr nm = sk_jr_member (&e, "name"), pr = sk_jr_member (&e, "priority");
-        TRY (require (&nm, sk_jr_string (&nm, &res->network.prio_names[i], err), err));
-        TRY (require (&pr, sk_jr_uint32 (&pr, &res->network.prio_values[i], err), err));
-      }
-    }
-  }
-
+  TRY (parse_network (&m, res, err));
   m = sk_jr_member (r, "unified");
   TRY (sk_jr_string_map (&m, &res->unified_keys, &res->unified_values, err));
   for (size_t i = 0; res->unified_keys && res->unified_keys[i]; i++) {
     if (!sk_is_safe_component (res->unified_keys[i]) || strchr (res->unified_keys[i], '.') == NULL)
       return sk_jr_fail (&m, err, "`%s` is not a cgroup file name", res->unified_keys[i]);
   }
-  return 0;
+  return 1;
 }
 
 static int

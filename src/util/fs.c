@@ -227,136 +227,131 @@ walk_reset (walk *w)
     close (w->stack[--w->depth]);
 }
 
+enum { STEP_ON, STEP_DONE, STEP_LINK, STEP_FAIL };
+
+/* The last component: opened with the caller's flags, never through a symlink. */
+static int
+open_last (walk *w, const char *name, const char *path, int flags, mode_t mode, bool mkdirs,
+           int *result, sk_err **err)
+{
+  int cur = walk_cur (w);
+  struct stat st;
+  if (fstatat (cur, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno != ENOENT || !(mkdirs || (flags & O_CREAT)))
+      return sk_err_set (err, errno, "open `%s`", path), STEP_FAIL;
+    if (mkdirs && mkdirat (cur, name, mode) < 0 && errno != EEXIST)
+      return sk_err_set (err, errno, "mkdir `%s`", path), STEP_FAIL;
+  } else if (S_ISLNK (st.st_mode)) {
+    return STEP_LINK;
+  }
+  /* O_NOFOLLOW: a symlink swapped in since the stat makes this fail */
+  int fd = openat (cur, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd >= 0 && (flags & O_PATH) && fstat (fd, &st) == 0 && S_ISLNK (st.st_mode)) {
+    close (fd);
+    fd = -1;
+    errno = ELOOP;
+  }
+  if (fd < 0)
+    return sk_err_set (err, errno, "open `%s`", path), STEP_FAIL;
+  *result = fd;
+  return STEP_DONE;
+}
+
+/* A directory on the way: entered (made first when asked), or a symlink to follow. */
+static int
+enter_dir (walk *w, const char *name, const char *path, mode_t mode, bool mkdirs, sk_err **err)
+{
+  int cur = walk_cur (w);
+  int fd = openat (cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && mkdirs) {
+    if (mkdirat (cur, name, mode) < 0 && errno != EEXIST)
+      return sk_err_set (err, errno, "mkdir `%s`", path), STEP_FAIL;
+    fd = openat (cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  }
+  if (fd < 0)
+    return sk_err_set (err, errno, "open `%s`", path), STEP_FAIL;
+  struct stat st;
+  int e = fstat (fd, &st) < 0 ? errno : 0;
+  if (e == 0 && S_ISDIR (st.st_mode) && w->depth < MAX_DEPTH) {
+    w->stack[w->depth++] = fd;
+    return STEP_ON;
+  }
+  close (fd);
+  if (e)
+    return sk_err_set (err, e, "stat `%s`", path), STEP_FAIL;
+  if (S_ISDIR (st.st_mode))
+    return sk_err_set (err, ENAMETOOLONG, "resolve `%s`", path), STEP_FAIL;
+  if (!S_ISLNK (st.st_mode))
+    return sk_err_set (err, ENOTDIR, "open `%s`", path), STEP_FAIL;
+  return STEP_LINK;
+}
+
+/* Splices the target of the symlink `name` in front of `rest`; an absolute
+ * target starts again from the root. Returns the new work string. */
+static char *
+splice_link (walk *w, const char *name, const char *rest, const char *path, sk_err **err)
+{
+  char target[PATH_MAX];
+  ssize_t n = readlinkat (walk_cur (w), name, target, sizeof target - 1);
+  if (n < 0) {
+    sk_err_set (err, errno, "readlink `%s`", path);
+    return NULL;
+  }
+  target[n] = '\0';
+  char *next = NULL;
+  if (asprintf (&next, "%s/%s", target, rest) < 0) {
+    sk_err_set (err, ENOMEM, "resolve `%s`", path);
+    return NULL;
+  }
+  if (target[0] == '/')
+    walk_reset (w);
+  return next;
+}
+
 static int
 fallback_open (int rootfd, const char *path, int flags, mode_t mode, bool mkdirs, sk_err **err)
 {
   walk w = {.depth = 0, .rootfd = rootfd};
   _cleanup_free_ char *work = strdup (path);
-  int links = 0;
-  int ret = -1;
   if (work == NULL)
     return sk_err_set (err, ENOMEM, "resolve `%s`", path);
+  int links = 0, ret = -1, step = STEP_ON;
   char *rest = work;
-  for (;;) {
+  while (step == STEP_ON) {
     while (*rest == '/')
       rest++;
-    if (*rest == '\0') {
-      /* the path named a directory we are in: reopen it with the flags asked */
-      int fd = openat (walk_cur (&w), ".", flags | O_CLOEXEC);
-      if (fd < 0)
-        sk_err_set (err, errno, "open `%s`", path);
-      ret = fd;
-      break;
-    }
-    char *slash = strchr (rest, '/');
     char *name = rest;
-    bool last;
-    if (slash) {
-      *slash = '\0';
-      rest = slash + 1;
-      last = strspn (rest, "/") == strlen (rest);
-    } else {
-      rest = name + strlen (name);
-      last = true;
-    }
-    bool dot = strcmp (name, ".") == 0, dotdot = strcmp (name, "..") == 0;
-    if (dot || dotdot) {
+    size_t len = strcspn (rest, "/");
+    rest += len;
+    if (*rest)
+      *rest++ = '\0';
+    bool last = rest[strspn (rest, "/")] == '\0';
+    if (len == 0 || strcmp (name, ".") == 0 || strcmp (name, "..") == 0) {
       /* ".." never goes above the root */
-      if (dotdot && w.depth)
+      if (strcmp (name, "..") == 0 && w.depth)
         close (w.stack[--w.depth]);
-      if (last) {
-        ret = openat (walk_cur (&w), ".", flags | O_CLOEXEC);
-        if (ret < 0)
-          sk_err_set (err, errno, "open `%s`", path);
-        break;
-      }
-      continue;
-    }
-    int cur = walk_cur (&w);
-    int fd;
-    if (last) {
-      struct stat st;
-      if (fstatat (cur, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        if (errno != ENOENT || !(mkdirs || (flags & O_CREAT))) {
-          sk_err_set (err, errno, "open `%s`", path);
-          break;
-        }
-        if (mkdirs && mkdirat (cur, name, mode) < 0 && errno != EEXIST) {
-          sk_err_set (err, errno, "mkdir `%s`", path);
-          break;
-        }
-      } else if (S_ISLNK (st.st_mode)) {
-        goto follow;
-      }
-      /* O_NOFOLLOW: a symlink swapped in since the stat makes this fail */
-      fd = openat (cur, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
-      if (fd >= 0 && (flags & O_PATH) && fstat (fd, &st) == 0 && S_ISLNK (st.st_mode)) {
-        close (fd);
-        fd = -1;
-        errno = ELOOP;
-      }
-      if (fd < 0)
-        sk_err_set (err, errno, "open `%s`", path);
-      ret = fd;
-      break;
-    } else {
-      fd = openat (cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0 && errno == ENOENT && mkdirs) {
-        if (mkdirat (cur, name, mode) < 0 && errno != EEXIST) {
-          sk_err_set (err, errno, "mkdir `%s`", path);
-          break;
-        }
-        fd = openat (cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-      }
-      if (fd < 0) {
-        sk_err_set (err, errno, "open `%s`", path);
-        break;
-      }
-      struct stat st;
-      if (fstat (fd, &st) < 0) {
-        close (fd);
-        sk_err_set (err, errno, "stat `%s`", path);
-        break;
-      }
-      if (S_ISDIR (st.st_mode)) {
-        if (w.depth == MAX_DEPTH) {
-          close (fd);
-          sk_err_set (err, ENAMETOOLONG, "resolve `%s`", path);
-          break;
-        }
-        w.stack[w.depth++] = fd;
+      if (!last)
         continue;
-      }
-      if (!S_ISLNK (st.st_mode)) {
-        close (fd);
-        sk_err_set (err, ENOTDIR, "open `%s`", path);
-        break;
-      }
-      close (fd);
+      /* the path named a directory we are in: reopen it with the flags asked */
+      ret = openat (walk_cur (&w), ".", flags | O_CLOEXEC);
+      if (ret < 0)
+        sk_err_set (err, errno, "open `%s`", path);
+      break;
     }
-  follow:
-    /* a symlink: splice its target in front of what is left */
+    step = last ? open_last (&w, name, path, flags, mode, mkdirs, &ret, err)
+                : enter_dir (&w, name, path, mode, mkdirs, err);
+    if (step != STEP_LINK)
+      continue;
     if (++links > MAX_LINKS) {
       sk_err_set (err, ELOOP, "open `%s`", path);
       break;
     }
-    char target[PATH_MAX];
-    ssize_t n = readlinkat (cur, name, target, sizeof target - 1);
-    if (n < 0) {
-      sk_err_set (err, errno, "readlink `%s`", path);
+    char *next = splice_link (&w, name, rest, path, err);
+    if (next == NULL)
       break;
-    }
-    target[n] = '\0';
-    char *next = NULL;
-    if (asprintf (&next, "%s/%s", target, rest) < 0) {
-      sk_err_set (err, ENOMEM, "resolve `%s`", path);
-      break;
-    }
-    if (target[0] == '/')
-      walk_reset (&w);
     free (work);
-    work = next;
-    rest = work;
+    rest = work = next;
+    step = STEP_ON;
   }
   walk_reset (&w);
   return ret;

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -127,6 +128,35 @@ test_mkdir_in_root_stays_inside (void **state)
 }
 
 static void
+test_loops_and_odd_paths (void **state)
+{
+  char p[512];
+  snprintf (p, sizeof p, "%s/root/loop1", base);
+  symlink ("loop2", p);
+  snprintf (p, sizeof p, "%s/root/loop2", base);
+  symlink ("loop1", p);
+  for (int fb = 0; fb < 2; fb++) {
+    sk_fs_force_fallback (fb);
+    _cleanup_err_ sk_err *err = NULL;
+    assert_true (sk_open_in_root (rootfd, "/loop1/x", O_RDONLY, 0, &err) < 0);
+    assert_int_equal (err->errnum, ELOOP);
+    sk_err_free (&err);
+    read_in_root ("//dir/./..//secret", "inside");
+    _cleanup_close_ int d = sk_open_in_root (rootfd, "/dir/", O_PATH | O_DIRECTORY, 0, &err);
+    assert_true (d >= 0);
+    _cleanup_close_ int r = sk_open_in_root (rootfd, "/", O_PATH | O_DIRECTORY, 0, &err);
+    assert_true (r >= 0);
+    /* a file created through an absolute symlink lands inside */
+    _cleanup_close_ int c = sk_open_in_root (rootfd, "/abs/created", O_WRONLY | O_CREAT, 0600, &err);
+    if (c < 0)
+      fail_msg ("%s", err->msg);
+  }
+  sk_fs_force_fallback (false);
+  snprintf (p, sizeof p, "%s/outside/created", base);
+  assert_int_equal (access (p, F_OK), -1);
+}
+
+static void
 test_safe_component (void **state)
 {
   assert_true (sk_is_safe_component ("abc"));
@@ -144,6 +174,7 @@ main (void)
       cmocka_unit_test (test_openat2),
       cmocka_unit_test (test_fallback),
       cmocka_unit_test (test_mkdir_in_root_stays_inside),
+      cmocka_unit_test (test_loops_and_odd_paths),
       cmocka_unit_test (test_safe_component),
   };
   return cmocka_run_group_tests_name ("fs", tests, setup, teardown);
