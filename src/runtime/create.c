@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -36,6 +37,7 @@ typedef struct sk_creation {
   char *rootfs;
   char *state_dir;
   bool state_dir_made;
+  int lock_fd; /* the state directory, flocked while we create */
   sk_cgroup *cgroup;
   sk_seccomp_prog *seccomp;
   int sock[2];
@@ -52,7 +54,7 @@ static void
 creation_init (sk_creation *c)
 {
   memset (c, 0, sizeof *c);
-  c->sock[0] = c->sock[1] = c->fifo_fd = c->console_fd = c->pty_master = -1;
+  c->sock[0] = c->sock[1] = c->fifo_fd = c->console_fd = c->pty_master = c->lock_fd = -1;
   for (int i = 0; i < SK_NS_TYPES; i++)
     c->ns_fds[i] = -1;
 }
@@ -90,6 +92,7 @@ creation_release (sk_creation *c, bool undo)
   close_fd (&c->sock[1]);
   close_fd (&c->fifo_fd);
   close_fd (&c->console_fd);
+  close_fd (&c->lock_fd);
   for (int i = 0; i < SK_NS_TYPES; i++)
     close_fd (&c->ns_fds[i]);
   sk_cgroup_free (c->cgroup);
@@ -214,7 +217,22 @@ make_state_dir (const sk_runtime *rt, const char *id, sk_creation *c, sk_err **e
     return sk_err_set (err, errno, "mkdir `%s`", c->state_dir);
   }
   c->state_dir_made = true;
+  /* held until create returns: delete waits for us, and finds our cgroup
+   * in state.json should we be killed half way */
+  c->lock_fd = open (c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (c->lock_fd < 0 || flock (c->lock_fd, LOCK_EX) < 0)
+    return sk_err_set (err, errno, "lock `%s`", c->state_dir);
   return 0;
+}
+
+/* state.json before anything else exists: pid 0 reads as "creating" */
+static int
+write_creating_state (const sk_creation *c, const char *id, const char *cgroup_path, sk_err **err)
+{
+  sk_container_info info = {.id = (char *) id, .status = SK_STATUS_CREATING, .bundle = c->bundle,
+                            .rootfs = c->rootfs, .created = (char *) "", .owner = (char *) "",
+                            .cgroup_path = (char *) cgroup_path};
+  return sk_state_write (c->state_dir, &info, err);
 }
 
 /* the exact config, for exec and the hooks of later commands */
@@ -314,6 +332,8 @@ spawn (const sk_creation *cc, sk_launch *l, sk_err **err)
   if (pid == 0) {
     sk_reset_signals ();
     close (cc->sock[0]);
+    /* the flock belongs to the open file: a copy here would hold it */
+    close (cc->lock_fd);
     sk_init_run (l);
   }
   return pid;
@@ -493,6 +513,10 @@ do_create (const sk_runtime *rt, const sk_create_opts *o, sk_launch_mode mode, s
   sk_spec_resources res;
   if (cgpath == NULL || cgroup_resources (c, &res, err) < 0)
     return cgpath ? -1 : sk_err_set (err, ENOMEM, "cgroup path");
+  if (write_creating_state (c, o->id, cgpath, err) < 0) {
+    free (res.devices);
+    return -1;
+  }
   _cleanup_free_ sk_spec_device_rule *rules = res.devices;
   if (sk_cgroup_create_begin (cgpath, &res, &c->cgroup, err) < 0)
     return -1;
@@ -545,6 +569,7 @@ do_create (const sk_runtime *rt, const sk_create_opts *o, sk_launch_mode mode, s
     return -1;
   if (o->pid_file && sk_write_pid_file (o->pid_file, c->pid, err) < 0)
     return -1;
+  close_fd (&c->lock_fd); /* created: other commands may come in */
   return 0;
 }
 

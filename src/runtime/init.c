@@ -122,8 +122,11 @@ fork_as_runtime_child (sk_launch *l, sk_err **err)
     fail_errno (err, "clone");
     sk_init_fail (l, *err);
   }
-  if (pid == 0)
+  if (pid == 0) {
+    /* a new process: the runtime's death must end it as well */
+    prctl (PR_SET_PDEATHSIG, SIGKILL);
     return;
+  }
   sk_sync_send (l->sync_fd, SK_SYNC_PID, pid, NULL, -1);
   _exit (0);
 }
@@ -326,6 +329,7 @@ sk_init_run (sk_launch *l)
   _cleanup_err_ sk_err *e = NULL;
   sk_err **err = &e;
   sk_log_set_sink (forward_log, l);
+  /* should the runtime die before this, the GO we wait for never comes: EOF ends us */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   /* nothing of the runtime's memory should be readable from the container */
   prctl (PR_SET_DUMPABLE, 0);

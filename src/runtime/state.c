@@ -124,6 +124,11 @@ sk_state_write (const char *state_dir, const sk_container_info *info, sk_err **e
 static int
 derive_status (const sk_runtime *rt, sk_container_info *info)
 {
+  if (info->pid == 0) {
+    /* written before the process existed: create is under way, or was killed */
+    info->status = SK_STATUS_CREATING;
+    return 0;
+  }
   if (!sk_proc_is_same (info->pid, info->pid_start_time)) {
     info->status = SK_STATUS_STOPPED;
     return 0;

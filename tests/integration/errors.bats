@@ -148,3 +148,20 @@ refused() {
   [ "$status" -ne 0 ]
   assert_one_line
 }
+
+@test "a runtime killed in the middle of create leaves what delete repairs" {
+  new_bundle true
+  update_config ".hooks.createRuntime = [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo \$\$ > $BATS_TEST_TMPDIR/hooked; exec sleep 30\"]}]"
+  "$SKIFF_RUNTIME" --root "$STATE_ROOT" create "$CID" &
+  creator=$!
+  wait_for test -s "$BATS_TEST_TMPDIR/hooked"
+  kill -KILL "$creator"
+  wait "$creator" || true
+  [ "$(state_status "$CID")" = creating ]
+  # the container's process died with its runtime; the cgroup is still there
+  [ -d "$(cgroup_dir memory)" ]
+  runtime delete "$CID"
+  assert_no_trace "$CID"
+  # the hook outlived its runtime: end it by its pid
+  kill "$(cat "$BATS_TEST_TMPDIR/hooked")"
+}
