@@ -123,6 +123,38 @@ cg() { # cg CONTROLLER FILE: a file of the container's cgroup
   [ "$(cg pids pids.max)" = 30 ]
 }
 
+@test "update: every flag reaches its cgroup file" {
+  new_bundle sleep 100
+  update_config '.linux.resources = {"memory": {"limit": 67108864, "swap": 134217728}, "cpu": {"shares": 512, "quota": 20000, "period": 100000}}'
+  runtime run -d "$CID"
+  runtime update --memory 64m --memory-swap 256m --memory-reservation 32m --cpu-shares 256 \
+    --cpu-period 50000 --cpu-quota 25000 --cpuset-cpus 0 --blkio-weight 200 "$CID"
+  [ "$(cg memory memory.memsw.limit_in_bytes)" = 268435456 ]
+  [ "$(cg memory memory.soft_limit_in_bytes)" = 33554432 ]
+  [ "$(cg cpu cpu.shares)" = 256 ]
+  [ "$(cg cpu cpu.cfs_period_us)" = 50000 ]
+  [ "$(cg cpu cpu.cfs_quota_us)" = 25000 ]
+  [ "$(cg cpuset cpuset.cpus)" = 0 ]
+  d=$(cgroup_dir blkio)
+  if [ -e "$d/blkio.weight" ]; then [ "$(cat "$d/blkio.weight")" = 200 ]; else [ "$(awk '{print $NF}' "$d/blkio.bfq.weight")" = 200 ]; fi
+}
+
+@test "block I/O throttles reach the kernel for a real block device" {
+  dev=""
+  for b in /sys/block/*; do
+    case "$(basename "$b")" in loop*|ram*|zram*) continue ;; esac
+    dev=$(cat "$b/dev") && break
+  done
+  [ -n "$dev" ] || skip "no block device on this machine"
+  maj=${dev%:*} min=${dev#*:}
+  new_bundle sleep 100
+  update_config ".linux.resources.blockIO = {\"throttleReadBpsDevice\": [{\"major\": $maj, \"minor\": $min, \"rate\": 1048576}],
+    \"throttleWriteIOPSDevice\": [{\"major\": $maj, \"minor\": $min, \"rate\": 100}]}"
+  runtime run -d "$CID"
+  grep -qx "$dev 1048576" "$(cgroup_dir blkio)/blkio.throttle.read_bps_device"
+  grep -qx "$dev 100" "$(cgroup_dir blkio)/blkio.throttle.write_iops_device"
+}
+
 @test "update refuses bad values and stopped containers with one-line errors" {
   new_bundle sleep 100
   runtime run -d "$CID"

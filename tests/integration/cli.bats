@@ -100,3 +100,21 @@ setup() {
   run "$SKIFF_RUNTIME" list --format yaml
   [ "$status" -ne 0 ]
 }
+
+@test "--debug shows where the time of a run goes" {
+  new_bundle true
+  run runtime --debug run "$CID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"debug: cloned at "*" us"* ]]
+  [[ "$output" == *"debug: child: exec at "* ]]
+  [[ "$output" == *"debug: deleted at "* ]]
+}
+
+@test "--log with the text format writes level and message" {
+  run "$SKIFF_RUNTIME" --root "$STATE_ROOT" --log "$BATS_TEST_TMPDIR/log.txt" --log-format text state nosuch
+  [ "$status" -ne 0 ]
+  grep -qx "error: container \`nosuch\` does not exist" "$BATS_TEST_TMPDIR/log.txt"
+  run "$SKIFF_RUNTIME" --log-format xml list
+  [ "$status" -ne 0 ]
+  assert_one_line
+}

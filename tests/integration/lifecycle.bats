@@ -203,6 +203,17 @@ P
   [ "${lines[*]}" = "from-process 65534" ]
 }
 
+@test "exec --preserve-fds passes extra descriptors, and only those" {
+  new_bundle sleep 100
+  runtime run -d "$CID"
+  echo through-fd-3 > "$BATS_TEST_TMPDIR/in"
+  run runtime exec --preserve-fds 1 "$CID" sh -c 'cat <&3; ls /proc/self/fd' 3<"$BATS_TEST_TMPDIR/in" 4</dev/null
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = through-fd-3 ]
+  # 0-2, the preserved 3, and 4 for ls's own listing: the 4 given here is not passed
+  [ "${lines[*]:1}" = "0 1 2 3 4" ]
+}
+
 @test "exec --detach returns at once and writes the pid file" {
   new_bundle sleep 100
   runtime run -d "$CID"

@@ -6,6 +6,11 @@ load helpers
 
 teardown() {
   cleanup_containers
+  # the mounts some tests make on the host, should they fail half way
+  local m
+  for m in prop/sub pp/sub prop pp shared; do
+    if mountpoint -q "$BATS_TEST_TMPDIR/$m" 2>/dev/null; then umount "$BATS_TEST_TMPDIR/$m"; fi
+  done
 }
 
 mount_opts() { # the options of the mount on $1 as the container's mountinfo says
@@ -76,6 +81,28 @@ mount_opts() { # the options of the mount on $1 as the container's mountinfo say
   ! echo "$output" | awk '{print $5}' | grep -qx /private/sub
 }
 
+@test "rootfsPropagation: the root is a slave by default, private or shared when asked" {
+  # a rootfs on a shared mount, so that its propagation shows
+  mkdir -p "$BATS_TEST_TMPDIR/shared"
+  cp -a "$ROOTFS/." "$BATS_TEST_TMPDIR/shared/"
+  mount --bind "$BATS_TEST_TMPDIR/shared" "$BATS_TEST_TMPDIR/shared"
+  mount --make-shared "$BATS_TEST_TMPDIR/shared"
+  new_bundle sh -c 'awk "\$5 == \"/\"" /proc/self/mountinfo'
+  ln -sfn "$BATS_TEST_TMPDIR/shared" "$BUNDLE/rootfs"
+  run runtime run "$CID"
+  results=("$output")
+  update_config '.linux.rootfsPropagation = "rprivate"'
+  run runtime run "$CID"
+  results+=("$output")
+  update_config '.linux.rootfsPropagation = "rshared"'
+  run runtime run "$CID"
+  results+=("$output")
+  umount "$BATS_TEST_TMPDIR/shared"
+  [[ "${results[0]}" == *" master:"* ]] && [[ "${results[0]}" != *" shared:"* ]]
+  [[ "${results[1]}" != *" master:"* ]] && [[ "${results[1]}" != *" shared:"* ]]
+  [[ "${results[2]}" == *" shared:"* ]]
+}
+
 @test "container mounts never reach the host" {
   new_bundle sh -c 'mount -t tmpfs tmpfs /mnt; sleep 100'
   update_config '.process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"] | .process.capabilities.permitted += ["CAP_SYS_ADMIN"] | .root.readonly = false'
@@ -132,14 +159,19 @@ mount_opts() { # the options of the mount on $1 as the container's mountinfo say
 }
 
 @test "the device allowlist: denied devices cannot be opened" {
-  new_bundle sh -c 'head -c1 /dev/loop-test 2>&1; echo rc=$?; mknod /tmp/n c 1 3 && echo mknod-ok'
-  update_config '.linux.devices = [{"path": "/dev/loop-test", "type": "b", "major": 7, "minor": 201}]
-    | .linux.resources.devices = [{"allow": false, "access": "rwm"}, {"allow": false, "type": "b", "major": 7, "minor": 201, "access": "rwm"}]
+  # c 1:200: no driver behind it, so opening it can do nothing on the host
+  new_bundle sh -c 'head -c1 /dev/nodev-test 2>&1; echo rc=$?; mknod /tmp/n c 1 3 && echo mknod-ok'
+  update_config '.linux.devices = [{"path": "/dev/nodev-test", "type": "c", "major": 1, "minor": 200}]
+    | .linux.resources.devices = [{"allow": false, "access": "rwm"}]
     | .root.readonly = false | .mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["dev"]}]'
   run runtime run "$CID"
   [[ "${lines[0]}" == *"Operation not permitted"* ]]
   # mknod of a char device stays allowed ("c *:* m")
   [[ "$output" == *mknod-ok* ]]
+  # allowed, the open reaches the kernel, which has no such device
+  update_config '.linux.resources.devices += [{"allow": true, "type": "c", "major": 1, "minor": 200, "access": "rw"}]'
+  run runtime run "$CID"
+  [[ "${lines[0]}" == *"No such device"* ]]
 }
 
 @test "/sys/fs/cgroup shows the container's own cgroup, read-only" {
