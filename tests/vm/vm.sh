@@ -287,15 +287,16 @@ cmd_run() {
     printf '\n'
   } > "$x/cmd"
 
+  # (a comma in a QEMU option value is written twice)
   local -a virtfs=(
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
-    -virtfs "local,path=$x,mount_tag=xchg,security_model=none"
+    -virtfs "local,path=${x//,/,,},mount_tag=xchg,security_model=none"
   )
   : > "$x/shares"
   local i=0 d
   for d in "${shares[@]}"; do
     [ "$d" != / ] || die "cannot share / read-write"
-    virtfs+=(-virtfs "local,path=$d,mount_tag=rw$i,security_model=none,multidevs=remap")
+    virtfs+=(-virtfs "local,path=${d//,/,,},mount_tag=rw$i,security_model=none,multidevs=remap")
     echo "rw$i $d" >> "$x/shares"
     i=$((i + 1))
   done
