@@ -553,8 +553,14 @@ parse_resources_obj (const sk_jr *r, sk_spec_resources *res, sk_err **err)
   m = sk_jr_member (r, "unified");
   TRY (sk_jr_string_map (&m, &res->unified_keys, &res->unified_values, err));
   for (size_t i = 0; res->unified_keys && res->unified_keys[i]; i++) {
-    if (!sk_is_safe_component (res->unified_keys[i]) || strchr (res->unified_keys[i], '.') == NULL)
-      return sk_jr_fail (&m, err, "`%s` is not a cgroup file name", res->unified_keys[i]);
+    const char *k = res->unified_keys[i];
+    if (!sk_is_safe_component (k) || strchr (k, '.') == NULL)
+      return sk_jr_fail (&m, err, "`%s` is not a cgroup file name", k);
+    /* cgroup.procs, cgroup.freeze, cgroup.kill...: membership and state are the
+     * runtime's, not resources; only the limits among the cgroup.* files pass */
+    if (strncmp (k, "cgroup.", 7) == 0 && strcmp (k, "cgroup.max.depth") != 0 &&
+        strcmp (k, "cgroup.max.descendants") != 0)
+      return sk_jr_fail (&m, err, "`%s` is not a resource: it cannot be set", k);
   }
   return 1;
 }

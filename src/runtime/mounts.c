@@ -440,7 +440,6 @@ static int
 mask_paths (char **paths, sk_err **err)
 {
   _cleanup_close_ int null_fd = -1;
-  _cleanup_close_ int tmpfs = -1;
   for (size_t i = 0; paths && paths[i]; i++) {
     _cleanup_close_ int target = open (paths[i], O_PATH | O_CLOEXEC);
     if (target < 0) {
@@ -451,19 +450,19 @@ mask_paths (char **paths, sk_err **err)
     struct stat st;
     if (fstat (target, &st) < 0)
       return sk_err_set (err, errno, "mask `%s`", paths[i]);
-    int source;
+    _cleanup_close_ int tree = -1;
     if (S_ISDIR (st.st_mode)) {
-      if (tmpfs < 0 && (tmpfs = empty_ro_tmpfs (err)) < 0)
-        return -1;
-      source = tmpfs;
+      /* a tmpfs of its own each: Linux 6.1 cannot clone a detached mount */
+      tree = empty_ro_tmpfs (err);
     } else {
       if (null_fd < 0 && (null_fd = open_verified_null (err)) < 0)
         return -1;
-      source = null_fd;
+      tree = open_tree (null_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+      if (tree < 0)
+        sk_err_set (err, errno, "mask `%s`", paths[i]);
     }
-    _cleanup_close_ int tree = open_tree (source, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
     if (tree < 0)
-      return sk_err_set (err, errno, "mask `%s`", paths[i]);
+      return -1;
     TRY (attach (tree, target, paths[i], err));
   }
   return 0;

@@ -115,6 +115,14 @@ refused() {
   refused "*mount \`/data\`: bind source \`/no/such/dir\`: No such file or directory"
 }
 
+@test "linux.resources.unified may not set the cgroup's own files" {
+  for key in cgroup.procs cgroup.freeze cgroup.kill cgroup.subtree_control; do
+    new_bundle true
+    update_config ".linux.resources.unified = {\"$key\": \"1\"}"
+    refused "*linux.resources.unified: \`$key\` is not a resource: it cannot be set"
+  done
+}
+
 @test "a relative cwd" {
   new_bundle true
   update_config '.process.cwd = "tmp"'
