@@ -706,8 +706,6 @@ sk_container_run (const sk_runtime *rt, const sk_create_opts *o, int *exit_code,
   sk_creation c;
   creation_init (&c);
   int r = do_create (rt, o, SK_LAUNCH_RUN, &c, err);
-  if (r == 0 && sk_sync_send (c.sock[0], SK_SYNC_START, 0, NULL, -1) < 0)
-    r = sk_err_set (err, errno, "sync");
   if (r == 0)
     r = wait_exec_through_sync (c.sock[0], err);
   sk_debug_phase ("exec'd");

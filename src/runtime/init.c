@@ -299,7 +299,9 @@ wait_for_start (sk_launch *l, int procfd, sk_err **err)
     l->fifo_fd = -1;
     return;
   }
-  CHECK (sk_sync_expect (l->sync_fd, SK_SYNC_START, err));
+  /* run goes straight on: the runtime records the state meanwhile */
+  if (l->mode == SK_LAUNCH_EXEC)
+    CHECK (sk_sync_expect (l->sync_fd, SK_SYNC_START, err));
 }
 
 int

@@ -24,7 +24,7 @@ typedef enum sk_sync_type {
   SK_SYNC_HOOKS_DONE, /* runtime -> child */
   SK_SYNC_PTY,        /* child -> runtime: the pty master, as SCM_RIGHTS */
   SK_SYNC_READY,      /* child -> runtime: set up; waiting to be started */
-  SK_SYNC_START,      /* runtime -> child: exec now (run and exec) */
+  SK_SYNC_START,      /* runtime -> child: exec now (exec; run does not wait) */
   SK_SYNC_SECCOMP,    /* child -> runtime: the seccomp listener fd, as SCM_RIGHTS */
 } sk_sync_type;
 
@@ -45,7 +45,7 @@ int sk_sync_expect (int fd, sk_sync_type type, sk_err **err);
 /* ---- a container being created, or a process being exec'd ---- */
 typedef enum sk_launch_mode {
   SK_LAUNCH_CREATE, /* wait on exec.fifo for `start` */
-  SK_LAUNCH_RUN,    /* wait for SK_SYNC_START */
+  SK_LAUNCH_RUN,    /* go straight on to execve after READY */
   SK_LAUNCH_EXEC,   /* join a running container */
 } sk_launch_mode;
 

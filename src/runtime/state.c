@@ -113,12 +113,21 @@ sk_state_json_string (const sk_container_info *info, sk_status status)
 int
 sk_state_write (const char *state_dir, const sk_container_info *info, sk_err **err)
 {
+  /* never renamed over an older file: on ext4 that starts a writeback which
+   * a delete soon after would have to wait for */
   _cleanup_json_ sk_json *o = info_to_json (info, info->status, true);
   _cleanup_free_ char *data = sk_json_dump (o, false);
-  _cleanup_free_ char *path = sk_path_join (state_dir, "state.json");
+  bool creating = info->status == SK_STATUS_CREATING;
+  _cleanup_free_ char *path = sk_path_join (state_dir, creating ? "creating.json" : "state.json");
   if (data == NULL || path == NULL)
     return sk_err_set (err, ENOMEM, "state");
-  return sk_write_file_replace (path, data, strlen (data), 0600, err);
+  if (sk_write_file_replace (path, data, strlen (data), 0600, err) < 0)
+    return -1;
+  if (!creating) {
+    _cleanup_free_ char *marker = sk_path_join (state_dir, "creating.json");
+    unlink (marker);
+  }
+  return 0;
 }
 
 static int
@@ -160,39 +169,21 @@ read_string (sk_jr *doc, const char *key, char **out, sk_err **err)
   return sk_jr_string (&m, out, err);
 }
 
-int
-sk_state_read (const sk_runtime *rt, const char *id, sk_container_info **out, sk_err **err)
+/* Parses a state file into info; returns -ENOENT (no error set) when absent. */
+static int
+read_state_file (const char *path, sk_container_info *info, sk_err **err)
 {
-  if (sk_container_id_check (id, err) < 0)
-    return -1;
-  _cleanup_free_ char *dir = sk_state_dir (rt, id);
-  _cleanup_free_ char *path = sk_path_join (dir, "state.json");
   _cleanup_free_ char *data = NULL;
   size_t len = 0;
-  sk_container_info *info = calloc (1, sizeof *info);
-  if (info == NULL)
-    return sk_err_set (err, ENOMEM, "state");
-  info->id = strdup (id);
-  if (sk_read_file (path, &data, &len, err) < 0) {
-    struct stat st;
-    int e = (*err)->errnum;
-    sk_err_free (err);
-    if (e == ENOENT && stat (dir, &st) == 0) {
-      /* the directory exists but create has not finished */
-      info->status = SK_STATUS_CREATING;
-      *out = info;
-      return 0;
-    }
-    sk_container_info_free (info);
-    if (e == ENOENT)
-      return sk_err_set (err, 0, "container `%s` does not exist", id);
-    return sk_err_set (err, e, "read state of container `%s`", id);
+  _cleanup_err_ sk_err *e = NULL;
+  if (sk_read_file (path, &data, &len, &e) < 0) {
+    if (e->errnum == ENOENT)
+      return -ENOENT;
+    return sk_err_set (err, e->errnum, "read state of container `%s`", info->id);
   }
   _cleanup_json_ sk_json *root = NULL;
-  if (sk_json_parse (data, len, path, &root, err) < 0) {
-    sk_container_info_free (info);
+  if (sk_json_parse (data, len, path, &root, err) < 0)
     return -1;
-  }
   sk_jr doc = {.obj = root};
   sk_jr m = sk_jr_member (&doc, "pid");
   int32_t pid = 0;
@@ -203,14 +194,45 @@ sk_state_read (const sk_runtime *rt, const char *id, sk_container_info **out, sk
       read_string (&doc, "rootfs", &info->rootfs, err) < 0 ||
       read_string (&doc, "created", &info->created, err) < 0 ||
       read_string (&doc, "owner", &info->owner, err) < 0 ||
-      read_string (&doc, "cgroupPath", &info->cgroup_path, err) < 0) {
-    sk_container_info_free (info);
+      read_string (&doc, "cgroupPath", &info->cgroup_path, err) < 0)
     return sk_err_wrap (err, "%s", path);
-  }
   info->pid = pid;
   if (an.obj)
     info->annotations = json_object_get (an.obj);
-  derive_status (rt, info);
+  return 0;
+}
+
+int
+sk_state_read (const sk_runtime *rt, const char *id, sk_container_info **out, sk_err **err)
+{
+  if (sk_container_id_check (id, err) < 0)
+    return -1;
+  _cleanup_free_ char *dir = sk_state_dir (rt, id);
+  sk_container_info *info = calloc (1, sizeof *info);
+  if (info == NULL)
+    return sk_err_set (err, ENOMEM, "state");
+  info->id = strdup (id);
+  /* state.json once created; creating.json (pid 0) while create runs, or
+   * after a create that was killed; only the directory at the very start */
+  static const char *const files[] = {"state.json", "creating.json"};
+  int r = -ENOENT;
+  for (size_t i = 0; i < 2 && r == -ENOENT; i++) {
+    _cleanup_free_ char *path = sk_path_join (dir, files[i]);
+    r = read_state_file (path, info, err);
+  }
+  if (r == -ENOENT) {
+    struct stat st;
+    if (stat (dir, &st) < 0) {
+      sk_container_info_free (info);
+      return sk_err_set (err, 0, "container `%s` does not exist", id);
+    }
+    info->status = SK_STATUS_CREATING;
+  } else if (r < 0) {
+    sk_container_info_free (info);
+    return -1;
+  } else {
+    derive_status (rt, info);
+  }
   *out = info;
   return 0;
 }
