@@ -306,10 +306,13 @@ fmt_devnum (char *buf, size_t size, int64_t n)
 int
 sk_cg_v1_devices (const sk_cg_dir *d, const sk_spec_resources *r, bool update, sk_err **err)
 {
-  /* the kernel treats any "a" entry as all-or-nothing: it resets the list */
-  for (size_t i = 0; i < r->n_devices; i++) {
+  /* the kernel treats any "a" entry as all-or-nothing: it resets the list.
+   * Each rule is one write; the two files stay open across the rules. */
+  int fds[2] = {-1, -1}; /* deny, allow */
+  static const char *const files[2] = {"devices.deny", "devices.allow"};
+  int ret = 0;
+  for (size_t i = 0; i < r->n_devices && ret == 0; i++) {
     const sk_spec_device_rule *x = &r->devices[i];
-    const char *file = x->allow ? "devices.allow" : "devices.deny";
     char v[80], ma[24], mi[24];
     if (x->type == 'a') {
       snprintf (v, sizeof v, "a");
@@ -318,10 +321,22 @@ sk_cg_v1_devices (const sk_cg_dir *d, const sk_spec_resources *r, bool update, s
       fmt_devnum (mi, sizeof mi, x->minor);
       snprintf (v, sizeof v, "%c %s:%s %s", x->type, ma, mi, x->access);
     }
-    if (sk_cg_set (d, "devices", file, v, err) < 0)
-      return -1;
+    int k = x->allow ? 1 : 0;
+    if (fds[k] < 0 && (fds[k] = sk_cg_open_file (d, files[k], O_WRONLY)) < 0) {
+      ret = sk_cg_fail (d, "devices", files[k], v, -errno, err);
+      break;
+    }
+    ssize_t n;
+    do
+      n = write (fds[k], v, strlen (v));
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+      ret = sk_cg_fail (d, "devices", files[k], v, -errno, err);
   }
-  return 0;
+  for (int k = 0; k < 2; k++)
+    if (fds[k] >= 0)
+      close (fds[k]);
+  return ret;
 }
 
 /* ---------------------------------------------------------------- freezer */
