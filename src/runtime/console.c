@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -19,32 +18,11 @@
 
 #include "internal.h"
 #include "util/cleanup.h"
+#include "util/socket.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO ('T', 0x41)
 #endif
-
-/* Sends the master with its pty name, as runc's console socket protocol does. */
-static int
-send_to_console_socket (int sock, int master, const char *name, sk_err **err)
-{
-  union {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } ctl;
-  memset (&ctl, 0, sizeof ctl);
-  struct iovec iov = {.iov_base = (void *) name, .iov_len = strlen (name)};
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                      .msg_controllen = sizeof ctl.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR (&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (c), &master, sizeof (int));
-  if (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
-    return sk_err_set (err, errno, "send the terminal to the console socket");
-  return 0;
-}
 
 int
 sk_console_setup (sk_launch *l, sk_err **err)
@@ -71,8 +49,9 @@ sk_console_setup (sk_launch *l, sk_err **err)
       return sk_err_set (err, errno, "set the terminal size");
   }
   if (l->console_fd >= 0) {
-    if (send_to_console_socket (l->console_fd, master, name, err) < 0)
-      return -1;
+    /* the pty's name comes with it, as runc's console socket protocol has it */
+    if (sk_send_fd (l->console_fd, name, strlen (name), master) < 0)
+      return sk_err_set (err, errno, "send the terminal to the console socket");
     close (l->console_fd);
     l->console_fd = -1;
   } else if (sk_sync_send (l->sync_fd, SK_SYNC_PTY, 0, name, master) < 0) {

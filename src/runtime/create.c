@@ -20,7 +20,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/sched.h>
@@ -30,6 +29,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/proc.h"
+#include "util/socket.h"
 
 typedef struct sk_creation {
   sk_spec *spec;
@@ -110,24 +110,6 @@ creation_release (sk_creation *c, bool undo)
 /* ---- checks before anything is made ---- */
 
 static int
-connect_console (const char *path, sk_err **err)
-{
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen (path) >= sizeof sa.sun_path)
-    return sk_err_set (err, ENAMETOOLONG, "--console-socket `%s`", path);
-  strcpy (sa.sun_path, path);
-  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return sk_err_set (err, errno, "socket");
-  if (connect (fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
-    int e = errno;
-    close (fd);
-    return sk_err_set (err, e, "--console-socket `%s`", path);
-  }
-  return fd;
-}
-
-static int
 check_terminal (const sk_spec_process *p, const char *console_socket, bool foreground,
                 sk_err **err)
 {
@@ -198,7 +180,8 @@ prepare (const sk_runtime *rt, const sk_create_opts *o, bool foreground, sk_crea
     return sk_err_set (err, 0, "linux.seccomp.listenerPath is required with SCMP_ACT_NOTIFY");
   if (open_namespaces (&c->spec->linux_, c->ns_fds, err) < 0)
     return -1;
-  if (o->console_socket && (c->console_fd = connect_console (o->console_socket, err)) < 0)
+  if (o->console_socket &&
+      (c->console_fd = sk_unix_connect (o->console_socket, "--console-socket", err)) < 0)
     return -1;
   return 0;
 }
@@ -628,40 +611,30 @@ wait_exec_through_fifo (int fifo, int pidfd, sk_err **err)
 int
 sk_container_start (const sk_runtime *rt, const char *id, sk_err **err)
 {
-  _cleanup_close_ int lock = sk_state_lock (rt, id, err);
+  _cleanup_info_ sk_container_info *info = NULL;
+  _cleanup_close_ int lock = sk_state_lock_and_read (rt, id, &info, err);
   if (lock < 0)
     return -1;
-  sk_container_info *info = NULL;
-  if (sk_state_read (rt, id, &info, err) < 0)
+  if (info->status != SK_STATUS_CREATED)
+    return sk_err_set (err, 0, "cannot start container `%s`: it is %s, not created", id,
+                       sk_status_name (info->status));
+  _cleanup_spec_ sk_spec *spec = NULL;
+  if (sk_container_load_spec (rt, id, &spec, err) < 0)
     return -1;
-  int ret = -1;
+  _cleanup_close_ int pidfd = sk_pidfd_open_checked (info->pid, info->pid_start_time, err);
+  if (pidfd < 0)
+    return -1;
   _cleanup_free_ char *dir = sk_state_dir (rt, id);
   _cleanup_free_ char *fifo_path = sk_path_join (dir, "exec.fifo");
-  _cleanup_close_ int fifo = -1, pidfd = -1;
-  _cleanup_spec_ sk_spec *spec = NULL;
-  if (info->status != SK_STATUS_CREATED) {
-    sk_err_set (err, 0, "cannot start container `%s`: it is %s, not created", id,
-                sk_status_name (info->status));
-    goto out;
-  }
-  if (sk_container_load_spec (rt, id, &spec, err) < 0)
-    goto out;
-  if ((pidfd = sk_pidfd_open_checked (info->pid, info->pid_start_time, err)) < 0)
-    goto out;
-  if ((fifo = open (fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-    sk_err_set (err, errno, "open `%s`", fifo_path);
-    goto out;
-  }
-  ret = wait_exec_through_fifo (fifo, pidfd, err);
+  _cleanup_close_ int fifo = open (fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0)
+    return sk_err_set (err, errno, "open `%s`", fifo_path);
+  int ret = wait_exec_through_fifo (fifo, pidfd, err);
   unlink (fifo_path);
   if (ret == 0)
     sk_hooks_run_or_warn (spec, SK_HOOK_POSTSTART, info, SK_STATUS_RUNNING);
-out:
-  sk_container_info_free (info);
   return ret;
 }
-
-/* ---- run ---- */
 
 /* After START: the sync socket closes on exec (CLOEXEC), or carries an error. */
 static int

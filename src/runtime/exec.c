@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/proc.h"
+#include "util/socket.h"
 
 typedef struct sk_execution {
   sk_container_info *info;
@@ -64,23 +64,6 @@ execution_release (sk_execution *x, bool undo)
 }
 
 static int
-connect_socket (const char *path, sk_err **err)
-{
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen (path) >= sizeof sa.sun_path)
-    return sk_err_set (err, ENAMETOOLONG, "--console-socket `%s`", path);
-  strcpy (sa.sun_path, path);
-  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || connect (fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
-    int e = errno;
-    if (fd >= 0)
-      close (fd);
-    return sk_err_set (err, e, "--console-socket `%s`", path);
-  }
-  return fd;
-}
-
-static int
 prepare_exec (const sk_runtime *rt, const sk_exec_opts *o, sk_execution *x, sk_err **err)
 {
   if (sk_state_read (rt, o->id, &x->info, err) < 0)
@@ -102,7 +85,8 @@ prepare_exec (const sk_runtime *rt, const sk_exec_opts *o, sk_execution *x, sk_e
   x->pidfd = sk_pidfd_open_checked (x->info->pid, x->info->pid_start_time, err);
   if (x->pidfd < 0)
     return -1;
-  if (o->console_socket && (x->console_fd = connect_socket (o->console_socket, err)) < 0)
+  if (o->console_socket &&
+      (x->console_fd = sk_unix_connect (o->console_socket, "--console-socket", err)) < 0)
     return -1;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, x->sock) < 0)
     return sk_err_set (err, errno, "socketpair");

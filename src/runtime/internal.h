@@ -119,6 +119,10 @@ int sk_state_write (const char *state_dir, const sk_container_info *info, sk_err
 int sk_state_read (const sk_runtime *rt, const char *id, sk_container_info **out, sk_err **err);
 /* Opens and locks (flock) the container's state directory; -1 with *err if absent. */
 int sk_state_lock (const sk_runtime *rt, const char *id, sk_err **err);
+/* Locks, then reads: what every command that changes a container starts with.
+ * Returns the lock's fd. */
+int sk_state_lock_and_read (const sk_runtime *rt, const char *id, sk_container_info **out,
+                            sk_err **err);
 char *sk_state_json_string (const sk_container_info *info, sk_status status);
 
 /* id maps: writes /proc/PID/{uid,gid}_map */

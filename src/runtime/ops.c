@@ -136,46 +136,43 @@ run_poststop (const sk_runtime *rt, const sk_container_info *info)
     sk_hooks_run_or_warn (spec, SK_HOOK_POSTSTOP, info, SK_STATUS_STOPPED);
 }
 
+/* Kills what runs, removes the cgroup, runs the poststop hooks. */
+static int
+take_down (const sk_runtime *rt, const sk_container_info *info, sk_err **err)
+{
+  sk_cgroup *cg = NULL;
+  _cleanup_err_ sk_err *gone = NULL;
+  if (info->cgroup_path && *info->cgroup_path && sk_cgroup_open (info->cgroup_path, &cg, &gone) < 0)
+    cg = NULL; /* already gone */
+  if (info->status == SK_STATUS_PAUSED && cg && sk_cgroup_freeze (cg, false, err) < 0)
+    sk_err_free (err);
+  int ret = 0;
+  if (info->status != SK_STATUS_STOPPED && info->status != SK_STATUS_CREATING)
+    ret = kill_and_wait (info, err);
+  sk_debug_phase ("delete: killed");
+  if (ret == 0 && cg)
+    ret = sk_cgroup_destroy (cg, err);
+  sk_cgroup_free (cg);
+  sk_debug_phase ("delete: cgroup removed");
+  if (ret == 0 && info->status != SK_STATUS_CREATING)
+    run_poststop (rt, info);
+  return ret;
+}
+
 int
 sk_container_delete (const sk_runtime *rt, const char *id, bool force, sk_err **err)
 {
-  _cleanup_close_ int lock = sk_state_lock (rt, id, err);
+  _cleanup_info_ sk_container_info *info = NULL;
+  _cleanup_close_ int lock = sk_state_lock_and_read (rt, id, &info, err);
   if (lock < 0)
     return -1;
-  sk_container_info *info = NULL;
-  if (sk_state_read (rt, id, &info, err) < 0)
+  if (!force && (info->status == SK_STATUS_RUNNING || info->status == SK_STATUS_PAUSED))
+    return sk_err_set (err, 0, "cannot delete container `%s` that is not stopped: %s", id,
+                       sk_status_name (info->status));
+  if (take_down (rt, info, err) < 0)
     return -1;
-  int ret = -1;
-  sk_cgroup *cg = NULL;
   _cleanup_free_ char *dir = sk_state_dir (rt, id);
-  if (!force && (info->status == SK_STATUS_RUNNING || info->status == SK_STATUS_PAUSED)) {
-    sk_err_set (err, 0, "cannot delete container `%s` that is not stopped: %s", id,
-                sk_status_name (info->status));
-    goto out;
-  }
-  if (info->cgroup_path && *info->cgroup_path) {
-    _cleanup_err_ sk_err *e = NULL;
-    if (sk_cgroup_open (info->cgroup_path, &cg, &e) < 0)
-      cg = NULL; /* already gone */
-  }
-  if (info->status == SK_STATUS_PAUSED && cg)
-    sk_cgroup_freeze (cg, false, err), sk_err_free (err);
-  if (info->status != SK_STATUS_STOPPED && info->status != SK_STATUS_CREATING &&
-      kill_and_wait (info, err) < 0)
-    goto out;
-  sk_debug_phase ("delete: killed");
-  if (cg && sk_cgroup_destroy (cg, err) < 0)
-    goto out;
-  sk_debug_phase ("delete: cgroup removed");
-  if (info->status != SK_STATUS_CREATING)
-    run_poststop (rt, info);
-  if (sk_remove_tree_at (AT_FDCWD, dir, err) < 0)
-    goto out;
-  ret = 0;
-out:
-  sk_cgroup_free (cg);
-  sk_container_info_free (info);
-  return ret;
+  return sk_remove_tree_at (AT_FDCWD, dir, err);
 }
 
 static int
@@ -184,6 +181,7 @@ set_frozen (const sk_runtime *rt, const char *id, bool frozen, sk_err **err)
   _cleanup_close_ int lock = sk_state_lock (rt, id, err);
   if (lock < 0)
     return -1;
+  /* the status is read again below, with the cgroup */
   sk_container_info *info = NULL;
   sk_cgroup *cg = NULL;
   if (open_container (rt, id, true, &info, &cg, err) < 0)

@@ -49,6 +49,12 @@ typedef struct sk_container_info {
 } sk_container_info;
 
 void sk_container_info_free (sk_container_info *info);
+static inline void
+sk_container_info_freep (sk_container_info **p)
+{
+  sk_container_info_free (*p);
+}
+#define _cleanup_info_ __attribute__ ((cleanup (sk_container_info_freep)))
 
 typedef struct sk_create_opts {
   const char *id;

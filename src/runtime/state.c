@@ -256,3 +256,17 @@ sk_state_lock (const sk_runtime *rt, const char *id, sk_err **err)
   }
   return fd;
 }
+
+int
+sk_state_lock_and_read (const sk_runtime *rt, const char *id, sk_container_info **out,
+                        sk_err **err)
+{
+  int lock = sk_state_lock (rt, id, err);
+  if (lock < 0)
+    return -1;
+  if (sk_state_read (rt, id, out, err) < 0) {
+    close (lock);
+    return -1;
+  }
+  return lock;
+}

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "util/socket.h"
 
 int
 sk_sync_send (int fd, sk_sync_type type, int32_t value, const char *text, int pass_fd)
@@ -17,27 +18,7 @@ sk_sync_send (int fd, sk_sync_type type, int32_t value, const char *text, int pa
     memcpy (msg.text, text, len);
   }
   msg.text[len] = '\0';
-  struct iovec iov = {.iov_base = &msg, .iov_len = offsetof (sk_sync_msg, text) + len + 1};
-  union {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } ctl;
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-  if (pass_fd >= 0) {
-    memset (&ctl, 0, sizeof ctl);
-    mh.msg_control = ctl.buf;
-    mh.msg_controllen = sizeof ctl.buf;
-    struct cmsghdr *c = CMSG_FIRSTHDR (&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN (sizeof (int));
-    memcpy (CMSG_DATA (c), &pass_fd, sizeof (int));
-  }
-  ssize_t n;
-  do
-    n = sendmsg (fd, &mh, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  return n < 0 ? -1 : 0;
+  return sk_send_fd (fd, &msg, offsetof (sk_sync_msg, text) + len + 1, pass_fd);
 }
 
 int
