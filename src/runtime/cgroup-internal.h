@@ -129,6 +129,7 @@ void sk_cg_json_flat (sk_json *obj, const char *text);
 int sk_cg_v1_memory (const sk_cg_dir *d, const sk_spec_resources *r, bool update, sk_err **err);
 int sk_cg_v1_cpu (const sk_cg_dir *d, const sk_spec_resources *r, bool update, sk_err **err);
 int sk_cg_v1_blkio (const sk_cg_dir *d, const sk_spec_resources *r, bool update, sk_err **err);
+int sk_cg_hugetlb (const sk_cg_dir *d, const sk_spec_resources *r, const char *suffix, sk_err **err);
 int sk_cg_v1_hugetlb (const sk_cg_dir *d, const sk_spec_resources *r, bool update, sk_err **err);
 int sk_cg_v1_devices (const sk_cg_dir *d, const sk_spec_resources *r, bool update, sk_err **err);
 int sk_cg_v1_net_cls (const sk_cg_dir *d, const sk_spec_resources *r, bool update, sk_err **err);

@@ -259,19 +259,7 @@ sk_cg_v1_blkio (const sk_cg_dir *d, const sk_spec_resources *r, bool update, sk_
 int
 sk_cg_v1_hugetlb (const sk_cg_dir *d, const sk_spec_resources *r, bool update, sk_err **err)
 {
-  for (size_t i = 0; i < r->n_hugepages; i++) {
-    const sk_spec_hugepage *h = &r->hugepages[i];
-    char file[128], v[32];
-    if (h->page_size == NULL || strchr (h->page_size, '/') || strlen (h->page_size) > 32 ||
-        h->page_size[0] == '.')
-      return sk_cg_error (err, EINVAL, "linux.resources.hugepageLimits: `%s` is not a page size",
-                          h->page_size ? h->page_size : "");
-    snprintf (file, sizeof file, "hugetlb.%s.limit_in_bytes", h->page_size);
-    snprintf (v, sizeof v, "%" PRIu64, h->limit);
-    if (sk_cg_set (d, "hugepageLimits", file, v, err) < 0)
-      return -1;
-  }
-  return 0;
+  return sk_cg_hugetlb (d, r, "limit_in_bytes", err);
 }
 
 int

@@ -120,6 +120,24 @@ sk_cg_set_i64 (const sk_cg_dir *d, const char *field, const char *file, int64_t 
   return sk_cg_set (d, field, file, buf, err);
 }
 
+/* hugetlb.<size>.<suffix>: "limit_in_bytes" on v1, "max" on v2 */
+int
+sk_cg_hugetlb (const sk_cg_dir *d, const sk_spec_resources *r, const char *suffix, sk_err **err)
+{
+  for (size_t i = 0; i < r->n_hugepages; i++) {
+    const sk_spec_hugepage *h = &r->hugepages[i];
+    char file[128], v[32];
+    if (h->page_size == NULL || !sk_is_safe_component (h->page_size) || strlen (h->page_size) > 32)
+      return sk_cg_error (err, EINVAL, "linux.resources.hugepageLimits: `%s` is not a page size",
+                          h->page_size ? h->page_size : "");
+    snprintf (file, sizeof file, "hugetlb.%s.%s", h->page_size, suffix);
+    snprintf (v, sizeof v, "%" PRIu64, h->limit);
+    if (sk_cg_set (d, "hugepageLimits", file, v, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 int
 sk_cg_read (const sk_cg_dir *d, const char *file, char *buf, size_t size, sk_err **err)
 {
