@@ -255,6 +255,8 @@ new_session_keyring (sk_launch *l)
     sk_warning ("could not create a session keyring: %s", strerror (errno));
 }
 
+static int join_cgroup (sk_launch *l, sk_err **err);
+
 static void
 build_container (sk_launch *l, sk_err **err)
 {
@@ -263,7 +265,7 @@ build_container (sk_launch *l, sk_err **err)
   set_names (l, err);
   CHECK (sk_rootfs_setup (l, &rootfd, err));
   sk_debug_phase ("child: mounts done");
-  CHECK (sk_init_join_cgroup (l, err));
+  CHECK (join_cgroup (l, err));
   if (has_hooks (s, SK_HOOK_PRESTART) || has_hooks (s, SK_HOOK_CREATE_RUNTIME)) {
     sk_sync_send (l->sync_fd, SK_SYNC_HOOKS, 0, NULL, -1);
     CHECK (sk_sync_expect (l->sync_fd, SK_SYNC_HOOKS_DONE, err));
@@ -304,8 +306,10 @@ wait_for_start (sk_launch *l, int procfd, sk_err **err)
     CHECK (sk_sync_expect (l->sync_fd, SK_SYNC_START, err));
 }
 
-int
-sk_init_join_cgroup (sk_launch *l, sk_err **err)
+/* Waits for GO, joins the cgroup (when deferred) and makes the cgroup
+ * namespace; once. */
+static int
+join_cgroup (sk_launch *l, sk_err **err)
 {
   if (l->cgroup_joined)
     return 0;
@@ -331,6 +335,7 @@ sk_init_run (sk_launch *l)
   _cleanup_err_ sk_err *e = NULL;
   sk_err **err = &e;
   sk_log_set_sink (forward_log, l);
+  l->join_cgroup = join_cgroup;
   /* should the runtime die before this, the GO we wait for never comes: EOF ends us */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   /* nothing of the runtime's memory should be readable from the container */
@@ -348,7 +353,7 @@ sk_init_run (sk_launch *l)
     join_paths (l, err); /* only namespaces clone() could not make: net, ipc, uts, cgroup */
   /* with a deferred cgroup, the rootfs is built while the runtime makes it */
   if (!l->defer_cgroup)
-    CHECK (sk_init_join_cgroup (l, err));
+    CHECK (join_cgroup (l, err));
 
   int procfd = -1;
   if (l->mode != SK_LAUNCH_EXEC) {

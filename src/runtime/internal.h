@@ -73,6 +73,9 @@ typedef struct sk_launch {
   bool defer_cgroup;       /* the runtime finishes the cgroup while we set up: join it late */
   bool cgroup_joined;      /* (child) GO received, in the cgroup, cgroup namespace made */
   pid_t host_pid;          /* (child) our pid as the host sees it, from GO */
+  /* (child) waits for GO and joins the cgroup, once; the rootfs code calls
+   * it before it mounts cgroupfs */
+  int (*join_cgroup) (struct sk_launch *l, sk_err **err);
 } sk_launch;
 
 /* clone3 (into a cgroup2 directory when cgroup_fd >= 0), fork-like. */
@@ -86,9 +89,6 @@ int sk_run_foreground (pid_t pid, int pty_master, int *exit_code, sk_err **err);
 
 /* The child: never returns. */
 __attribute__ ((noreturn)) void sk_init_run (sk_launch *l);
-/* Waits for GO, joins the cgroup (when deferred) and makes the cgroup
- * namespace; once. The rootfs code calls it before mounting cgroupfs. */
-int sk_init_join_cgroup (sk_launch *l, sk_err **err);
 /* Sends an error to the runtime and exits (in the child). */
 __attribute__ ((noreturn)) void sk_init_fail (sk_launch *l, sk_err *err);
 

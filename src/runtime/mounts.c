@@ -224,7 +224,7 @@ static int
 mount_cgroup (sk_launch *l, int rootfd, const sk_spec_mount *m, sk_err **err)
 {
   /* the container's cgroup must exist, and we be in it, before it is shown */
-  if (sk_init_join_cgroup (l, err) < 0)
+  if (l->join_cgroup && l->join_cgroup (l, err) < 0)
     return -1;
   bool ro = (m->flags & MS_RDONLY) != 0;
   const sk_spec_linux *lin = &l->spec->linux_;

@@ -87,7 +87,8 @@ is_cgroup2() {
   [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]
 }
 
-# wait_for CMD...: retries for up to 5 s
+# wait_for CMD...: retries for up to 5 s. The arguments are expanded once,
+# before the first try: to wait on a value, use wait_for sh -c '...'.
 wait_for() {
   local i
   for i in $(seq 50); do

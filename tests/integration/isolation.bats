@@ -98,7 +98,7 @@ teardown() {
 @test "a user namespace given by path is joined, with its id maps" {
   unshare --user sleep 1000 &
   NS_HOLDER=$!
-  wait_for test "$(readlink /proc/$NS_HOLDER/ns/user)" != "$(readlink /proc/self/ns/user)"
+  wait_for sh -c "[ \"\$(readlink /proc/$NS_HOLDER/ns/user)\" != \"\$(readlink /proc/self/ns/user)\" ]"
   echo "0 200000 65536" > /proc/$NS_HOLDER/uid_map
   echo "0 200000 65536" > /proc/$NS_HOLDER/gid_map
   new_bundle sh -c 'cat /proc/self/uid_map; id -u; readlink /proc/self/ns/user'
@@ -114,7 +114,7 @@ teardown() {
 @test "ipc and uts namespaces given by path are joined" {
   unshare --ipc --uts sh -c 'hostname holder-host; exec sleep 1000' &
   NS_HOLDER=$!
-  wait_for test "$(nsenter --uts=/proc/$NS_HOLDER/ns/uts hostname)" = holder-host
+  wait_for sh -c "[ \"\$(nsenter --uts=/proc/$NS_HOLDER/ns/uts hostname)\" = holder-host ]"
   new_bundle sh -c 'hostname; readlink /proc/self/ns/ipc'
   update_config ".hostname = null | .linux.namespaces |= map(if .type == \"uts\" then .path = \"/proc/$NS_HOLDER/ns/uts\" elif .type == \"ipc\" then .path = \"/proc/$NS_HOLDER/ns/ipc\" else . end)"
   run runtime run "$CID"
