@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/cli.h"
 #include "skiff-config.h"
 #include "util/log.h"
+#include "util/selfexe.h"
 
 static const struct {
   const char *name;
@@ -103,6 +105,11 @@ main (int argc, char **argv)
     return 1;
   }
   const char *name = argv[optind];
+  /* the commands that put a process of ours into a container run from a
+   * binary the container cannot write (CVE-2019-5736): this re-executes */
+  if ((strcmp (name, "create") == 0 || strcmp (name, "run") == 0 || strcmp (name, "exec") == 0) &&
+      sk_selfexe_protect (argv, environ, &err) < 0)
+    return cli_fail (err);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp (commands[i].name, name) == 0)
       return commands[i].fn (&cli, argc - optind, argv + optind);

@@ -174,8 +174,8 @@ prepare (const sk_runtime *rt, const sk_create_opts *o, bool foreground, sk_crea
   if (p->selinux_label && *p->selinux_label)
     sk_warning ("process.selinuxLabel is ignored: SELinux is not supported");
   const sk_spec_seccomp *sc = c->spec->linux_.seccomp;
-  if (sc && sk_seccomp_compile (sc, &c->seccomp, err) < 0)
-    return sk_err_wrap (err, "linux.seccomp");
+  if (sc && sk_seccomp_compile_for (rt, sc, &c->seccomp, err) < 0)
+    return -1;
   if (c->seccomp && sk_seccomp_uses_notify (c->seccomp) && (sc->listener_path == NULL || !*sc->listener_path))
     return sk_err_set (err, 0, "linux.seccomp.listenerPath is required with SCMP_ACT_NOTIFY");
   if (open_namespaces (&c->spec->linux_, c->ns_fds, err) < 0)

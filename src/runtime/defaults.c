@@ -147,6 +147,7 @@ default_linux (bool rootless)
   json_object_object_add (l, "maskedPaths", strings (masked_paths, SK_N_ELEMENTS (masked_paths)));
   json_object_object_add (l, "readonlyPaths",
                           strings (readonly_paths, SK_N_ELEMENTS (readonly_paths)));
+  json_object_object_add (l, "seccomp", sk_default_seccomp_profile ());
   return l;
 }
 

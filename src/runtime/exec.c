@@ -78,8 +78,9 @@ prepare_exec (const sk_runtime *rt, const sk_exec_opts *o, sk_execution *x, sk_e
     return sk_err_set (err, 0, "--console-socket was given without --tty");
   if (sk_container_load_spec (rt, o->id, &x->spec, err) < 0)
     return -1;
-  if (x->spec->linux_.seccomp && sk_seccomp_compile (x->spec->linux_.seccomp, &x->seccomp, err) < 0)
-    return sk_err_wrap (err, "linux.seccomp");
+  if (x->spec->linux_.seccomp &&
+      sk_seccomp_compile_for (rt, x->spec->linux_.seccomp, &x->seccomp, err) < 0)
+    return -1;
   if (sk_cgroup_open (x->info->cgroup_path, &x->cgroup, err) < 0)
     return -1;
   x->pidfd = sk_pidfd_open_checked (x->info->pid, x->info->pid_start_time, err);

@@ -125,6 +125,13 @@ int sk_state_lock_and_read (const sk_runtime *rt, const char *id, sk_container_i
                             sk_err **err);
 char *sk_state_json_string (const sk_container_info *info, sk_status status);
 
+/* The seccomp profile `spec` writes (Docker's, for its default capabilities). */
+sk_json *sk_default_seccomp_profile (void);
+
+/* Compiles a profile through the cache under the state root. */
+int sk_seccomp_compile_for (const sk_runtime *rt, const sk_spec_seccomp *sc, sk_seccomp_prog **out,
+                            sk_err **err);
+
 /* id maps: writes /proc/PID/{uid,gid}_map */
 int sk_ns_write_id_maps (pid_t pid, const sk_spec_linux *l, sk_err **err);
 

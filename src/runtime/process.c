@@ -35,20 +35,30 @@ env_get (char **env, const char *name)
   return NULL;
 }
 
+/* The working directory, resolved inside the container's root with no magic
+ * link on the way: "/proc/self/fd/N" (a descriptor that might lead out, the
+ * CVE-2024-21626 class) is refused, whatever N is. */
 static int
 enter_cwd (const char *cwd, sk_err **err)
 {
-  if (chdir (cwd) < 0) {
-    if (errno != ENOENT)
-      return sk_err_set (err, errno, "process.cwd `%s`", cwd);
+  _cleanup_close_ int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return sk_err_set (err, errno, "open /");
+  _cleanup_err_ sk_err *e = NULL;
+  _cleanup_close_ int fd = sk_open_in_root (root, cwd, O_PATH | O_DIRECTORY, 0, &e);
+  if (fd < 0 && e->errnum == ENOENT) {
     /* as runc does: a missing working directory is made */
-    _cleanup_close_ int fd = sk_mkdir_in_root (AT_FDCWD, cwd, 0755, err);
-    if (fd < 0)
-      return sk_err_wrap (err, "process.cwd");
-    if (chdir (cwd) < 0)
-      return sk_err_set (err, errno, "process.cwd `%s`", cwd);
+    sk_err_free (&e);
+    fd = sk_mkdir_in_root (root, cwd, 0755, &e);
   }
-  /* a cwd reached through a leaked descriptor lies outside the root: refuse it */
+  if (fd < 0) {
+    if (e->errnum == ELOOP || e->errnum == EXDEV)
+      return sk_err_set (err, 0, "process.cwd `%s` goes through a magic link: refused", cwd);
+    return sk_err_set (err, e->errnum, "process.cwd `%s`", cwd);
+  }
+  if (fchdir (fd) < 0)
+    return sk_err_set (err, errno, "process.cwd `%s`", cwd);
+  /* and whatever the path, the directory must lie inside the root */
   char buf[4096];
   if (getcwd (buf, sizeof buf) == NULL)
     return sk_err_set (err, errno == ENOENT ? 0 : errno,

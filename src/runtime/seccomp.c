@@ -18,6 +18,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -441,6 +442,55 @@ export_program (scmp_filter_ctx ctx, struct sock_filter **insns, size_t *n_insns
   return 0;
 }
 
+/* The highest syscall number libseccomp knows on this machine's architecture. */
+static int
+highest_known_syscall (void)
+{
+  static int highest = -1;
+  if (highest >= 0)
+    return highest;
+  for (int nr = 0; nr < 1024; nr++) {
+    char *name = seccomp_syscall_resolve_num_arch (SCMP_ARCH_NATIVE, nr);
+    if (name)
+      highest = nr;
+    free (name);
+  }
+  return highest;
+}
+
+/* With a default that fails with an errno, a syscall newer than libseccomp's
+ * tables fails with ENOSYS instead, as it would on an older kernel: programs
+ * then fall back to the older calls they know (as glibc does for clone3).
+ * A few instructions in front of libseccomp's program, which reloads what
+ * it needs: native architecture, not an x32 call, number above the highest
+ * known -> ENOSYS; everything else goes on to the profile. */
+static int
+prepend_enosys_for_unknown (struct sock_filter **insns, size_t *n, sk_err **err)
+{
+  int highest = highest_known_syscall ();
+  uint32_t arch = seccomp_arch_native ();
+  if (highest < 0)
+    return 0;
+  const struct sock_filter stub[] = {
+      BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, arch)),
+      BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, arch, 0, 4),
+      BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, nr)),
+      BPF_JUMP (BPF_JMP | BPF_JSET | BPF_K, 0x40000000 /* __X32_SYSCALL_BIT */, 2, 0),
+      BPF_JUMP (BPF_JMP | BPF_JGT | BPF_K, (uint32_t) highest, 0, 1),
+      BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+  };
+  size_t k = sizeof stub / sizeof stub[0];
+  struct sock_filter *all = malloc ((*n + k) * sizeof *all);
+  if (all == NULL)
+    return sk_err_set (err, ENOMEM, "seccomp program");
+  memcpy (all, stub, sizeof stub);
+  memcpy (all + k, *insns, *n * sizeof *all);
+  free (*insns);
+  *insns = all;
+  *n += k;
+  return 0;
+}
+
 static int
 build_program (const sk_spec_seccomp *sc, const plan *p, struct sock_filter **insns,
                size_t *n_insns, sk_err **err)
@@ -478,7 +528,11 @@ build_program (const sk_spec_seccomp *sc, const plan *p, struct sock_filter **in
         return -1;
     }
   }
-  return export_program (ctx, insns, n_insns, err);
+  if (export_program (ctx, insns, n_insns, err) < 0)
+    return -1;
+  if (sc->default_action == SK_SCMP_ACT_ERRNO)
+    return prepend_enosys_for_unknown (insns, n_insns, err);
+  return 0;
 }
 
 static int

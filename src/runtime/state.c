@@ -270,3 +270,17 @@ sk_state_lock_and_read (const sk_runtime *rt, const char *id, sk_container_info 
   }
   return lock;
 }
+
+int
+sk_seccomp_compile_for (const sk_runtime *rt, const sk_spec_seccomp *sc, sk_seccomp_prog **out,
+                        sk_err **err)
+{
+  /* compiling a large profile takes milliseconds; a cache under the state
+   * root (root's, 0700) keeps the BPF of the profiles seen */
+  _cleanup_free_ char *cache = sk_path_join (rt->root, ".seccomp-cache");
+  if (cache == NULL || sk_mkdir_p (rt->root, 0700, err) < 0)
+    return cache ? -1 : sk_err_set (err, ENOMEM, "seccomp cache");
+  if (sk_seccomp_compile_cached (sc, cache, out, err) < 0)
+    return sk_err_wrap (err, "linux.seccomp");
+  return 0;
+}

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -287,10 +289,18 @@ enter_dir (walk *w, const char *name, const char *path, mode_t mode, bool mkdirs
 }
 
 /* Splices the target of the symlink `name` in front of `rest`; an absolute
- * target starts again from the root. Returns the new work string. */
+ * target starts again from the root. Returns the new work string. The links
+ * of procfs other than self and thread-self are magic (fd/N, exe, cwd, root):
+ * never followed, as openat2's RESOLVE_NO_MAGICLINKS would not. */
 static char *
 splice_link (walk *w, const char *name, const char *rest, const char *path, sk_err **err)
 {
+  struct statfs sf;
+  if (fstatfs (walk_cur (w), &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC &&
+      strcmp (name, "self") != 0 && strcmp (name, "thread-self") != 0) {
+    sk_err_set (err, ELOOP, "open `%s`: a magic link of /proc", path);
+    return NULL;
+  }
   char target[PATH_MAX];
   ssize_t n = readlinkat (walk_cur (w), name, target, sizeof target - 1);
   if (n < 0) {
@@ -357,10 +367,25 @@ fallback_open (int rootfd, const char *path, int flags, mode_t mode, bool mkdirs
   return ret;
 }
 
+/* Asked once: is there an openat2 (a kernel before 5.6, or a seccomp filter
+ * that refuses it, has none)? Errors of real lookups say nothing about it. */
+static bool
+have_openat2 (void)
+{
+  if (openat2_works < 0) {
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+    int fd = (int) syscall (SYS_openat2, AT_FDCWD, "/", &how, sizeof how);
+    openat2_works = fd >= 0;
+    if (fd >= 0)
+      close (fd);
+  }
+  return openat2_works == 1;
+}
+
 static int
 resolve (int rootfd, const char *path, int flags, mode_t mode, bool mkdirs, sk_err **err)
 {
-  if (!force_fallback && openat2_works != 0) {
+  if (!force_fallback && have_openat2 ()) {
     struct open_how how = {
         .flags = (uint64_t) (flags | O_CLOEXEC),
         .mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0,
@@ -372,14 +397,9 @@ resolve (int rootfd, const char *path, int flags, mode_t mode, bool mkdirs, sk_e
     if (*rel == '\0')
       rel = ".";
     int fd = (int) syscall (SYS_openat2, rootfd, rel, &how, sizeof how);
-    if (fd >= 0) {
-      openat2_works = 1;
+    if (fd >= 0)
       return fd;
-    }
-    if (errno == ENOSYS || errno == EPERM) {
-      /* no openat2 (or a seccomp filter refusing it): use the fallback from now on */
-      openat2_works = 0;
-    } else if (errno == EAGAIN) {
+    if (errno == EAGAIN) {
       /* a concurrent rename raced the lookup: let the fallback do it */
     } else if (!(mkdirs && errno == ENOENT)) {
       return sk_err_set (err, errno, "open `%s`", path);

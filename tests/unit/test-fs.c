@@ -157,6 +157,27 @@ test_loops_and_odd_paths (void **state)
 }
 
 static void
+test_magic_links_refused (void **state)
+{
+  _cleanup_close_ int slash = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  for (int fb = 0; fb < 2; fb++) {
+    sk_fs_force_fallback (fb);
+    _cleanup_err_ sk_err *err = NULL;
+    int fd = sk_open_in_root (slash, "/proc/self/fd/0", O_PATH, 0, &err);
+    if (fd >= 0)
+      close (fd);
+    assert_true (fd < 0);
+    assert_int_equal (err->errnum, ELOOP);
+    sk_err_free (&err);
+    /* plain procfs links still work */
+    fd = sk_open_in_root (slash, "/proc/self/status", O_RDONLY, 0, &err);
+    assert_true (fd >= 0);
+    close (fd);
+  }
+  sk_fs_force_fallback (false);
+}
+
+static void
 test_safe_component (void **state)
 {
   assert_true (sk_is_safe_component ("abc"));
@@ -175,6 +196,7 @@ main (void)
       cmocka_unit_test (test_fallback),
       cmocka_unit_test (test_mkdir_in_root_stays_inside),
       cmocka_unit_test (test_loops_and_odd_paths),
+      cmocka_unit_test (test_magic_links_refused),
       cmocka_unit_test (test_safe_component),
   };
   return cmocka_run_group_tests_name ("fs", tests, setup, teardown);
