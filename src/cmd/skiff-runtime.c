@@ -40,7 +40,8 @@ usage (FILE *out)
 {
   fprintf (out, "Usage: skiff-runtime [global options] COMMAND [options] [args]\n\n"
                 "Global options:\n"
-                "  --root DIR            state root (default " SK_RUNTIME_DEFAULT_ROOT ")\n"
+                "  --root DIR            state root (default " SK_RUNTIME_DEFAULT_ROOT
+                ",\n                        $XDG_RUNTIME_DIR/skiff-runtime for other users)\n"
                 "  --log FILE            write log messages to FILE\n"
                 "  --log-format FORMAT   text or json\n"
                 "  --debug               log debug messages\n"
@@ -75,6 +76,16 @@ main (int argc, char **argv)
       {"help", no_argument, NULL, 'h'},
       {0}};
   rt_cli cli = {.rt = {.root = SK_RUNTIME_DEFAULT_ROOT}, .argv0 = argv[0]};
+  char user_root[4096];
+  if (geteuid () != 0) {
+    /* an unprivileged user's containers live in its own runtime directory */
+    const char *xdg = getenv ("XDG_RUNTIME_DIR");
+    if (xdg && *xdg && access (xdg, W_OK) == 0)
+      snprintf (user_root, sizeof user_root, "%s/skiff-runtime", xdg);
+    else
+      snprintf (user_root, sizeof user_root, "/tmp/skiff-runtime-%u", (unsigned) geteuid ());
+    cli.rt.root = user_root;
+  }
   const char *log_path = NULL, *log_format = "text";
   bool debug = false;
   int c;

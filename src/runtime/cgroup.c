@@ -108,20 +108,20 @@ sk_cgroup_free (sk_cgroup *cg)
 const char *
 sk_cgroup_path (const sk_cgroup *cg)
 {
-  return cg->path;
+  return cg ? cg->path : "";
 }
 
 size_t
 sk_cgroup_hierarchies (const sk_cgroup *cg, const sk_cgroup_hierarchy **out)
 {
-  *out = cg->pub;
-  return cg->n;
+  *out = cg ? cg->pub : NULL;
+  return cg ? cg->n : 0;
 }
 
 int
 sk_cgroup_v2_dirfd (const sk_cgroup *cg)
 {
-  if (cg->v2 < 0)
+  if (cg == NULL || cg->v2 < 0)
     return -1;
   return cg->dirs[cg->v2].fd;
 }
@@ -496,6 +496,8 @@ sk_cgroup_create_begin (const char *path, const sk_spec_resources *res, sk_cgrou
 int
 sk_cgroup_create_finish (sk_cgroup *cg, const sk_spec_resources *res, sk_err **err)
 {
+  if (cg == NULL)
+    return 0;
   for (size_t i = 0; i < cg->n; i++) {
     if ((int) i == cg->v2)
       continue;
@@ -541,6 +543,8 @@ sk_cgroup_undo (sk_cgroup *cg)
 int
 sk_cgroup_enter (const sk_cgroup *cg, pid_t pid, sk_err **err)
 {
+  if (cg == NULL)
+    return 0;
   char buf[24];
   snprintf (buf, sizeof buf, "%d", (int) pid);
   for (size_t i = 0; i < cg->n; i++)
@@ -552,6 +556,8 @@ sk_cgroup_enter (const sk_cgroup *cg, pid_t pid, sk_err **err)
 int
 sk_cgroup_enter_self (const sk_cgroup *cg, bool v2_done, sk_err **err)
 {
+  if (cg == NULL)
+    return 0;
   for (size_t i = 0; i < cg->n; i++) {
     const sk_cg_dir *d = &cg->dirs[i];
     if (d->v2 && v2_done)
@@ -767,6 +773,8 @@ remove_dir (const sk_cgroup *cg, const char *path, uint64_t deadline, sk_err **e
 int
 sk_cgroup_destroy (sk_cgroup *cg, sk_err **err)
 {
+  if (cg == NULL)
+    return 0;
   _cleanup_err_ sk_err *ignored = NULL;
   _cleanup_free_ pid_t *pids = NULL;
   size_t n = 0;

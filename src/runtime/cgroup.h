@@ -27,6 +27,8 @@ typedef enum sk_cgroup_mode {
   SK_CGROUP_V2,
 } sk_cgroup_mode;
 
+/* A container may have no cgroup at all (an unprivileged runtime without a
+ * delegated one): where it says so, a function takes NULL as that. */
 typedef struct sk_cgroup sk_cgroup;
 
 /* One mounted hierarchy, as seen on the host. */
@@ -70,6 +72,7 @@ void sk_cgroup_undo (sk_cgroup *cg);
 int sk_cgroup_open (const char *path, sk_cgroup **out, sk_err **err);
 void sk_cgroup_free (sk_cgroup *cg);
 
+/* NULL: "" and no hierarchies */
 const char *sk_cgroup_path (const sk_cgroup *cg);
 size_t sk_cgroup_hierarchies (const sk_cgroup *cg, const sk_cgroup_hierarchy **out);
 /* The container's directory fd in the cgroup2 hierarchy (pure v2, or the
@@ -77,6 +80,8 @@ size_t sk_cgroup_hierarchies (const sk_cgroup *cg, const sk_cgroup_hierarchy **o
  * Owned by cg. */
 int sk_cgroup_v2_dirfd (const sk_cgroup *cg);
 
+/* sk_cgroup_v2_dirfd, sk_cgroup_create_finish, sk_cgroup_enter,
+ * sk_cgroup_enter_self and sk_cgroup_destroy do nothing for NULL. */
 /* Moves pid into the container's cgroup in every hierarchy. Writing another
  * process's pid makes the kernel take a global lock whose first use costs an
  * RCU grace period (~10 ms): prefer CLONE_INTO_CGROUP and sk_cgroup_enter_self. */

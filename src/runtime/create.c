@@ -226,6 +226,35 @@ copy_config (sk_creation *c, sk_err **err)
   return sk_write_file_replace (copy, c->spec->raw, c->spec->raw_len, 0600, err);
 }
 
+/* true when the resources ask for a limit (device rules aside) */
+static bool
+asks_for_limits (const sk_spec_resources *r)
+{
+  return r->memory.limit.set || r->memory.reservation.set || r->memory.swap.set ||
+         r->cpu.shares.set || r->cpu.quota.set || r->cpu.cpus || r->pids.limit.set ||
+         r->block_io.weight_set || r->n_hugepages || r->unified_keys;
+}
+
+/* An unprivileged runtime runs without a cgroup when it may not make one
+ * (none delegated to it), as runc and crun do; with a warning if limits were
+ * asked for. */
+static int
+begin_cgroup (sk_creation *c, const char *path, const sk_spec_resources *res, sk_err **err)
+{
+  _cleanup_err_ sk_err *e = NULL;
+  if (sk_cgroup_create_begin (path, res, &c->cgroup, &e) == 0)
+    return 0;
+  bool denied = e->errnum == EACCES || e->errnum == EPERM || e->errnum == EROFS;
+  if (geteuid () == 0 || !denied) {
+    *err = steal_ptr (e);
+    return -1;
+  }
+  c->cgroup = NULL;
+  if (asks_for_limits (&c->spec->linux_.resources))
+    sk_warning ("linux.resources are ignored: no cgroup may be made here (%s)", e->msg);
+  return 0;
+}
+
 /* The cgroup's resources: the config's, with the device rules completed. */
 static int
 cgroup_resources (const sk_creation *c, sk_spec_resources *res, sk_err **err)
@@ -501,7 +530,7 @@ do_create (const sk_runtime *rt, const sk_create_opts *o, sk_launch_mode mode, s
     return -1;
   }
   _cleanup_free_ sk_spec_device_rule *rules = res.devices;
-  if (sk_cgroup_create_begin (cgpath, &res, &c->cgroup, err) < 0)
+  if (begin_cgroup (c, cgpath, &res, err) < 0)
     return -1;
   if (mode == SK_LAUNCH_CREATE && make_fifo (c, err) < 0)
     return -1;

@@ -81,7 +81,9 @@ prepare_exec (const sk_runtime *rt, const sk_exec_opts *o, sk_execution *x, sk_e
   if (x->spec->linux_.seccomp &&
       sk_seccomp_compile_for (rt, x->spec->linux_.seccomp, &x->seccomp, err) < 0)
     return -1;
-  if (sk_cgroup_open (x->info->cgroup_path, &x->cgroup, err) < 0)
+  /* no cgroup path: a container of an unprivileged runtime without one */
+  if (x->info->cgroup_path && *x->info->cgroup_path &&
+      sk_cgroup_open (x->info->cgroup_path, &x->cgroup, err) < 0)
     return -1;
   x->pidfd = sk_pidfd_open_checked (x->info->pid, x->info->pid_start_time, err);
   if (x->pidfd < 0)

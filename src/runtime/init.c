@@ -338,8 +338,13 @@ sk_init_run (sk_launch *l)
   l->join_cgroup = join_cgroup;
   /* should the runtime die before this, the GO we wait for never comes: EOF ends us */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
-  /* nothing of the runtime's memory should be readable from the container */
-  prctl (PR_SET_DUMPABLE, 0);
+  /* nothing of the runtime's memory should be readable from the container.
+   * Not yet when an unprivileged runtime must still write our id maps: a
+   * process that is not dumpable has its /proc files owned by root. */
+  bool maps_pending = geteuid () != 0 && l->spec->linux_.namespaces[SK_NS_USER].present &&
+                      l->spec->linux_.namespaces[SK_NS_USER].path == NULL && l->mode != SK_LAUNCH_EXEC;
+  if (!maps_pending)
+    prctl (PR_SET_DUMPABLE, 0);
 
   /* while privileged: into the cgroup, unless the runtime is still making it */
   if (l->self_cgroup && !l->defer_cgroup &&
@@ -354,6 +359,8 @@ sk_init_run (sk_launch *l)
   /* with a deferred cgroup, the rootfs is built while the runtime makes it */
   if (!l->defer_cgroup)
     CHECK (join_cgroup (l, err));
+  if (maps_pending)
+    prctl (PR_SET_DUMPABLE, 0); /* GO came: the maps are written */
 
   int procfd = -1;
   if (l->mode != SK_LAUNCH_EXEC) {

@@ -81,6 +81,15 @@ open_container (const sk_runtime *rt, const char *id, bool alive, sk_container_i
     *info = NULL;
     return r;
   }
+  if (cg && !((*info)->cgroup_path && *(*info)->cgroup_path)) {
+    int r = sk_err_set (err, 0,
+                        "container `%s` has no cgroup (its runtime was unprivileged and had none "
+                        "delegated)",
+                        id);
+    sk_container_info_free (*info);
+    *info = NULL;
+    return r;
+  }
   if (cg && sk_cgroup_open ((*info)->cgroup_path, cg, err) < 0) {
     sk_container_info_free (*info);
     *info = NULL;
@@ -94,10 +103,17 @@ sk_container_kill (const sk_runtime *rt, const char *id, int sig, bool all, sk_e
 {
   sk_container_info *info = NULL;
   sk_cgroup *cg = NULL;
-  if (open_container (rt, id, true, &info, all ? &cg : NULL, err) < 0)
+  if (open_container (rt, id, true, &info, NULL, err) < 0)
     return -1;
+  /* --all reaches every process through the cgroup; without one, the init
+   * (whose end ends its pid namespace) is all there is to reach */
+  if (all && info->cgroup_path && *info->cgroup_path &&
+      sk_cgroup_open (info->cgroup_path, &cg, err) < 0) {
+    sk_container_info_free (info);
+    return -1;
+  }
   int ret = 0;
-  if (all) {
+  if (cg) {
     ret = sk_cgroup_kill_all (cg, sig, err);
   } else {
     _cleanup_close_ int pidfd = sk_pidfd_open_checked (info->pid, info->pid_start_time, err);

@@ -5,7 +5,7 @@
 load helpers
 
 setup() {
-  MOUNTS_BEFORE=$(grep -c . /proc/self/mountinfo)
+  MOUNTS_BEFORE=$(suite_mounts)
 }
 
 teardown() {
@@ -20,7 +20,7 @@ refused() {
   [[ "$output" == skiff-runtime:\ * ]] || { echo "not a skiff-runtime error: $output"; return 1; }
   [[ "$output" == $1 ]] || { echo "got: $output"; echo "want: $1"; return 1; }
   assert_no_trace "$CID"
-  [ "$(grep -c . /proc/self/mountinfo)" -eq "$MOUNTS_BEFORE" ] || { echo "a mount was left"; return 1; }
+  [ "$(suite_mounts)" -eq "$MOUNTS_BEFORE" ] || { echo "a mount was left"; return 1; }
 }
 
 @test "a missing config.json" {

@@ -128,3 +128,10 @@ wait_count() {
   echo "container $1 has $(runtime ps --format json "$1" | jq length) processes, not $2"
   return 1
 }
+
+# the number of mounts on the host that belong to this suite (its work dir,
+# which holds the rootfs, the state and bats' own temporary dirs): other
+# processes of the machine may mount and unmount as they please meanwhile
+suite_mounts() {
+  grep -c -e "$SKIFF_TEST_WORK" -e skiff /proc/self/mountinfo || true
+}

@@ -63,13 +63,13 @@ hook_json() { # hook_json KIND [extra json fields]
 @test "a failing prestart hook stops create and leaves nothing behind" {
   new_bundle true
   update_config '.hooks.prestart = [{"path": "/bin/sh", "args": ["sh", "-c", "echo broken setup >&2; exit 3"]}]'
-  before=$(grep -c . /proc/self/mountinfo)
+  before=$(suite_mounts)
   run runtime create "$CID"
   [ "$status" -ne 0 ]
   assert_one_line
   [ "$output" = "skiff-runtime: prestart hook \`/bin/sh\` exited with status 3: broken setup" ]
   assert_no_trace "$CID"
-  [ "$(grep -c . /proc/self/mountinfo)" -eq "$before" ]
+  [ "$(suite_mounts)" -eq "$before" ]
 }
 
 @test "a failing createContainer hook stops create" {

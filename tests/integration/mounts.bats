@@ -106,10 +106,10 @@ mount_opts() { # the options of the mount on $1 as the container's mountinfo say
 @test "container mounts never reach the host" {
   new_bundle sh -c 'mount -t tmpfs tmpfs /mnt; sleep 100'
   update_config '.process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"] | .process.capabilities.permitted += ["CAP_SYS_ADMIN"] | .root.readonly = false'
-  before=$(grep -c . /proc/self/mountinfo)
+  before=$(suite_mounts)
   runtime run -d "$CID"
   sleep 0.3
-  [ "$(grep -c . /proc/self/mountinfo)" -eq "$before" ]
+  [ "$(suite_mounts)" -eq "$before" ]
   ! grep -q "$ROOTFS" /proc/self/mountinfo
 }
 
