@@ -560,6 +560,9 @@ do_create (const sk_runtime *rt, const sk_create_opts *o, sk_launch_mode mode, s
   /* on the fast path, a child that can join the cgroup itself builds its
    * rootfs while we make the cgroup: two cores, two jobs */
   l->defer_cgroup = l->clone_flags && !(l->clone_flags & CLONE_NEWUSER);
+  /* decided here: the child's own geteuid() turns 0 once its maps are in */
+  l->maps_by_unprivileged = geteuid () != 0 && c->spec->linux_.namespaces[SK_NS_USER].present &&
+                            c->spec->linux_.namespaces[SK_NS_USER].path == NULL;
   if (!l->defer_cgroup && sk_cgroup_create_finish (c->cgroup, &res, err) < 0)
     return -1;
   sk_debug_phase ("state and cgroup begun");

@@ -341,8 +341,7 @@ sk_init_run (sk_launch *l)
   /* nothing of the runtime's memory should be readable from the container.
    * Not yet when an unprivileged runtime must still write our id maps: a
    * process that is not dumpable has its /proc files owned by root. */
-  bool maps_pending = geteuid () != 0 && l->spec->linux_.namespaces[SK_NS_USER].present &&
-                      l->spec->linux_.namespaces[SK_NS_USER].path == NULL && l->mode != SK_LAUNCH_EXEC;
+  bool maps_pending = l->maps_by_unprivileged && l->mode != SK_LAUNCH_EXEC;
   if (!maps_pending)
     prctl (PR_SET_DUMPABLE, 0);
 

@@ -71,6 +71,7 @@ typedef struct sk_launch {
   bool cloned_into_cgroup; /* clone3 put us in the cgroup2 directory already */
   bool self_cgroup;        /* the first child joins the cgroup itself (it is privileged) */
   bool defer_cgroup;       /* the runtime finishes the cgroup while we set up: join it late */
+  bool maps_by_unprivileged; /* an unprivileged runtime writes our id maps after the clone */
   bool cgroup_joined;      /* (child) GO received, in the cgroup, cgroup namespace made */
   pid_t host_pid;          /* (child) our pid as the host sees it, from GO */
   /* (child) waits for GO and joins the cgroup, once; the rootfs code calls

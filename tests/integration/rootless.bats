@@ -128,6 +128,16 @@ rl_config() {
   [ ! -e "/run/skiff-runtime/$CID" ]
 }
 
+@test "the id maps are written however quickly the child runs: twenty creates in a row" {
+  # the child must not judge from its own euid, which turns 0 once the
+  # runtime has written its uid_map, whether the maps are still to come
+  rl_bundle true
+  for i in $(seq 20); do
+    as_user sh -c "cd '$RL_BUNDLE' && '$SKIFF_RUNTIME' create '$CID-$i'"
+    as_user "$SKIFF_RUNTIME" delete --force "$CID-$i"
+  done
+}
+
 @test "an unprivileged user cannot map ids it was not given" {
   rl_bundle true
   rl_config '.linux.uidMappings = [{"containerID": 0, "hostID": 0, "size": 1}]'
