@@ -210,10 +210,17 @@ read_integer (const sk_jr *r, bool *negative, uint64_t *mag, sk_err **err)
   }
   if (json_object_is_type (r->obj, json_type_double)) {
     double d = json_object_get_double (r->obj);
-    if (d != (double) (int64_t) d)
+    /* converting a value the integer cannot hold is undefined: NaN, the
+     * infinities and whatever lies beyond 2^64 are refused first */
+    if (d != d)
+      return sk_jr_fail (r, err, "expected an integer, got %g", d);
+    if (d <= -0x1p64 || d >= 0x1p64)
+      return sk_jr_fail (r, err, "integer out of range");
+    double m = d < 0 ? -d : d;
+    if (m != (double) (uint64_t) m)
       return sk_jr_fail (r, err, "expected an integer, got %g", d);
     *negative = d < 0;
-    *mag = (uint64_t) (d < 0 ? -d : d);
+    *mag = (uint64_t) m;
     return 1;
   }
   return sk_jr_fail (r, err, "expected an integer, got %s", sk_json_type_name (r->obj));

@@ -91,6 +91,45 @@ test_string_map (void **state)
   assert_null (k[2]);
 }
 
+/* Numbers json-c keeps as doubles: NaN, the infinities and exponents beyond
+ * the integers' range are refused, never converted. */
+static void
+test_doubles_out_of_range (void **state)
+{
+  const char *doc = "{\"nan\": NaN, \"inf\": Infinity, \"ninf\": -Infinity, \"huge\": 1e300,"
+                    " \"big\": 9.3e18, \"nbig\": -1e19, \"frac\": -0.5, \"whole\": 2e3}";
+  _cleanup_json_ sk_json *obj = NULL;
+  _cleanup_err_ sk_err *err = NULL;
+  assert_int_equal (sk_json_parse (doc, strlen (doc), "d", &obj, &err), 0);
+  sk_jr root = {.obj = obj};
+  static const struct {
+    const char *key, *msg;
+  } bad[] = {
+      {"nan", "nan: expected an integer, got nan"}, {"inf", "inf: integer out of range"},
+      {"ninf", "ninf: integer out of range"},       {"huge", "huge: integer out of range"},
+      {"nbig", "nbig: integer out of range"},       {"frac", "frac: expected an integer, got -0.5"},
+  };
+  int64_t i = 0;
+  uint64_t u = 0;
+  for (size_t k = 0; k < SK_N_ELEMENTS (bad); k++) {
+    sk_jr m = sk_jr_member (&root, bad[k].key);
+    assert_int_equal (sk_jr_int64 (&m, &i, &err), -1);
+    assert_string_equal (err->msg, bad[k].msg);
+    sk_err_free (&err);
+    assert_int_equal (sk_jr_uint64 (&m, &u, &err), -1);
+    sk_err_free (&err);
+  }
+  sk_jr big = sk_jr_member (&root, "big");
+  assert_int_equal (sk_jr_uint64 (&big, &u, &err), 1);
+  assert_true (u == 9300000000000000000ULL);
+  assert_int_equal (sk_jr_int64 (&big, &i, &err), -1);
+  assert_string_equal (err->msg, "big: integer out of range");
+  sk_err_free (&err);
+  sk_jr whole = sk_jr_member (&root, "whole");
+  assert_int_equal (sk_jr_int64 (&whole, &i, &err), 1);
+  assert_int_equal (i, 2000);
+}
+
 int
 main (void)
 {
@@ -100,6 +139,7 @@ main (void)
       cmocka_unit_test (test_truncated_refused),
       cmocka_unit_test (test_typed_reads_name_the_path),
       cmocka_unit_test (test_string_map),
+      cmocka_unit_test (test_doubles_out_of_range),
   };
   return cmocka_run_group_tests_name ("json", tests, NULL, NULL);
 }
