@@ -166,15 +166,31 @@ expect (const sk_jr *r, json_type type, const char *name, sk_err **err)
   return 1;
 }
 
+/* A copy of the string r->obj; JSON allows a NUL in a string (\u0000), a C
+ * string would end there, so such a string is refused. */
+static char *
+dup_string (const sk_jr *r, sk_err **err)
+{
+  const char *s = json_object_get_string (r->obj);
+  if (strlen (s) != (size_t) json_object_get_string_len (r->obj)) {
+    sk_jr_fail (r, err, "contains a NUL character");
+    return NULL;
+  }
+  char *copy = strdup (s);
+  if (copy == NULL)
+    sk_err_set (err, ENOMEM, "strdup");
+  return copy;
+}
+
 int
 sk_jr_string (const sk_jr *r, char **out, sk_err **err)
 {
   int ret = expect (r, json_type_string, "a string", err);
   if (ret <= 0)
     return ret;
-  char *s = strdup (json_object_get_string (r->obj));
+  char *s = dup_string (r, err);
   if (s == NULL)
-    return sk_err_set (err, ENOMEM, "strdup");
+    return -1;
   free (*out);
   *out = s;
   return 1;
@@ -309,9 +325,9 @@ sk_jr_strv (const sk_jr *r, char ***out, sk_err **err)
     sk_jr e = sk_jr_element (r, i);
     if (e.obj == NULL || !json_object_is_type (e.obj, json_type_string))
       return sk_jr_fail (&e, err, "expected a string, got %s", sk_json_type_name (e.obj));
-    v[i] = strdup (json_object_get_string (e.obj));
+    v[i] = dup_string (&e, err);
     if (v[i] == NULL)
-      return sk_err_set (err, ENOMEM, "strdup");
+      return -1;
   }
   sk_strv_free (*out);
   *out = steal_ptr (v);
@@ -335,9 +351,11 @@ sk_jr_string_map (const sk_jr *r, char ***keys, char ***values, sk_err **err)
     sk_jr e = {.parent = r, .key = key, .obj = val};
     if (val == NULL || !json_object_is_type (val, json_type_string))
       return sk_jr_fail (&e, err, "expected a string, got %s", sk_json_type_name (val));
+    v[i] = dup_string (&e, err);
+    if (v[i] == NULL)
+      return -1;
     k[i] = strdup (key);
-    v[i] = strdup (json_object_get_string (val));
-    if (k[i] == NULL || v[i] == NULL)
+    if (k[i] == NULL)
       return sk_err_set (err, ENOMEM, "strdup");
     i++;
   }

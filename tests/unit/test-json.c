@@ -130,6 +130,33 @@ test_doubles_out_of_range (void **state)
   assert_int_equal (i, 2000);
 }
 
+/* A NUL inside a string (\u0000) would cut its C copy short: refused. */
+static void
+test_nul_in_string_refused (void **state)
+{
+  const char *doc = "{\"s\": \"0-3\\u0000junk\", \"v\": [\"ok\", \"a\\u0000\"],"
+                    " \"m\": {\"memory.max\": \"1\\u00002\"}}";
+  _cleanup_json_ sk_json *obj = NULL;
+  _cleanup_err_ sk_err *err = NULL;
+  assert_int_equal (sk_json_parse (doc, strlen (doc), "d", &obj, &err), 0);
+  sk_jr root = {.obj = obj};
+  sk_jr s = sk_jr_member (&root, "s"), v = sk_jr_member (&root, "v"), m = sk_jr_member (&root, "m");
+  _cleanup_free_ char *str = NULL;
+  assert_int_equal (sk_jr_string (&s, &str, &err), -1);
+  assert_string_equal (err->msg, "s: contains a NUL character");
+  assert_null (str);
+  sk_err_free (&err);
+  _cleanup_strv_ char **strv = NULL;
+  assert_int_equal (sk_jr_strv (&v, &strv, &err), -1);
+  assert_string_equal (err->msg, "v[1]: contains a NUL character");
+  assert_null (strv);
+  sk_err_free (&err);
+  _cleanup_strv_ char **keys = NULL, **values = NULL;
+  assert_int_equal (sk_jr_string_map (&m, &keys, &values, &err), -1);
+  assert_string_equal (err->msg, "m.memory.max: contains a NUL character");
+  assert_null (keys);
+}
+
 int
 main (void)
 {
@@ -140,6 +167,7 @@ main (void)
       cmocka_unit_test (test_typed_reads_name_the_path),
       cmocka_unit_test (test_string_map),
       cmocka_unit_test (test_doubles_out_of_range),
+      cmocka_unit_test (test_nul_in_string_refused),
   };
   return cmocka_run_group_tests_name ("json", tests, NULL, NULL);
 }
