@@ -2,7 +2,6 @@
 #include "json.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +29,10 @@ offset_to_line_col (const char *data, size_t off, int *line, int *col)
 int
 sk_json_parse (const char *data, size_t len, const char *what, sk_json **out, sk_err **err)
 {
-  if (len > INT_MAX)
-    return sk_err_set (err, 0, "%s: document too large", what);
-  json_tokener *tok = json_tokener_new ();
+  if (len > SK_JSON_MAX_SIZE)
+    return sk_err_set (err, 0, "%s: document too large (%zu bytes, at most %u)", what, len,
+                       SK_JSON_MAX_SIZE);
+  json_tokener *tok = json_tokener_new_ex (SK_JSON_MAX_DEPTH);
   if (tok == NULL)
     return sk_err_set (err, ENOMEM, "%s", what);
   sk_json *obj = json_tokener_parse_ex (tok, data, (int) len);

@@ -157,6 +157,35 @@ test_nul_in_string_refused (void **state)
   assert_null (keys);
 }
 
+/* Parsing is bounded: nesting beyond SK_JSON_MAX_DEPTH and documents beyond
+ * SK_JSON_MAX_SIZE are refused before json-c builds them. */
+static void
+test_limits (void **state)
+{
+  size_t n = 100000;
+  _cleanup_free_ char *doc = malloc (SK_JSON_MAX_SIZE + 2);
+  assert_non_null (doc);
+  memset (doc, '[', n);
+  memset (doc + n, ']', n);
+  sk_json *obj = NULL;
+  _cleanup_err_ sk_err *err = NULL;
+  assert_int_equal (sk_json_parse (doc, 2 * n, "d", &obj, &err), -1);
+  assert_string_equal (err->msg, "d: invalid JSON at line 1 column 33: nesting too deep");
+  sk_err_free (&err);
+  /* as deep as allowed */
+  assert_int_equal (
+      sk_json_parse (doc + n - SK_JSON_MAX_DEPTH, 2 * SK_JSON_MAX_DEPTH, "d", &obj, &err), 0);
+  json_object_put (obj);
+
+  memset (doc, ' ', SK_JSON_MAX_SIZE + 1);
+  memcpy (doc, "{}", 2);
+  assert_int_equal (sk_json_parse (doc, SK_JSON_MAX_SIZE + 1, "d", &obj, &err), -1);
+  assert_string_equal (err->msg, "d: document too large (4194305 bytes, at most 4194304)");
+  sk_err_free (&err);
+  assert_int_equal (sk_json_parse (doc, SK_JSON_MAX_SIZE, "d", &obj, &err), 0);
+  json_object_put (obj);
+}
+
 int
 main (void)
 {
@@ -168,6 +197,7 @@ main (void)
       cmocka_unit_test (test_string_map),
       cmocka_unit_test (test_doubles_out_of_range),
       cmocka_unit_test (test_nul_in_string_refused),
+      cmocka_unit_test (test_limits),
   };
   return cmocka_run_group_tests_name ("json", tests, NULL, NULL);
 }
