@@ -8,6 +8,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD ?= build
 SANBUILD := build-sanitize
+FUZZBUILD := build-fuzz
 MESON_OPTS := --prefix=$(PREFIX)
 
 all: build
@@ -41,6 +42,6 @@ bench: deps build
 	@bench/run $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(SANBUILD)
+	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD)
 
 .PHONY: all deps build build-sanitize demo check install bench clean

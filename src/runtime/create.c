@@ -529,7 +529,8 @@ do_create (const sk_runtime *rt, const sk_create_opts *o, sk_launch_mode mode, s
     free (res.devices);
     return -1;
   }
-  _cleanup_free_ sk_spec_device_rule *rules = res.devices;
+  /* only there to free the rules when this function returns */
+  _cleanup_free_ SK_UNUSED sk_spec_device_rule *rules = res.devices;
   if (begin_cgroup (c, cgpath, &res, err) < 0)
     return -1;
   if (mode == SK_LAUNCH_CREATE && make_fifo (c, err) < 0)

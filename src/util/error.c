@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+static char *format_message (int errnum, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 2, 0)));
+
 static char *
 format_message (int errnum, const char *fmt, va_list ap)
 {

@@ -2,7 +2,6 @@
 #include "json.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +29,10 @@ offset_to_line_col (const char *data, size_t off, int *line, int *col)
 int
 sk_json_parse (const char *data, size_t len, const char *what, sk_json **out, sk_err **err)
 {
-  if (len > INT_MAX)
-    return sk_err_set (err, 0, "%s: document too large", what);
-  json_tokener *tok = json_tokener_new ();
+  if (len > SK_JSON_MAX_SIZE)
+    return sk_err_set (err, 0, "%s: document too large (%zu bytes, at most %u)", what, len,
+                       SK_JSON_MAX_SIZE);
+  json_tokener *tok = json_tokener_new_ex (SK_JSON_MAX_DEPTH);
   if (tok == NULL)
     return sk_err_set (err, ENOMEM, "%s", what);
   sk_json *obj = json_tokener_parse_ex (tok, data, (int) len);
@@ -166,15 +166,31 @@ expect (const sk_jr *r, json_type type, const char *name, sk_err **err)
   return 1;
 }
 
+/* A copy of the string r->obj; JSON allows a NUL in a string (\u0000), a C
+ * string would end there, so such a string is refused. */
+static char *
+dup_string (const sk_jr *r, sk_err **err)
+{
+  const char *s = json_object_get_string (r->obj);
+  if (strlen (s) != (size_t) json_object_get_string_len (r->obj)) {
+    sk_jr_fail (r, err, "contains a NUL character");
+    return NULL;
+  }
+  char *copy = strdup (s);
+  if (copy == NULL)
+    sk_err_set (err, ENOMEM, "strdup");
+  return copy;
+}
+
 int
 sk_jr_string (const sk_jr *r, char **out, sk_err **err)
 {
   int ret = expect (r, json_type_string, "a string", err);
   if (ret <= 0)
     return ret;
-  char *s = strdup (json_object_get_string (r->obj));
+  char *s = dup_string (r, err);
   if (s == NULL)
-    return sk_err_set (err, ENOMEM, "strdup");
+    return -1;
   free (*out);
   *out = s;
   return 1;
@@ -210,10 +226,17 @@ read_integer (const sk_jr *r, bool *negative, uint64_t *mag, sk_err **err)
   }
   if (json_object_is_type (r->obj, json_type_double)) {
     double d = json_object_get_double (r->obj);
-    if (d != (double) (int64_t) d)
+    /* converting a value the integer cannot hold is undefined: NaN, the
+     * infinities and whatever lies beyond 2^64 are refused first */
+    if (d != d)
+      return sk_jr_fail (r, err, "expected an integer, got %g", d);
+    if (d <= -0x1p64 || d >= 0x1p64)
+      return sk_jr_fail (r, err, "integer out of range");
+    double m = d < 0 ? -d : d;
+    if (m != (double) (uint64_t) m)
       return sk_jr_fail (r, err, "expected an integer, got %g", d);
     *negative = d < 0;
-    *mag = (uint64_t) (d < 0 ? -d : d);
+    *mag = (uint64_t) m;
     return 1;
   }
   return sk_jr_fail (r, err, "expected an integer, got %s", sk_json_type_name (r->obj));
@@ -302,9 +325,9 @@ sk_jr_strv (const sk_jr *r, char ***out, sk_err **err)
     sk_jr e = sk_jr_element (r, i);
     if (e.obj == NULL || !json_object_is_type (e.obj, json_type_string))
       return sk_jr_fail (&e, err, "expected a string, got %s", sk_json_type_name (e.obj));
-    v[i] = strdup (json_object_get_string (e.obj));
+    v[i] = dup_string (&e, err);
     if (v[i] == NULL)
-      return sk_err_set (err, ENOMEM, "strdup");
+      return -1;
   }
   sk_strv_free (*out);
   *out = steal_ptr (v);
@@ -328,9 +351,11 @@ sk_jr_string_map (const sk_jr *r, char ***keys, char ***values, sk_err **err)
     sk_jr e = {.parent = r, .key = key, .obj = val};
     if (val == NULL || !json_object_is_type (val, json_type_string))
       return sk_jr_fail (&e, err, "expected a string, got %s", sk_json_type_name (val));
+    v[i] = dup_string (&e, err);
+    if (v[i] == NULL)
+      return -1;
     k[i] = strdup (key);
-    v[i] = strdup (json_object_get_string (val));
-    if (k[i] == NULL || v[i] == NULL)
+    if (k[i] == NULL)
       return sk_err_set (err, ENOMEM, "strdup");
     i++;
   }

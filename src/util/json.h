@@ -16,6 +16,13 @@
 
 typedef struct json_object sk_json;
 
+/* What sk_json_parse accepts, so that a document cannot take the stack or the
+ * memory: json-c recurses once per level of nesting, and its values cost up
+ * to a few hundred bytes per byte of input (an array of empty objects). A
+ * config.json is some tens of kilobytes. */
+#define SK_JSON_MAX_DEPTH 32
+#define SK_JSON_MAX_SIZE  (4u << 20)
+
 /* `what` names the document in messages (a file name, "--resources"). */
 int sk_json_parse (const char *data, size_t len, const char *what, sk_json **out, sk_err **err);
 int sk_json_parse_file (const char *path, const char *what, sk_json **out, sk_err **err);
