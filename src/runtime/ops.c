@@ -163,9 +163,16 @@ int
 sk_container_delete (const sk_runtime *rt, const char *id, bool force, sk_err **err)
 {
   _cleanup_info_ sk_container_info *info = NULL;
-  _cleanup_close_ int lock = sk_state_lock_and_read (rt, id, &info, err);
-  if (lock < 0)
+  _cleanup_err_ sk_err *e = NULL;
+  _cleanup_close_ int lock = sk_state_lock_and_read (rt, id, &info, &e);
+  if (lock < 0) {
+    /* as runc and crun: forcing the delete of what is not there succeeds */
+    if (force && e->errnum == ENOENT)
+      return 0;
+    if (err && *err == NULL)
+      *err = steal_ptr (e);
     return -1;
+  }
   if (!force && (info->status == SK_STATUS_RUNNING || info->status == SK_STATUS_PAUSED))
     return sk_err_set (err, 0, "cannot delete container `%s` that is not stopped: %s", id,
                        sk_status_name (info->status));

@@ -65,6 +65,15 @@ teardown() {
   assert_one_line
 }
 
+@test "delete --force of a container that does not exist succeeds quietly, as runc's" {
+  # podman runs it after a failed create, whether or not the container is left
+  run runtime delete --force nosuch
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  run runtime delete --force "bad/id"
+  [ "$status" -ne 0 ]
+}
+
 @test "start refuses a container that is not created" {
   new_bundle sleep 100
   runtime run -d "$CID"
