@@ -94,10 +94,15 @@ sk_container_kill (const sk_runtime *rt, const char *id, int sig, bool all, sk_e
 {
   sk_container_info *info = NULL;
   sk_cgroup *cg = NULL;
-  if (open_container (rt, id, true, &info, all ? &cg : NULL, err) < 0)
+  if (open_container (rt, id, true, &info, NULL, err) < 0)
     return -1;
+  /* a frozen process dies of SIGKILL only once thawed (cgroup v1): as
+   * runc's, killing a paused container thaws it */
+  bool thaw = sig == SIGKILL && info->status == SK_STATUS_PAUSED;
   int ret = 0;
-  if (all) {
+  if ((all || thaw) && sk_cgroup_open (info->cgroup_path, &cg, err) < 0) {
+    ret = -1;
+  } else if (all) {
     ret = sk_cgroup_kill_all (cg, sig, err);
   } else {
     _cleanup_close_ int pidfd = sk_pidfd_open_checked (info->pid, info->pid_start_time, err);
@@ -105,6 +110,8 @@ sk_container_kill (const sk_runtime *rt, const char *id, int sig, bool all, sk_e
       ret = -1;
     else if (sk_pidfd_send_signal (pidfd, sig) < 0)
       ret = sk_err_set (err, errno, "signal container `%s`", id);
+    else if (thaw)
+      ret = sk_cgroup_freeze (cg, false, err);
   }
   sk_cgroup_free (cg);
   sk_container_info_free (info);

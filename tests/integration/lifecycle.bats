@@ -151,6 +151,19 @@ teardown() {
   [ "$(state_status "$CID")" = running ]
 }
 
+@test "kill KILL of a paused container kills it: the cgroup is thawed, as runc's" {
+  new_bundle sh -c 'sleep 100 & sleep 100'
+  runtime run -d "$CID"
+  wait_count "$CID" 2
+  runtime pause "$CID"
+  runtime kill "$CID" KILL
+  wait_status "$CID" stopped
+  # and its other process, frozen too, went with its pid namespace
+  wait_for sh -c "[ -z \"\$(cat '$(cgroup_dir pids)/cgroup.procs')\" ]"
+  runtime delete "$CID"
+  assert_no_trace "$CID"
+}
+
 @test "ps lists the container's processes as JSON and as ps's table" {
   new_bundle sh -c 'sleep 100 & wait'
   runtime run -d "$CID"

@@ -267,7 +267,7 @@ pm_processes() {
   done
 }
 
-@test "pause freezes the container and inspect shows it, unpause thaws it" {
+@test "pause freezes the container and inspect shows it, unpause thaws it, kill kills it" {
   id=$(pm_run -d "$IMAGE" sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done')
   pm pause "$id"
   [ "$(inspect "$id" '{{.State.Status}} {{.State.Paused}}')" = "paused true" ]
@@ -285,6 +285,10 @@ pm_processes() {
   wait_for sh -c "[ \"\$(cat /proc/$pid/root/tmp/count)\" != '$before' ]"
   run pm exec "$id" echo thawed
   [ "$output" = thawed ]
+  # kill of a paused container: it dies at once
+  pm pause "$id"
+  pm kill "$id"
+  [ "$(inspect "$id" '{{.State.Status}} {{.State.ExitCode}}')" = "exited 137" ]
 }
 
 @test "--memory, --pids-limit and --cpus reach the container's cgroup and hold inside" {
