@@ -109,6 +109,7 @@ setup_file() {
 
 teardown() {
   pm rm --all --force --time 0 > /dev/null 2>&1 || true
+  rm -f "$PM_DIR"/hooks.d/*.json
   if [ -n "${TMUX_SOCK:-}" ]; then tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true; fi
 }
 
@@ -382,6 +383,33 @@ pm_processes() {
     [ "$(cat "$(ctr_cgroup "$id" memory)/memory.limit_in_bytes")" = 134217728 ]
     [ "$(cat "$(ctr_cgroup "$id" cpu)/cpu.cfs_quota_us")" = 50000 ]
   fi
+}
+
+@test "OCI hooks from podman's hooks directory run at their stages, with the state on stdin" {
+  cat > "$BATS_TEST_TMPDIR/hook.sh" <<EOF
+#!/bin/sh
+state=\$(cat)
+echo "\$1 \$(echo "\$state" | sed 's/.*"status":"\([a-z]*\)".*/\1/') \$(readlink /proc/self/ns/mnt)" >> "$BATS_TEST_TMPDIR/hooks.log"
+EOF
+  chmod +x "$BATS_TEST_TMPDIR/hook.sh"
+  for stage in prestart createRuntime createContainer poststart poststop; do
+    cat > "$PM_DIR/hooks.d/$stage.json" <<EOF
+{"version": "1.0.0", "hook": {"path": "$BATS_TEST_TMPDIR/hook.sh", "args": ["hook.sh", "$stage"]},
+ "when": {"annotations": {"skiff.test.hook": "$BATS_TEST_NUMBER"}}, "stages": ["$stage"]}
+EOF
+  done
+  run pm_run --rm --annotation skiff.test.hook="$BATS_TEST_NUMBER" "$IMAGE" readlink /proc/self/ns/mnt
+  rm -f "$PM_DIR"/hooks.d/*.json
+  [ "$status" -eq 0 ]
+  ctr_mnt=$output
+  host_mnt=$(readlink /proc/self/ns/mnt)
+  run cat "$BATS_TEST_TMPDIR/hooks.log"
+  # the runtime runs all but poststop, which podman runs itself
+  [ "${lines[0]}" = "prestart creating $host_mnt" ]
+  [ "${lines[1]}" = "createRuntime creating $host_mnt" ]
+  [ "${lines[2]}" = "createContainer creating $ctr_mnt" ]
+  [ "${lines[3]}" = "poststart running $host_mnt" ]
+  [ "${lines[4]}" = "poststop stopped $host_mnt" ]
 }
 
 @test "podman left nothing on the host: no mount, cgroup, process, state, link or rule" {
