@@ -67,6 +67,9 @@ network_config_dir = "$PM_DIR/networks"
 EOF
   # the same without runtime_supports_json: podman reads errors from conmon
   grep -v '^runtime_supports_json\|^# podman reads\|^# (--log-format' "$PM_DIR/containers.conf" > "$PM_DIR/containers-text-log.conf"
+  # and with the limits of these machines for every container (a pod's infra)
+  sed 's/^\[containers\]$/&\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]/' \
+    "$PM_DIR/containers.conf" > "$PM_DIR/containers-pod.conf"
   echo 'unqualified-search-registries = []' > "$PM_DIR/registries.conf"
   printf '[storage]\ndriver = "%s"\ngraphroot = "%s"\nrunroot = "%s"\n' \
     "$PM_DRIVER" "$PM_DIR/root" "$PM_DIR/runroot" > "$PM_DIR/storage.conf"
@@ -108,6 +111,7 @@ setup_file() {
 }
 
 teardown() {
+  pm pod rm --all --force --time 0 > /dev/null 2>&1 || true
   pm rm --all --force --time 0 > /dev/null 2>&1 || true
   rm -f "$PM_DIR"/hooks.d/*.json
   if [ -n "${TMUX_SOCK:-}" ]; then tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true; fi
@@ -119,10 +123,10 @@ teardown_file() {
   [ -x "$PM" ] || return 0
   pm rm --all --force --time 0 > /dev/null 2>&1 || true
   pm system reset --force > /dev/null 2>&1 || true
+  # the cgroups below this file's parent, deepest first (rmdir takes empty ones only)
   local d
-  for d in /sys/fs/cgroup/*"$PM_CGROUP"/conmon /sys/fs/cgroup"$PM_CGROUP"/conmon \
-    /sys/fs/cgroup/*"$PM_CGROUP" /sys/fs/cgroup"$PM_CGROUP"; do
-    [ -d "$d" ] && rmdir "$d" 2>/dev/null
+  for d in /sys/fs/cgroup/*"$PM_CGROUP" /sys/fs/cgroup"$PM_CGROUP"; do
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
   grep -q " $PM_DIR" /proc/self/mountinfo || rm -rf "$PM_DIR"
   true
@@ -383,6 +387,35 @@ pm_processes() {
     [ "$(cat "$(ctr_cgroup "$id" memory)/memory.limit_in_bytes")" = 134217728 ]
     [ "$(cat "$(ctr_cgroup "$id" cpu)/cpu.cfs_quota_us")" = 50000 ]
   fi
+}
+
+@test "a pod: its containers join the infra container's namespaces" {
+  # podman 4.3's pod create has no --ulimit for the infra container: this
+  # test's containers.conf gives every container the same limits instead
+  export CONTAINERS_CONF="$PM_DIR/containers-pod.conf"
+  pm pod create --name pod1 --infra-image "$IMAGE" --infra-command 'sleep 1014' \
+    --network none --cgroup-parent "$PM_CGROUP" --share ipc,uts,net,pid > /dev/null
+  pm pod start pod1 > /dev/null
+  infra=$(pm pod inspect --format '{{.InfraContainerID}}' pod1)
+  ipid=$(inspect "$infra" '{{.State.Pid}}')
+  run pm run --rm --pod pod1 --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 "$IMAGE" sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; for n in pid net ipc uts; do readlink /proc/self/ns/$n; done'
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "sleep 1014 " ]
+  i=1
+  for n in pid net ipc uts; do
+    [ "${lines[$i]}" = "$(readlink /proc/$ipid/ns/$n)" ] || { echo "$n: ${lines[$i]}"; false; }
+    i=$((i + 1))
+  done
+  pod=$(pm pod inspect --format '{{.ID}}' pod1)
+  pm pod rm --force --time 0 pod1 > /dev/null
+  # podman removes the pod's cgroup from the hierarchies it manages, not from
+  # name=systemd and cgroup2, where the runtime made it as the parent of the
+  # containers' (so with runc): empty, it is removed here
+  for d in /sys/fs/cgroup/*"$PM_CGROUP/$pod" /sys/fs/cgroup"$PM_CGROUP/$pod"; do
+    [ -d "$d" ] || continue
+    [ -z "$(find "$d" -mindepth 1 -type d)" ]
+    rmdir "$d"
+  done
 }
 
 @test "OCI hooks from podman's hooks directory run at their stages, with the state on stdin" {
