@@ -80,6 +80,8 @@ export CONTAINERS_CONF="\${CONTAINERS_CONF:-$PM_DIR/containers.conf}"
 export CONTAINERS_REGISTRIES_CONF="$PM_DIR/registries.conf"
 export CONTAINERS_STORAGE_CONF="$PM_DIR/storage.conf"
 export TMPDIR="$PM_DIR/tmp-files"
+# conmon 2.1.6 writes an "oom" file into its working directory, podman's
+cd "$PM_DIR/tmp-files" || exit 1
 exec podman --root "$PM_DIR/root" --runroot "$PM_DIR/runroot" --tmpdir "$PM_DIR/tmp" \\
   --storage-driver "$PM_DRIVER" --cgroup-manager cgroupfs --events-backend file \\
   --network-config-dir "$PM_DIR/networks" --default-mounts-file "$PM_DIR/mounts.conf" \\
@@ -115,21 +117,31 @@ teardown() {
   pm rm --all --force --time 0 > /dev/null 2>&1 || true
   rm -f "$PM_DIR"/hooks.d/*.json
   if [ -n "${TMUX_SOCK:-}" ]; then tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true; fi
+  if [ -n "${HOLD_PID:-}" ]; then kill "$HOLD_PID" 2>/dev/null || true; fi
 }
 
 # Whatever the tests left, even after a failure: podman's own reset (it
-# unmounts its overlay mounts), then its directories and its cgroups.
+# unmounts its overlay mounts), then its directories and its cgroups; then
+# what is still there is reported.
 teardown_file() {
   [ -x "$PM" ] || return 0
+  pm pod rm --all --force --time 0 > /dev/null 2>&1 || true
   pm rm --all --force --time 0 > /dev/null 2>&1 || true
   pm system reset --force > /dev/null 2>&1 || true
-  # the cgroups below this file's parent, deepest first (rmdir takes empty ones only)
-  local d
-  for d in /sys/fs/cgroup/*"$PM_CGROUP" /sys/fs/cgroup"$PM_CGROUP"; do
-    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+  local i d left=""
+  for i in $(seq 50); do
+    [ -z "$(pm_processes)" ] && break
+    sleep 0.1
   done
-  grep -q " $PM_DIR" /proc/self/mountinfo || rm -rf "$PM_DIR"
-  true
+  # the cgroups below this file's parent, deepest first (rmdir takes empty ones only)
+  for d in /sys/fs/cgroup/*"$PM_CGROUP" /sys/fs/cgroup"$PM_CGROUP"; do
+    if [ -d "$d" ]; then find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true; fi
+  done
+  if grep " $PM_DIR" /proc/self/mountinfo >&2; then left="$left mounts"; fi
+  if [ -n "$(pm_processes)" ]; then left="$left processes: $(pm_processes | tr '\n' ' ')"; fi
+  if ls -d /sys/fs/cgroup/*"$PM_CGROUP" /sys/fs/cgroup"$PM_CGROUP" 2>/dev/null >&2; then left="$left cgroups"; fi
+  [ -n "$left" ] || rm -rf "$PM_DIR"
+  [ -z "$left" ] || { echo "podman left:$left" >&2; return 1; }
 }
 
 ctr_cgroup() { # ctr_cgroup ID CONTROLLER: the container's cgroup directory on the host
@@ -138,6 +150,17 @@ ctr_cgroup() { # ctr_cgroup ID CONTROLLER: the container's cgroup directory on t
   else
     echo "/sys/fs/cgroup/$2$PM_CGROUP/libpod-$1"
   fi
+}
+
+# slow_wait CMD...: wait_for with 20 s, for what podman, conmon and the ASan
+# build do on a loaded machine
+slow_wait() {
+  local i
+  for i in $(seq 200); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  "$@"
 }
 
 inspect() { # inspect CONTAINER FORMAT
@@ -149,7 +172,7 @@ pm_processes() {
   local p
   for p in /proc/[0-9]*; do
     [ "$p" = "/proc/$$" ] && continue
-    tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "$PM_DIR/" && echo "${p#/proc/}"
+    tr '\0' ' ' 2>/dev/null < "$p/cmdline" | grep -q -- "$PM_DIR/" && echo "${p#/proc/}"
   done
   true
 }
@@ -182,11 +205,11 @@ pm_processes() {
   run inspect "$id" '{{.State.Status}} {{.State.Running}}'
   [ "$output" = "running true" ]
   pid=$(inspect "$id" '{{.State.Pid}}')
-  [ "$(cat /proc/$pid/comm)" = sleep ] || wait_for sh -c "[ \"\$(cat /proc/$pid/comm)\" = sleep ]"
+  [ "$(cat /proc/$pid/comm)" = sleep ] || slow_wait sh -c "[ \"\$(cat /proc/$pid/comm)\" = sleep ]"
   grep -qx "$pid" "$(ctr_cgroup "$id" pids)/cgroup.procs"
   run pm ps --format '{{.ID}} {{.Status}}'
   [[ "$output" == "${id:0:12} Up "* ]]
-  wait_for sh -c "'$PM' logs '$id' | grep -qx started"
+  slow_wait sh -c "'$PM' logs '$id' | grep -qx started"
 }
 
 @test "exec: output, exit code, user, and the container's namespaces" {
@@ -201,21 +224,33 @@ pm_processes() {
   [ "${lines[*]}" = "1000 1000 /tmp bar" ]
   # detached: it runs in the container while podman returns
   pm exec --detach "$id" sleep 1003
-  wait_for sh -c "'$PM' top '$id' args | grep -q 'sleep 1003'"
+  slow_wait sh -c "'$PM' top '$id' args | grep -q 'sleep 1003'"
+}
+
+# in_terminal ROWS COLS COMMAND: runs COMMAND on a terminal of that size
+# (script(1)), whose input stays open as a person's would: at the end of its
+# input podman -it may let go of the container's output before it is shown
+in_terminal() {
+  exec {hold}< <(exec sleep 1000)
+  HOLD_PID=$!
+  run script -qec "stty rows $1 cols $2; $3" /dev/null <&$hold
+  kill "$HOLD_PID"
+  HOLD_PID=
+  exec {hold}<&-
 }
 
 @test "run -it and exec -it get a terminal of their own, through script(1)" {
   command -v script >/dev/null || skip "script(1) is not installed (bsdutils)"
   # podman sends the terminal's size to conmon, which applies it when it can,
   # for exec only once the process runs: the process waits for it (so with runc)
-  wait_size='tty; test -t 0 && echo stdin-is-a-tty; for i in $(seq 50); do s=$(stty size 2>/dev/null); case "$s" in ""|"0 0") sleep 0.1 ;; *) break ;; esac; done; echo "size $s"; exit $1'
-  run script -qec "stty rows 30 cols 100; $PM run ${RUN_OPTS[*]} --rm -it $IMAGE sh -c $(printf %q "$wait_size") sh 5" /dev/null
+  wait_size='tty; test -t 0 && echo stdin-is-a-tty; for i in $(seq 200); do s=$(stty size 2>/dev/null); case "$s" in ""|"0 0") sleep 0.1 ;; *) break ;; esac; done; echo "size $s"; exit $1'
+  in_terminal 30 100 "$PM run ${RUN_OPTS[*]} --rm -it $IMAGE sh -c $(printf %q "$wait_size") sh 5"
   [ "$status" -eq 5 ]
   [[ "$output" == *"/dev/pts/0"* ]]
   [[ "$output" == *"stdin-is-a-tty"* ]]
   [[ "$output" == *"size 30 100"* ]]
   id=$(pm_run -d "$IMAGE" sleep 1004)
-  run script -qec "stty rows 20 cols 90; $PM exec -it $id sh -c $(printf %q "$wait_size") sh 6" /dev/null
+  in_terminal 20 90 "$PM exec -it $id sh -c $(printf %q "$wait_size") sh 6"
   [ "$status" -eq 6 ]
   [[ "$output" == *"/dev/pts/"* ]]
   [[ "$output" == *"size 20 90"* ]]
@@ -226,18 +261,18 @@ pm_processes() {
   TMUX_SOCK="$BATS_TEST_TMPDIR/tmux.sock"
   tmux -S "$TMUX_SOCK" new-session -d -x 100 -y 30 \
     "$PM run ${RUN_OPTS[*]} --name tty-shell -it $IMAGE sh; echo podman-exited-\$?; sleep 100"
-  wait_for sh -c "tmux -S '$TMUX_SOCK' capture-pane -p | grep -q '^/ #'"
+  slow_wait sh -c "tmux -S '$TMUX_SOCK' capture-pane -p | grep -q '^/ #'"
   tmux -S "$TMUX_SOCK" send-keys 'echo typed-$((6*7)); stty size' Enter
-  wait_for sh -c "tmux -S '$TMUX_SOCK' capture-pane -p | grep -qx 'typed-42'"
-  tmux -S "$TMUX_SOCK" capture-pane -p | grep -qx '30 100'
+  slow_wait sh -c "tmux -S '$TMUX_SOCK' capture-pane -p | grep -qx 'typed-42'"
+  slow_wait sh -c "tmux -S '$TMUX_SOCK' capture-pane -p | grep -qx '30 100'"
   tmux -S "$TMUX_SOCK" send-keys 'exit 4' Enter
-  wait_for sh -c "tmux -S '$TMUX_SOCK' capture-pane -p | grep -qx 'podman-exited-4'"
+  slow_wait sh -c "tmux -S '$TMUX_SOCK' capture-pane -p | grep -qx 'podman-exited-4'"
   [ "$(inspect tty-shell '{{.State.ExitCode}}')" = 4 ]
 }
 
 @test "stop: the stop signal first, SIGKILL after the timeout" {
   id=$(pm_run -d "$IMAGE" sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done')
-  wait_for sh -c "'$PM' logs '$id' | grep -qx ready"
+  slow_wait sh -c "'$PM' logs '$id' | grep -qx ready"
   pm stop --time 10 "$id"
   [ "$(inspect "$id" '{{.State.Status}} {{.State.ExitCode}}')" = "exited 7" ]
   pm logs "$id" | grep -qx got-term
@@ -256,7 +291,7 @@ pm_processes() {
   pm wait "$id"
   [ "$(inspect "$id" '{{.State.ExitCode}}')" = 137 ]
   id=$(pm_run -d "$IMAGE" sh -c 'trap "exit 12" USR1; echo ready; while :; do sleep 0.1; done')
-  wait_for sh -c "'$PM' logs '$id' | grep -qx ready"
+  slow_wait sh -c "'$PM' logs '$id' | grep -qx ready"
   pm kill --signal USR1 "$id"
   run pm wait "$id"
   [ "$output" = 12 ]
@@ -264,7 +299,7 @@ pm_processes() {
 
 @test "stop of a container in the host's pid namespace reaches all its processes (kill --all)" {
   id=$(pm_run -d --pid host "$IMAGE" sh -c 'sleep 1007 & sleep 1008 & wait')
-  wait_for sh -c "[ \$(wc -l < '$(ctr_cgroup "$id" pids)/cgroup.procs') -eq 3 ]"
+  slow_wait sh -c "[ \$(wc -l < '$(ctr_cgroup "$id" pids)/cgroup.procs') -eq 3 ]"
   pids=$(cat "$(ctr_cgroup "$id" pids)/cgroup.procs")
   pm stop --time 5 "$id"
   for p in $pids; do
@@ -287,7 +322,7 @@ pm_processes() {
   [ "$(cat /proc/$pid/root/tmp/count)" = "$before" ]
   pm unpause "$id"
   [ "$(inspect "$id" '{{.State.Status}} {{.State.Paused}}')" = "running false" ]
-  wait_for sh -c "[ \"\$(cat /proc/$pid/root/tmp/count)\" != '$before' ]"
+  slow_wait sh -c "[ \"\$(cat /proc/$pid/root/tmp/count)\" != '$before' ]"
   run pm exec "$id" echo thawed
   [ "$output" = thawed ]
   # kill of a paused container: it dies at once
@@ -449,7 +484,7 @@ EOF
   pm rm --all --force --time 0
   pm rmi --all
   pm system reset --force
-  wait_for sh -c "[ -z \"\$(grep ' $PM_DIR' /proc/self/mountinfo)\" ]"
+  slow_wait sh -c "[ -z \"\$(grep ' $PM_DIR' /proc/self/mountinfo)\" ]"
   grep " $PM_DIR" /proc/self/mountinfo && { echo "mounts left"; false; }
   # conmon and podman's cleanup processes are gone
   for i in $(seq 50); do
