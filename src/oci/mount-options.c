@@ -16,6 +16,7 @@ typedef struct mount_option {
   unsigned long prop;  /* propagation, MS_* */
   uint64_t attr;       /* MOUNT_ATTR_* for the recursive "r" forms */
   bool attr_clear;
+  int copyup;          /* tmpcopyup 1, notmpcopyup -1 */
 } mount_option;
 
 static const mount_option options[] = {
@@ -71,9 +72,9 @@ static const mount_option options[] = {
     {"rnoatime", false, 0, 0, MOUNT_ATTR_NOATIME, false},
     {"rrelatime", false, 0, 0, MOUNT_ATTR_RELATIME, false},
     {"rstrictatime", false, 0, 0, MOUNT_ATTR_STRICTATIME, false},
-    /* runc/crun extensions that skiff accepts and does nothing with */
-    {"tmpcopyup", false, 0, 0, 0, false},
-    {"notmpcopyup", false, 0, 0, 0, false},
+    /* runc's extensions */
+    {"tmpcopyup", false, 0, 0, 0, false, 1},
+    {"notmpcopyup", false, 0, 0, 0, false, -1},
 };
 
 static const mount_option *
@@ -93,6 +94,7 @@ sk_mount_options_parse (sk_spec_mount *m, sk_err **err)
   m->cleared = 0;
   m->propagation = 0;
   m->attr_set = m->attr_clr = 0;
+  m->tmpcopyup = false;
   if (m->type && (strcmp (m->type, "bind") == 0))
     m->flags |= MS_BIND;
   for (char **o = m->options; o && *o; o++) {
@@ -115,6 +117,8 @@ sk_mount_options_parse (sk_spec_mount *m, sk_err **err)
       m->flags |= opt->flag;
       m->cleared &= ~opt->flag;
     }
+    if (opt->copyup)
+      m->tmpcopyup = opt->copyup > 0;
     if (opt->prop)
       m->propagation = opt->prop;
     if (opt->attr) {

@@ -81,6 +81,7 @@ typedef struct sk_spec_mount {
   bool bind;                 /* bind or rbind */
   uint64_t attr_set, attr_clr; /* MOUNT_ATTR_* applied recursively ("rro", "rnosuid"...) */
   char *data;                /* the options the kernel takes as a string */
+  bool tmpcopyup;            /* a tmpfs starts with what the directory below it holds */
 } sk_spec_mount;
 
 typedef struct sk_spec_idmap {

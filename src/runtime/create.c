@@ -268,6 +268,16 @@ cgroup_resources (const sk_creation *c, sk_spec_resources *res, sk_err **err)
   return 0;
 }
 
+/* The host id that id 0 of the container maps to, or -1 when none does. */
+static long long
+host_root_id (const sk_spec_idmap *m, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (m[i].container_id == 0 && m[i].size > 0)
+      return m[i].host_id;
+  return -1;
+}
+
 static int
 make_fifo (sk_creation *c, sk_err **err)
 {
@@ -277,6 +287,16 @@ make_fifo (sk_creation *c, sk_err **err)
   c->fifo_fd = open (fifo, O_PATH | O_CLOEXEC);
   if (c->fifo_fd < 0)
     return sk_err_set (err, errno, "open `%s`", fifo);
+  /* the child opens it as root of its user namespace, as runc's does: a
+   * file of the host's root is not that root's to open */
+  const sk_spec_linux *lin = &c->spec->linux_;
+  if (!lin->namespaces[SK_NS_USER].present)
+    return 0;
+  long long uid = host_root_id (lin->uid_mappings, lin->n_uid_mappings);
+  long long gid = host_root_id (lin->gid_mappings, lin->n_gid_mappings);
+  if (uid >= 0 && fchownat (c->fifo_fd, "", (uid_t) uid, gid >= 0 ? (gid_t) gid : (gid_t) -1,
+                            AT_EMPTY_PATH) < 0)
+    return sk_err_set (err, errno, "chown `%s` to the container's root", fifo);
   return 0;
 }
 

@@ -4,7 +4,8 @@
  * mounted onto the resolved fd, never onto a path: a symlink in the image, or
  * one swapped in while we work, cannot send a mount to the host. Bind mounts
  * use the new mount API (open_tree, mount_setattr, move_mount) so that their
- * flags are set before they are attached. After pivot_root, masked paths get
+ * flags are set before they are attached. A tmpfs with runc's "tmpcopyup"
+ * starts with a copy of the directory it covers. After pivot_root, masked paths get
  * a verified /dev/null or an empty read-only tmpfs, and read-only paths a
  * read-only bind of themselves.
  */
@@ -180,6 +181,18 @@ mount_host_instead (int target, const char *host, bool ro, const char *dest, sk_
 
 static int mount_cgroup (sk_launch *l, int rootfd, const sk_spec_mount *m, sk_err **err);
 
+/* Fills the tmpfs just mounted on dest with what the directory below holds. */
+static int
+copy_up (int rootfd, int below, const char *dest, sk_err **err)
+{
+  _cleanup_close_ int above = sk_open_in_root (rootfd, dest, O_RDONLY | O_DIRECTORY, 0, err);
+  if (above < 0)
+    return -1;
+  if (sk_copy_tree_at (below, above, err) < 0)
+    return sk_err_wrap (err, "mount `%s`: tmpcopyup", dest);
+  return 0;
+}
+
 static int
 mount_fs (sk_launch *l, int rootfd, const sk_spec_mount *m, sk_err **err)
 {
@@ -191,6 +204,11 @@ mount_fs (sk_launch *l, int rootfd, const sk_spec_mount *m, sk_err **err)
     return -1;
   unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
   const sk_spec_linux *lin = &l->spec->linux_;
+  /* tmpcopyup: the directory below, open before the tmpfs hides it */
+  _cleanup_close_ int below = -1;
+  if (m->tmpcopyup && strcmp (type, "tmpfs") == 0 &&
+      (below = openat (target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return sk_err_set (err, errno, "mount `%s`: open the directory below", m->destination);
   sk_err *e = NULL;
   if (mount_fs_at (target, m->source, type, flags, m->data, m->destination, &e) < 0) {
     bool ro = (flags & MS_RDONLY) != 0;
@@ -205,6 +223,8 @@ mount_fs (sk_launch *l, int rootfd, const sk_spec_mount *m, sk_err **err)
       return -1;
     }
   }
+  if (below >= 0 && copy_up (rootfd, below, m->destination, err) < 0)
+    return -1;
   return set_propagation (rootfd, m->destination, m->propagation, err);
 }
 

@@ -106,14 +106,15 @@ sk_container_kill (const sk_runtime *rt, const char *id, int sig, bool all, sk_e
   if (open_container (rt, id, true, &info, NULL, err) < 0)
     return -1;
   /* --all reaches every process through the cgroup; without one, the init
-   * (whose end ends its pid namespace) is all there is to reach */
-  if (all && info->cgroup_path && *info->cgroup_path &&
-      sk_cgroup_open (info->cgroup_path, &cg, err) < 0) {
-    sk_container_info_free (info);
-    return -1;
-  }
+   * (whose end ends its pid namespace) is all there is to reach. A frozen
+   * process dies of SIGKILL only once thawed (cgroup v1): as runc's, killing
+   * a paused container thaws it */
+  bool has_cgroup = info->cgroup_path && *info->cgroup_path;
+  bool thaw = has_cgroup && sig == SIGKILL && info->status == SK_STATUS_PAUSED;
   int ret = 0;
-  if (cg) {
+  if (((all && has_cgroup) || thaw) && sk_cgroup_open (info->cgroup_path, &cg, err) < 0) {
+    ret = -1;
+  } else if (all && cg) {
     ret = sk_cgroup_kill_all (cg, sig, err);
   } else {
     _cleanup_close_ int pidfd = sk_pidfd_open_checked (info->pid, info->pid_start_time, err);
@@ -121,6 +122,8 @@ sk_container_kill (const sk_runtime *rt, const char *id, int sig, bool all, sk_e
       ret = -1;
     else if (sk_pidfd_send_signal (pidfd, sig) < 0)
       ret = sk_err_set (err, errno, "signal container `%s`", id);
+    else if (thaw)
+      ret = sk_cgroup_freeze (cg, false, err);
   }
   sk_cgroup_free (cg);
   sk_container_info_free (info);
@@ -179,9 +182,16 @@ int
 sk_container_delete (const sk_runtime *rt, const char *id, bool force, sk_err **err)
 {
   _cleanup_info_ sk_container_info *info = NULL;
-  _cleanup_close_ int lock = sk_state_lock_and_read (rt, id, &info, err);
-  if (lock < 0)
+  _cleanup_err_ sk_err *e = NULL;
+  _cleanup_close_ int lock = sk_state_lock_and_read (rt, id, &info, &e);
+  if (lock < 0) {
+    /* as runc and crun: forcing the delete of what is not there succeeds */
+    if (force && e->errnum == ENOENT)
+      return 0;
+    if (err && *err == NULL)
+      *err = steal_ptr (e);
     return -1;
+  }
   if (!force && (info->status == SK_STATUS_RUNNING || info->status == SK_STATUS_PAUSED))
     return sk_err_set (err, 0, "cannot delete container `%s` that is not stopped: %s", id,
                        sk_status_name (info->status));

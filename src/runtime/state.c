@@ -202,6 +202,16 @@ read_state_file (const char *path, sk_container_info *info, sk_err **err)
   return 0;
 }
 
+/* "does not exist", with ENOENT for callers to tell it from other failures */
+static int
+no_such_container (const char *id, sk_err **err)
+{
+  sk_err_set (err, 0, "container `%s` does not exist", id);
+  if (err && *err)
+    (*err)->errnum = ENOENT;
+  return -1;
+}
+
 int
 sk_state_read (const sk_runtime *rt, const char *id, sk_container_info **out, sk_err **err)
 {
@@ -224,7 +234,7 @@ sk_state_read (const sk_runtime *rt, const char *id, sk_container_info **out, sk
     struct stat st;
     if (stat (dir, &st) < 0) {
       sk_container_info_free (info);
-      return sk_err_set (err, 0, "container `%s` does not exist", id);
+      return no_such_container (id, err);
     }
     info->status = SK_STATUS_CREATING;
   } else if (r < 0) {
@@ -246,7 +256,7 @@ sk_state_lock (const sk_runtime *rt, const char *id, sk_err **err)
   int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT)
-      return sk_err_set (err, 0, "container `%s` does not exist", id);
+      return no_such_container (id, err);
     return sk_err_set (err, errno, "open `%s`", dir);
   }
   if (flock (fd, LOCK_EX) < 0) {

@@ -165,6 +165,100 @@ sk_remove_tree_at (int parent, const char *name, sk_err **err)
   return 0;
 }
 
+/* ---- copying a tree (tmpcopyup) ---- */
+
+static int
+copy_file_data (int src_dir, int dst_dir, const char *name, mode_t mode, sk_err **err)
+{
+  _cleanup_close_ int in = openat (src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (in < 0)
+    return sk_err_set (err, errno, "copy `%s`: open", name);
+  _cleanup_close_ int out =
+      openat (dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+  if (out < 0)
+    return sk_err_set (err, errno, "copy `%s`: create", name);
+  char buf[65536];
+  ssize_t n;
+  while ((n = read (in, buf, sizeof buf)) != 0) {
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return sk_err_set (err, errno, "copy `%s`: read", name);
+    }
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = write (out, buf + done, (size_t) (n - done));
+      if (w < 0 && errno != EINTR)
+        return sk_err_set (err, errno, "copy `%s`: write", name);
+      done += w > 0 ? w : 0;
+    }
+  }
+  return 0;
+}
+
+/* One entry of src_dir into dst_dir, never following a symlink; owner, mode
+ * and times as they were. */
+static int
+copy_entry (int src_dir, int dst_dir, const char *name, sk_err **err)
+{
+  struct stat st;
+  if (fstatat (src_dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return sk_err_set (err, errno, "copy `%s`: stat", name);
+  if (S_ISDIR (st.st_mode)) {
+    if (mkdirat (dst_dir, name, 0700) < 0)
+      return sk_err_set (err, errno, "copy `%s`: mkdir", name);
+    _cleanup_close_ int from =
+        openat (src_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_close_ int to =
+        openat (dst_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (from < 0 || to < 0)
+      return sk_err_set (err, errno, "copy `%s`: open", name);
+    if (sk_copy_tree_at (from, to, err) < 0)
+      return sk_err_wrap (err, "%s", name);
+  } else if (S_ISREG (st.st_mode)) {
+    if (copy_file_data (src_dir, dst_dir, name, st.st_mode, err) < 0)
+      return -1;
+  } else if (S_ISLNK (st.st_mode)) {
+    char target[PATH_MAX];
+    ssize_t n = readlinkat (src_dir, name, target, sizeof target - 1);
+    if (n < 0)
+      return sk_err_set (err, errno, "copy `%s`: readlink", name);
+    target[n] = '\0';
+    if (symlinkat (target, dst_dir, name) < 0)
+      return sk_err_set (err, errno, "copy `%s`: symlink", name);
+  } else if (mknodat (dst_dir, name, st.st_mode, st.st_rdev) < 0) {
+    return sk_err_set (err, errno, "copy `%s`: mknod", name);
+  }
+  if (fchownat (dst_dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return sk_err_set (err, errno, "copy `%s`: chown", name);
+  if (!S_ISLNK (st.st_mode) && fchmodat (dst_dir, name, st.st_mode & 07777, 0) < 0)
+    return sk_err_set (err, errno, "copy `%s`: chmod", name);
+  struct timespec times[2] = {st.st_atim, st.st_mtim};
+  if (utimensat (dst_dir, name, times, AT_SYMLINK_NOFOLLOW) < 0)
+    return sk_err_set (err, errno, "copy `%s`: set times", name);
+  return 0;
+}
+
+int
+sk_copy_tree_at (int src_dirfd, int dst_dirfd, sk_err **err)
+{
+  int fd = openat (src_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return sk_err_set (err, errno, "copy: open the source directory");
+  _cleanup_closedir_ DIR *d = fdopendir (fd);
+  if (d == NULL) {
+    close (fd);
+    return sk_err_set (err, errno, "copy: read the source directory");
+  }
+  struct dirent *de;
+  while ((de = readdir (d))) {
+    if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+      continue;
+    if (copy_entry (dirfd (d), dst_dirfd, de->d_name, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 const char *
 sk_fd_path (int fd, char *buf, size_t size)
 {

@@ -24,6 +24,9 @@ int sk_write_file_replace (const char *path, const char *data, size_t len, mode_
 int sk_mkdir_p (const char *path, mode_t mode, sk_err **err);
 /* rm -rf of a directory tree below dirfd/name; never follows symlinks. */
 int sk_remove_tree_at (int dirfd, const char *name, sk_err **err);
+/* Copies what the directory src_dirfd holds into dst_dirfd, recursively, with
+ * owners, modes and times (cp -a); never follows symlinks. */
+int sk_copy_tree_at (int src_dirfd, int dst_dirfd, sk_err **err);
 
 /* Resolves `path` inside the directory rootfd as if rootfd were "/": "..",
  * absolute symlinks and magic links cannot leave it (openat2 RESOLVE_IN_ROOT,

@@ -57,6 +57,23 @@ teardown() {
   [ "${lines[1]}" = 0 ]
 }
 
+@test "create and start with a user namespace: its root opens exec.fifo" {
+  new_bundle sh -c 'id -u; cat /proc/self/uid_map'
+  update_config '.linux.namespaces += [{"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .mounts |= map(select(.destination != "/sys/fs/cgroup"))
+    | .mounts |= map(if .destination == "/sys" then {"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]} else . end)
+    | .mounts |= map(if .destination == "/dev/pts" then .options -= ["gid=5"] else . end)'
+  runtime create "$CID" > "$BATS_TEST_TMPDIR/out"
+  [ "$(state_status "$CID")" = created ]
+  runtime start "$CID"
+  wait_status "$CID" stopped
+  run cat "$BATS_TEST_TMPDIR/out"
+  [ "${lines[0]}" = 0 ]
+  [ "$(echo ${lines[1]})" = "0 100000 65536" ]
+}
+
 @test "a user namespace that maps nothing to root fails with a clear error" {
   new_bundle true
   update_config '.linux.namespaces += [{"type": "user"}]

@@ -65,6 +65,15 @@ teardown() {
   assert_one_line
 }
 
+@test "delete --force of a container that does not exist succeeds quietly, as runc's" {
+  # podman runs it after a failed create, whether or not the container is left
+  run runtime delete --force nosuch
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  run runtime delete --force "bad/id"
+  [ "$status" -ne 0 ]
+}
+
 @test "start refuses a container that is not created" {
   new_bundle sleep 100
   runtime run -d "$CID"
@@ -140,6 +149,19 @@ teardown() {
   [[ "$output" == *"is paused, not running"* ]]
   runtime resume "$CID"
   [ "$(state_status "$CID")" = running ]
+}
+
+@test "kill KILL of a paused container kills it: the cgroup is thawed, as runc's" {
+  new_bundle sh -c 'sleep 100 & sleep 100'
+  runtime run -d "$CID"
+  wait_count "$CID" 2
+  runtime pause "$CID"
+  runtime kill "$CID" KILL
+  wait_status "$CID" stopped
+  # and its other process, frozen too, went with its pid namespace
+  wait_for sh -c "[ -z \"\$(cat '$(cgroup_dir pids)/cgroup.procs')\" ]"
+  runtime delete "$CID"
+  assert_no_trace "$CID"
 }
 
 @test "ps lists the container's processes as JSON and as ps's table" {

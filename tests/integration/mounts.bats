@@ -60,6 +60,25 @@ mount_opts() { # the options of the mount on $1 as the container's mountinfo say
   awk '$5 == "/" {print $6}' "$BATS_TEST_TMPDIR/mi" | grep -q '^ro,'
 }
 
+@test "tmpcopyup: a tmpfs starts with what the directory below it holds" {
+  # podman asks for it on every --tmpfs and on /tmp, /run, /var/tmp with --read-only
+  new_bundle sh -c 'stat -c "%u:%g %a %n" /home/user; head -1 /etc/passwd; readlink /bin/ls; touch /home/new && echo writable; ls /usr | wc -l'
+  update_config '.mounts += [
+    {"destination": "/home", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]},
+    {"destination": "/etc", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m", "tmpcopyup"]},
+    {"destination": "/bin", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]},
+    {"destination": "/usr", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "notmpcopyup"]}]'
+  run runtime run "$CID"
+  [ "$status" -eq 0 ]
+  # owner and mode kept, files and symlinks copied, the copy writable, the image untouched
+  [ "${lines[0]}" = "1000:1000 755 /home/user" ]
+  [ "${lines[1]}" = "root:x:0:0:root:/root:/bin/sh" ]
+  [ "${lines[2]}" = busybox ]
+  [ "${lines[3]}" = writable ]
+  [ "${lines[4]}" = 0 ]
+  [ ! -e "$ROOTFS/home/new" ]
+}
+
 @test "mount propagation: rslave mounts see host mounts appear, private ones do not" {
   mkdir -p "$BATS_TEST_TMPDIR/prop/sub" "$BATS_TEST_TMPDIR/pp/sub"
   mount --bind "$BATS_TEST_TMPDIR/prop" "$BATS_TEST_TMPDIR/prop"
