@@ -35,7 +35,10 @@ host_state() {
   done
   # podman 4.3 runs `state` without its --runtime-flag options, so the runtime
   # keeps podman's containers in its default root: none may be left there
-  if [ -d /run/skiff-runtime ]; then find /run/skiff-runtime -mindepth 1 -maxdepth 1 | sort; fi
+  # (its seccomp cache is no container's; teardown_file removes what it made)
+  if [ -d /run/skiff-runtime ]; then
+    find /run/skiff-runtime -mindepth 1 -maxdepth 1 ! -name .seccomp-cache | sort
+  fi
   ls /dev/shm
   ip -o link show | awk -F': ' '{print $2}' | sort
   ip netns list
@@ -95,6 +98,8 @@ setup_file() {
     skip "podman and conmon are not installed (scripts/install-deps installs them)"
   mkdir -p "$PM_DIR"
   host_state > "$PM_DIR/host-before"
+  [ -e /run/skiff-runtime ] || touch "$PM_DIR/no-runtime-root"
+  [ -e /run/skiff-runtime/.seccomp-cache ] || touch "$PM_DIR/no-seccomp-cache"
   # overlay when this filesystem takes it, else vfs
   export PM_DRIVER=overlay
   write_config
@@ -140,6 +145,9 @@ teardown_file() {
   if grep " $PM_DIR" /proc/self/mountinfo >&2; then left="$left mounts"; fi
   if [ -n "$(pm_processes)" ]; then left="$left processes: $(pm_processes | tr '\n' ' ')"; fi
   if ls -d /sys/fs/cgroup/*"$PM_CGROUP" /sys/fs/cgroup"$PM_CGROUP" 2>/dev/null >&2; then left="$left cgroups"; fi
+  # the runtime's default root and its cache, when podman's runs made them
+  if [ -e "$PM_DIR/no-seccomp-cache" ]; then rm -rf /run/skiff-runtime/.seccomp-cache; fi
+  if [ -e "$PM_DIR/no-runtime-root" ]; then rmdir /run/skiff-runtime 2>/dev/null || true; fi
   [ -n "$left" ] || rm -rf "$PM_DIR"
   [ -z "$left" ] || { echo "podman left:$left" >&2; return 1; }
 }
