@@ -162,6 +162,13 @@ take_down (const sk_runtime *rt, const sk_container_info *info, sk_err **err)
 int
 sk_container_delete (const sk_runtime *rt, const char *id, bool force, sk_err **err)
 {
+  if (sk_container_id_check (id, err) < 0)
+    return -1;
+  /* As with runc and crun, --force deletes whatever is left, and nothing left
+   * is not an error: containerd's shim cleans up with it after every task */
+  _cleanup_free_ char *dir = sk_state_dir (rt, id);
+  if (force && access (dir, F_OK) < 0 && errno == ENOENT)
+    return 0;
   _cleanup_info_ sk_container_info *info = NULL;
   _cleanup_close_ int lock = sk_state_lock_and_read (rt, id, &info, err);
   if (lock < 0)
@@ -171,7 +178,6 @@ sk_container_delete (const sk_runtime *rt, const char *id, bool force, sk_err **
                        sk_status_name (info->status));
   if (take_down (rt, info, err) < 0)
     return -1;
-  _cleanup_free_ char *dir = sk_state_dir (rt, id);
   return sk_remove_tree_at (AT_FDCWD, dir, err);
 }
 

@@ -65,6 +65,15 @@ teardown() {
   assert_one_line
 }
 
+@test "delete --force of a container that is already gone succeeds, as with runc" {
+  # containerd's shim runs it after every task it deleted, and logs a failure
+  run runtime delete --force nosuch
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  run runtime delete --force "../bad"
+  [ "$status" -ne 0 ]
+}
+
 @test "start refuses a container that is not created" {
   new_bundle sleep 100
   runtime run -d "$CID"
