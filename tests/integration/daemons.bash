@@ -136,3 +136,58 @@ daemons_leftovers() {
   [ -z "$left" ] || { echo "left behind${left}"; return 1; }
   rm -rf "$DAEMON_DIR"
 }
+
+# start_dockerd: dockerd in the daemons' namespace, on the containerd there,
+# with its data root, exec root, socket, pid file and key in $DAEMON_DIR, no
+# bridge and no firewall rules, skiff-runtime as its default runtime, its
+# containers' cgroups under $DAEMON_CGROUP. Sets DOCKERD_PID and DOCKER_SOCK.
+start_dockerd() {
+  local d="$DAEMON_DIR" driver=vfs
+  DOCKER_SOCK="$d/docker.sock"
+  # overlay2 when the kernel has overlayfs and the data root is not on one
+  if grep -qw overlay /proc/filesystems && [ "$(stat -fc %T "$d")" != overlayfs ]; then
+    driver=overlay2
+  fi
+  # dockerd 20.10 writes its trust key to /etc/docker/key.json unless told
+  echo "{\"deprecated-key-path\": \"$d/key.json\"}" > "$d/daemon.json"
+  # nsenter execs dockerd: $! is dockerd's pid (a function would be a subshell)
+  nsenter -t "$CONTAINERD_PID" -m -- dockerd --config-file "$d/daemon.json" --data-root "$d/data" --exec-root "$d/exec" \
+    -H "unix://$DOCKER_SOCK" --pidfile "$d/docker.pid" \
+    --containerd "$CONTAINERD_SOCK" --containerd-namespace skiff-docker \
+    --containerd-plugins-namespace skiff-docker-plugins \
+    --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
+    --userland-proxy=false --add-runtime "skiff=$SKIFF_RUNTIME" --default-runtime skiff \
+    --storage-driver "$driver" --exec-opt native.cgroupdriver=cgroupfs \
+    --cgroup-parent "/$DAEMON_CGROUP" --log-level debug > "$d/dockerd.log" 2>&1 3>&- &
+  DOCKERD_PID=$!
+  export DOCKERD_PID DOCKER_SOCK
+  local i
+  for i in $(seq 200); do
+    if [ -S "$DOCKER_SOCK" ] && docker_cli version > /dev/null 2>&1; then
+      [ "$(cat "$d/docker.pid")" = "$DOCKERD_PID" ] && return 0
+      echo "dockerd's pid file says $(cat "$d/docker.pid"), not $DOCKERD_PID"
+      return 1
+    fi
+    kill -0 "$DOCKERD_PID" 2> /dev/null || break
+    sleep 0.1
+  done
+  echo "dockerd did not start; the end of its log:"
+  tail -n 20 "$d/dockerd.log"
+  return 1
+}
+
+# the docker CLI of Debian's docker.io, on the test's dockerd, with its own config
+DOCKER_BIN=/usr/bin/docker
+docker_cli() {
+  DOCKER_CONFIG="$DAEMON_DIR/cli" "$DOCKER_BIN" -H "unix://$DOCKER_SOCK" "$@"
+}
+
+# After dockerd stopped: unmounts what it left under $DAEMON_DIR in the
+# daemons' namespace (its data root, which it bind-mounts on itself)
+unmount_daemon_dir() {
+  : "${DAEMON_DIR:?}"
+  local m
+  for m in $(in_daemon_ns findmnt -rn -o TARGET | grep "^$DAEMON_DIR" | sort -r); do
+    in_daemon_ns umount "$m"
+  done
+}
