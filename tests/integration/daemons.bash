@@ -9,6 +9,19 @@
 
 load helpers
 
+# daemons_require BIN...: in setup_file, sets DAEMONS_SKIP (what is missing)
+# when a program is not installed; each test's setup skips with it (bats 1.8
+# cannot skip from setup_file)
+daemons_require() {
+  export DAEMONS_SKIP=""
+  local b
+  for b in "$@"; do
+    command -v "$b" > /dev/null && continue
+    DAEMONS_SKIP="$b is not installed (scripts/install-deps installs Debian's containerd and docker.io)"
+    return 0
+  done
+}
+
 # daemons_init NAME: $DAEMON_DIR, $DAEMON_CGROUP (the cgroup parent of their
 # containers, inside the suite's) and a snapshot of the host to compare with.
 daemons_init() {

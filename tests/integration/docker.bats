@@ -10,11 +10,8 @@ bats_require_minimum_version 1.5.0
 load daemons
 
 setup_file() {
-  local b
-  for b in containerd containerd-shim-runc-v2 dockerd "$DOCKER_BIN"; do
-    command -v "$b" > /dev/null ||
-      skip "$b is not installed (scripts/install-deps installs Debian's docker.io and containerd)"
-  done
+  daemons_require containerd containerd-shim-runc-v2 dockerd "$DOCKER_BIN"
+  [ -z "$DAEMONS_SKIP" ] || return 0
   daemons_init docker
   start_containerd
   start_dockerd
@@ -22,10 +19,15 @@ setup_file() {
 }
 
 teardown_file() {
+  [ -z "$DAEMONS_SKIP" ] || return 0
   stop_docker
   local p
   for p in $(daemon_processes); do stop_pid "$p" "process $p of docker"; done
   daemons_leftovers
+}
+
+setup() {
+  [ -z "$DAEMONS_SKIP" ] || skip "$DAEMONS_SKIP"
 }
 
 teardown() {
@@ -125,8 +127,8 @@ docker_line() {
 }
 
 @test "docker stop: TERM reaches the process; one that ignores it is killed after -t" {
-  drun -d --name s1 skiff-test sh -c 'trap "exit 9" TERM; while :; do sleep 0.1; done'
-  sleep 0.3 # the trap is set
+  drun -d --name s1 skiff-test sh -c 'trap "exit 9" TERM; touch /ready; while :; do sleep 0.1; done'
+  wait_for docker_cli exec s1 test -e /ready
   docker_cli stop s1
   [ "$(inspect '{{.State.Status}} {{.State.ExitCode}}' s1)" = "exited 9" ]
   drun -d --name s2 skiff-test sleep 100
@@ -140,8 +142,8 @@ docker_line() {
   run docker_cli wait k1
   [ "$output" = 137 ]
   [ "$(inspect '{{.State.ExitCode}}' k1)" = 137 ]
-  drun -d --name k2 skiff-test sh -c 'trap "exit 12" USR1; while :; do sleep 0.1; done'
-  sleep 0.3
+  drun -d --name k2 skiff-test sh -c 'trap "exit 12" USR1; touch /ready; while :; do sleep 0.1; done'
+  wait_for docker_cli exec k2 test -e /ready
   docker_cli kill -s USR1 k2
   run docker_cli wait k2
   [ "$output" = 12 ]
