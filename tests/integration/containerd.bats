@@ -33,6 +33,7 @@ setup() {
 }
 
 teardown() {
+  daemons_errors_on_failure
   if containerd_running; then remove_all_containers; fi
 }
 

@@ -52,6 +52,18 @@ host_snapshot() {
   true
 }
 
+# In a test's teardown: when the test failed, the daemons' last errors
+daemons_errors_on_failure() {
+  [ -z "${BATS_TEST_COMPLETED:-}" ] || return 0
+  local f
+  for f in "$DAEMON_DIR"/*.log; do
+    [ -e "$f" ] || continue
+    echo "last errors in $(basename "$f"):"
+    grep -E 'level=(error|fatal)' "$f" | tail -n 5 | cut -c1-400
+  done
+  true
+}
+
 # in_daemon_ns CMD...: CMD in the daemons' mount namespace
 in_daemon_ns() {
   : "${CONTAINERD_PID:?}"

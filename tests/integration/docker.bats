@@ -31,6 +31,7 @@ setup() {
 }
 
 teardown() {
+  daemons_errors_on_failure
   if dockerd_running; then remove_all_containers; fi
 }
 
