@@ -185,7 +185,8 @@ sk_container_delete (const sk_runtime *rt, const char *id, bool force, sk_err **
   _cleanup_err_ sk_err *e = NULL;
   _cleanup_close_ int lock = sk_state_lock_and_read (rt, id, &info, &e);
   if (lock < 0) {
-    /* as runc and crun: forcing the delete of what is not there succeeds */
+    /* as runc and crun: forcing the delete of what is not there succeeds
+     * (podman runs it after a failed create, containerd's shim after every task) */
     if (force && e->errnum == ENOENT)
       return 0;
     if (err && *err == NULL)

@@ -66,11 +66,13 @@ teardown() {
 }
 
 @test "delete --force of a container that does not exist succeeds quietly, as runc's" {
-  # podman runs it after a failed create, whether or not the container is left
+  # podman runs it after a failed create, containerd's shim after every task
   run runtime delete --force nosuch
   [ "$status" -eq 0 ]
   [ -z "$output" ]
   run runtime delete --force "bad/id"
+  [ "$status" -ne 0 ]
+  run runtime delete --force "../bad"
   [ "$status" -ne 0 ]
 }
 
