@@ -11,13 +11,21 @@
  * too: a file is used only when its input is byte for byte the one asked for,
  * so a hash collision can never load another profile's filter. Anything odd
  * in a cache file (size, magic, checksum, owner) makes it a miss.
+ *
+ * libseccomp 2.5.4 (Debian 12's) never returns from seccomp_rule_add for some
+ * sets of rules: two rules for one syscall that share a comparison other than
+ * == on one argument and compare a later one differently (a case the fuzz
+ * target found). So that a profile cannot hang the runtime, the cached path
+ * builds a program it has not seen in a child process given BUILD_TIMEOUT_S.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,11 +35,13 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "seccomp.h"
 #include "util/cleanup.h"
+#include "util/proc.h"
 #include "util/strbuf.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
@@ -804,6 +814,110 @@ cache_write (int dirfd, const char *name, const sk_strbuf *canon, const struct s
     unlinkat (dirfd, tmp, 0);
 }
 
+#define BUILD_TIMEOUT_S 20
+
+/* The child of build_program_bounded: the program, or the error, on fd. */
+__attribute__ ((noreturn)) static void
+build_in_child (const sk_spec_seccomp *sc, const plan *p, int fd)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  struct sock_filter *insns = NULL;
+  size_t n = 0;
+  sk_err *e = NULL;
+  if (build_program (sc, p, &insns, &n, &e) < 0) {
+    int64_t head[2] = {-1, e->errnum};
+    _exit (write_all (fd, head, sizeof head) < 0 || write_all (fd, e->msg, strlen (e->msg)) < 0);
+  }
+  int64_t head[2] = {(int64_t) n, 0};
+  _exit (write_all (fd, head, sizeof head) < 0 || write_all (fd, insns, n * sizeof *insns) < 0);
+}
+
+/* build_program in a child process, which is killed if it takes longer than
+ * BUILD_TIMEOUT_S (see the top of this file). */
+static int
+build_program_bounded (const sk_spec_seccomp *sc, const plan *p, struct sock_filter **insns,
+                       size_t *n_insns, sk_err **err)
+{
+  int fds[2];
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return sk_err_set (err, errno, "pipe");
+  pid_t pid = fork ();
+  if (pid < 0) {
+    int saved = errno;
+    close (fds[0]);
+    close (fds[1]);
+    return sk_err_set (err, saved, "fork");
+  }
+  if (pid == 0) {
+    close (fds[0]);
+    build_in_child (sc, p, fds[1]);
+  }
+  close (fds[1]);
+  _cleanup_close_ int fd = fds[0];
+  _cleanup_strbuf_ sk_strbuf got = SK_STRBUF_INIT;
+  struct timespec now, end;
+  clock_gettime (CLOCK_MONOTONIC, &end);
+  end.tv_sec += BUILD_TIMEOUT_S;
+  bool timed_out = false;
+  for (;;) {
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    long left = (end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int r = left > 0 ? poll (&pfd, 1, (int) left) : 0;
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r == 0) {
+      timed_out = true;
+      break;
+    }
+    char buf[8192];
+    ssize_t len = r < 0 ? -1 : read (fd, buf, sizeof buf);
+    if (len < 0 && errno == EINTR)
+      continue;
+    if (len <= 0)
+      break;
+    sk_strbuf_add (&got, buf, len);
+  }
+  if (timed_out)
+    kill (pid, SIGKILL);
+  int status = 0;
+  sk_waitpid (pid, &status);
+  if (timed_out)
+    return sk_err_set (err, 0,
+                       "libseccomp did not finish building the filter in %d s (libseccomp 2.5 "
+                       "can loop forever on several rules for one syscall with conditions on "
+                       "more than one argument)",
+                       BUILD_TIMEOUT_S);
+  int64_t head[2];
+  if (got.len < sizeof head)
+    return sk_err_set (err, 0, "building the filter failed (the process building it %s %d)",
+                       WIFSIGNALED (status) ? "died of signal" : "exited with",
+                       WIFSIGNALED (status) ? WTERMSIG (status) : WEXITSTATUS (status));
+  memcpy (head, got.buf, sizeof head);
+  const char *body = got.buf + sizeof head;
+  size_t body_len = got.len - sizeof head;
+  if (head[0] < 0) {
+    sk_err *e = NULL;
+    sk_err_set (&e, 0, "%.*s", (int) body_len, body);
+    e->errnum = (int) head[1];
+    if (err && *err == NULL)
+      *err = e;
+    else
+      sk_err_free (&e);
+    return -1;
+  }
+  size_t n = (size_t) head[0];
+  if (n == 0 || n > BPF_MAXINSNS || body_len != n * sizeof (struct sock_filter))
+    return sk_err_set (err, 0, "building the filter: %zu bytes for %zu instructions", body_len, n);
+  struct sock_filter *copy = malloc (body_len);
+  if (copy == NULL)
+    return sk_err_set (err, ENOMEM, "malloc");
+  memcpy (copy, body, body_len);
+  *insns = copy;
+  *n_insns = n;
+  return 0;
+}
+
 int
 sk_seccomp_compile_cached (const sk_spec_seccomp *sc, const char *cache_dir, sk_seccomp_prog **out,
                            sk_err **err)
@@ -826,7 +940,7 @@ sk_seccomp_compile_cached (const sk_spec_seccomp *sc, const char *cache_dir, sk_
   size_t n = 0;
   if (dirfd >= 0 && cache_read (dirfd, name, &canon, &insns, &n) == 0)
     return prog_new (&p, insns, n, out, err);
-  if (build_program (sc, &p, &insns, &n, err) < 0)
+  if (build_program_bounded (sc, &p, &insns, &n, err) < 0)
     return -1;
   if (dirfd >= 0)
     cache_write (dirfd, name, &canon, insns, n);

@@ -79,6 +79,24 @@ teardown() {
   assert_no_trace "$CID"
 }
 
+@test "a profile libseccomp would never finish building is given up on, with nothing made" {
+  # two rules for setpriority (the conditions on arg 4 are alternatives) that
+  # share `arg 0 != 1`: libseccomp 2.5.4 loops forever adding the second
+  new_bundle true
+  update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["setpriority"],
+    "action": "SCMP_ACT_LOG", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_NE"},
+      {"index": 4, "value": 5, "op": "SCMP_CMP_GT"}, {"index": 4, "value": 18446744073709551615, "op": "SCMP_CMP_EQ"}]}]}'
+  run timeout 120 "$SKIFF_RUNTIME" --root "$STATE_ROOT" run "$CID"
+  [ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+  assert_one_line
+  [[ "$output" == *"linux.seccomp: libseccomp did not finish building the filter in 20 s"* ]]
+  assert_no_trace "$CID"
+  # the same alternatives without the shared condition build at once
+  update_config 'del(.linux.seccomp.syscalls[0].args[0])'
+  run runtime run "$CID"
+  [ "$status" -eq 0 ]
+}
+
 @test "SCMP_ACT_NOTIFY hands the listener to the agent at listenerPath, with the state" {
   sock="$BATS_TEST_TMPDIR/agent.sock"
   "$SKIFF_HELPERS/seccomp-agent" "$sock" "$BATS_TEST_TMPDIR/state.json" 42 &

@@ -1078,6 +1078,29 @@ test_cache_hit (void **state)
   assert_int_equal (o.v[1], 0);
 }
 
+/* A cache miss builds the program in a child process: its errors come back
+ * whole, the same as those of sk_seccomp_compile. */
+static void
+test_cache_miss_error (void **state)
+{
+  _cleanup_spec_ sk_spec *s = parse_profile (
+      "{'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': ["
+      "{'names': ['kill'], 'action': 'SCMP_ACT_ERRNO', 'args': [{'index': 1, 'value': 9, 'op': "
+      "'SCMP_CMP_EQ'}]},"
+      "{'names': ['kill'], 'action': 'SCMP_ACT_KILL', 'args': [{'index': 1, 'value': 9, 'op': "
+      "'SCMP_CMP_EQ'}]}]}");
+  char dir[256];
+  cache_path (dir, sizeof dir, "miss-error");
+  _cleanup_err_ sk_err *direct = NULL, *cached = NULL;
+  sk_seccomp_prog *p = NULL;
+  assert_int_equal (sk_seccomp_compile (s->linux_.seccomp, &p, &direct), -1);
+  assert_int_equal (sk_seccomp_compile_cached (s->linux_.seccomp, dir, &p, &cached), -1);
+  assert_null (p);
+  assert_string_equal (cached->msg, direct->msg);
+  assert_int_equal (cached->errnum, direct->errnum);
+  assert_non_null (strstr (cached->msg, "conflicts with an earlier one"));
+}
+
 static void
 rewrite_file (const char *path, void (*change) (char *data, size_t *len))
 {
@@ -1229,6 +1252,7 @@ main (void)
       cmocka_unit_test (test_known_lists),
       cmocka_unit_test (test_docker_profile_timings),
       cmocka_unit_test (test_cache_hit),
+      cmocka_unit_test (test_cache_miss_error),
       cmocka_unit_test (test_cache_corrupted),
       cmocka_unit_test (test_cache_collision),
   };
