@@ -65,6 +65,29 @@ add_caps() { # add_caps CAP...: to the bounding, effective and permitted sets
   grep -q -e "Read-only file system" -e "Operation not permitted" "$shared/err"
 }
 
+@test "exec: the runtime's process in the container cannot be used to write the runtime binary" {
+  # an attacker with CAP_SYS_PTRACE watches /proc for the runtime's process
+  # that exec sends into the container, opens its /proc/PID/exe and writes
+  new_bundle sleep 100
+  own_rootfs
+  cp "$SKIFF_HELPERS/exe-watch" "$OWN/bin/exe-watch"
+  add_caps CAP_SYS_PTRACE
+  with_tmp
+  runtime run -d "$CID" > /dev/null
+  read -r dev ino < <(stat -L -c '%d %i' "$SKIFF_RUNTIME")
+  runtime exec --detach "$CID" sh -c "exe-watch $dev $ino 60 > /tmp/watch.out 2>&1"
+  pid=$(runtime state "$CID" | jq .pid)
+  out="/proc/$pid/root/tmp/watch.out"
+  for i in $(seq 300); do
+    [ -s "$out" ] && break
+    runtime exec "$CID" true
+  done
+  echo "# exe-watch, after $i execs: $(cat "$out")" >&3
+  [[ "$(cat "$out")" == "caught "* ]]
+  [[ "$(cat "$out")" != *written* ]]
+  grep -q -e "Read-only file system" -e "Operation not permitted" "$out"
+}
+
 @test "without CAP_SYS_PTRACE the runtime's process in the container cannot even be opened" {
   new_bundle sleep 100
   runtime create "$CID"
