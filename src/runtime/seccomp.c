@@ -199,14 +199,6 @@ plan_clear (plan *p)
 
 #define _cleanup_plan_ __attribute__ ((cleanup (plan_clear)))
 
-static void
-strbuf_releasep (sk_strbuf *b)
-{
-  sk_strbuf_release (b);
-}
-
-#define _cleanup_strbuf_ __attribute__ ((cleanup (strbuf_releasep)))
-
 /* The libseccomp action for a spec action; ERRNO and TRACE carry errnoRet
  * (EPERM when it is absent). */
 static int

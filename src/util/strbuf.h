@@ -22,4 +22,11 @@ void sk_strbuf_json_string (sk_strbuf *b, const char *s);
 char *sk_strbuf_detach (sk_strbuf *b);
 void sk_strbuf_release (sk_strbuf *b);
 
+static inline void
+sk_strbuf_releasep (sk_strbuf *b)
+{
+  sk_strbuf_release (b);
+}
+#define _cleanup_strbuf_ __attribute__ ((cleanup (sk_strbuf_releasep)))
+
 #endif
