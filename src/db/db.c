@@ -1,0 +1,200 @@
+/* skiff: the metadata database (see db.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+struct sk_db {
+  sqlite3 *h;
+  char *path;
+};
+
+/* Each entry moves the schema one version up; never edit one that shipped,
+ * add another. */
+static const char *const migrations[] = {
+    /* 1: images, their layers, tags and the blobs they keep */
+    "CREATE TABLE layers ("
+    "  chain_id TEXT PRIMARY KEY,"            /* sha256:..., of the stack up to this layer */
+    "  diff_id TEXT NOT NULL,"                /* digest of the uncompressed tar */
+    "  parent TEXT REFERENCES layers (chain_id),"
+    "  size INTEGER NOT NULL DEFAULT 0"       /* bytes of the unpacked content */
+    ");"
+    "CREATE INDEX layers_parent ON layers (parent);"
+    "CREATE TABLE layer_blobs ("              /* the compressed blobs a layer came from */
+    "  chain_id TEXT NOT NULL REFERENCES layers (chain_id) ON DELETE CASCADE,"
+    "  digest TEXT NOT NULL,"
+    "  media_type TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  PRIMARY KEY (chain_id, digest)"
+    ");"
+    "CREATE TABLE images ("
+    "  id TEXT PRIMARY KEY,"                  /* the config's digest */
+    "  top_layer TEXT REFERENCES layers (chain_id)," /* NULL: no layers */
+    "  created INTEGER NOT NULL,"             /* the config's, seconds since the epoch */
+    "  size INTEGER NOT NULL,"
+    "  added INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE image_blobs ("              /* what an image keeps in the content store */
+    "  image TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+    "  digest TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('config', 'manifest', 'index')),"
+    "  PRIMARY KEY (image, digest)"
+    ");"
+    "CREATE TABLE tags ("
+    "  name TEXT PRIMARY KEY,"                /* docker.io/library/busybox:latest */
+    "  image TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE"
+    ");"
+    "CREATE INDEX tags_image ON tags (image);"
+    "CREATE TABLE repo_digests ("
+    "  name TEXT PRIMARY KEY,"                /* docker.io/library/busybox@sha256:... */
+    "  image TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE"
+    ");",
+};
+
+#define N_MIGRATIONS ((int) (sizeof migrations / sizeof migrations[0]))
+
+int
+sk_db_schema_version (void)
+{
+  return N_MIGRATIONS;
+}
+
+sqlite3 *
+sk_db_handle (sk_db *db)
+{
+  return db->h;
+}
+
+int
+sk_db_error (sk_db *db, const char *what, sk_err **err)
+{
+  int code = sqlite3_extended_errcode (db->h);
+  int errnum = (code & 0xff) == SQLITE_FULL ? ENOSPC : (code & 0xff) == SQLITE_BUSY ? EBUSY : 0;
+  return sk_err_set (err, 0, "%s: %s (database `%s`)%s", what, sqlite3_errmsg (db->h), db->path,
+                     errnum == EBUSY ? " (another skiff holds it)" : "");
+}
+
+int
+sk_db_exec (sk_db *db, const char *sql, sk_err **err)
+{
+  if (sqlite3_exec (db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return sk_db_error (db, "database", err);
+  return 0;
+}
+
+int
+sk_db_begin (sk_db *db, sk_err **err)
+{
+  return sk_db_exec (db, "BEGIN IMMEDIATE", err);
+}
+
+int
+sk_db_commit (sk_db *db, sk_err **err)
+{
+  if (sk_db_exec (db, "COMMIT", err) < 0) {
+    sk_db_rollback (db);
+    return -1;
+  }
+  return 0;
+}
+
+void
+sk_db_rollback (sk_db *db)
+{
+  if (!sqlite3_get_autocommit (db->h))
+    sqlite3_exec (db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+sqlite3_stmt *
+sk_db_prepare (sk_db *db, const char *sql, sk_err **err)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+    sk_db_error (db, "database", err);
+    return NULL;
+  }
+  return st;
+}
+
+static int
+user_version (sk_db *db, int *out, sk_err **err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = sk_db_prepare (db, "PRAGMA user_version", err);
+  if (st == NULL)
+    return -1;
+  if (sqlite3_step (st) != SQLITE_ROW)
+    return sk_db_error (db, "database: schema version", err);
+  *out = sqlite3_column_int (st, 0);
+  return 0;
+}
+
+static int
+migrate (sk_db *db, sk_err **err)
+{
+  if (sk_db_begin (db, err) < 0)
+    return -1;
+  int version;
+  if (user_version (db, &version, err) < 0) {
+    sk_db_rollback (db);
+    return -1;
+  }
+  if (version > N_MIGRATIONS) {
+    sk_db_rollback (db);
+    return sk_err_set (err, 0,
+                       "database `%s` has schema version %d, newer than this skiff's %d: "
+                       "use a newer skiff",
+                       db->path, version, N_MIGRATIONS);
+  }
+  for (int v = version; v < N_MIGRATIONS; v++) {
+    char pragma[64];
+    snprintf (pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+    if (sk_db_exec (db, migrations[v], err) < 0 || sk_db_exec (db, pragma, err) < 0) {
+      sk_db_rollback (db);
+      return sk_err_wrap (err, "database: schema version %d", v + 1);
+    }
+  }
+  return sk_db_commit (db, err);
+}
+
+int
+sk_db_open (const char *path, sk_db **out, sk_err **err)
+{
+  sk_db *db = calloc (1, sizeof *db);
+  if (db == NULL || (db->path = strdup (path)) == NULL) {
+    free (db);
+    return sk_err_set (err, ENOMEM, "database");
+  }
+  int r = sqlite3_open_v2 (path, &db->h,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (r != SQLITE_OK) {
+    if (db->h)
+      sk_db_error (db, "open", err);
+    else
+      sk_err_set (err, ENOMEM, "open database `%s`", path);
+    sk_db_close (db);
+    return -1;
+  }
+  sqlite3_busy_timeout (db->h, 30000);
+  /* WAL: readers do not wait for a writer; NORMAL is durable in WAL mode
+   * but for the last transactions before a power loss, never corrupt */
+  if (sk_db_exec (db, "PRAGMA journal_mode = WAL", err) < 0 ||
+      sk_db_exec (db, "PRAGMA synchronous = NORMAL", err) < 0 ||
+      sk_db_exec (db, "PRAGMA foreign_keys = ON", err) < 0 || migrate (db, err) < 0) {
+    sk_db_close (db);
+    return -1;
+  }
+  *out = db;
+  return 0;
+}
+
+void
+sk_db_close (sk_db *db)
+{
+  if (db == NULL)
+    return;
+  sqlite3_close_v2 (db->h);
+  free (db->path);
+  free (db);
+}
