@@ -884,5 +884,9 @@ main (void)
       cmocka_unit_test_setup_teardown (test_device_refused, setup, teardown),
       cmocka_unit_test_setup_teardown (test_size_bomb, setup, teardown),
   };
-  return cmocka_run_group_tests (tests, NULL, NULL);
+  int failed = cmocka_run_group_tests_name ("openat2", tests, NULL, NULL);
+  /* again with the resolver kernels without openat2 get */
+  sk_fs_force_fallback (true);
+  failed += cmocka_run_group_tests_name ("fallback resolver", tests, NULL, NULL);
+  return failed;
 }
