@@ -252,7 +252,8 @@ entry_owner (unpacker *u, struct archive_entry *e, uid_t *uid, gid_t *gid, sk_er
   la_int64_t ou = archive_entry_uid (e), og = archive_entry_gid (e);
   /* (uid_t) -1 means "unchanged" to chown: it is no owner */
   uint64_t max = (uid_t) -1 - 1;
-  if (ou < 0 || og < 0 || (uint64_t) ou > max - u->opts->uid_shift ||
+  if (ou < 0 || og < 0 || u->opts->uid_shift > max || u->opts->gid_shift > max ||
+      (uint64_t) ou > max - u->opts->uid_shift ||
       (uint64_t) og > max - u->opts->gid_shift)
     return sk_err_set (err, 0, "owner %" PRId64 ":%" PRId64 " out of range", (int64_t) ou,
                        (int64_t) og);
