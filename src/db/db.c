@@ -135,7 +135,7 @@ migrate (sk_db *db, sk_err **err)
 {
   if (sk_db_begin (db, err) < 0)
     return -1;
-  int version;
+  int version = 0;
   if (user_version (db, &version, err) < 0) {
     sk_db_rollback (db);
     return -1;
