@@ -27,7 +27,7 @@ setup() {
 }
 
 teardown() {
-  [ -z "${BATS_TEST_COMPLETED:-}" ] || return 0
+  [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${REG_DIR:-}" ] || return 0
   local f
   for f in "$REG_DIR"/*/*.log; do
     [ -e "$f" ] || continue
