@@ -116,3 +116,17 @@ sk_digest_equal (const sk_digest *a, const sk_digest *b)
 {
   return memcmp (a->bytes, b->bytes, sizeof a->bytes) == 0;
 }
+
+void
+sk_chain_id (const sk_digest *parent, const sk_digest *diff_id, sk_digest *out)
+{
+  if (parent == NULL) {
+    *out = *diff_id;
+    return;
+  }
+  char text[2 * SK_DIGEST_STR_SIZE];
+  char a[SK_DIGEST_STR_SIZE], b[SK_DIGEST_STR_SIZE];
+  int n = snprintf (text, sizeof text, "%s %s", sk_digest_format (parent, a),
+                    sk_digest_format (diff_id, b));
+  sk_digest_of (text, (size_t) n, out);
+}

@@ -39,6 +39,9 @@ char *sk_digest_hex (const sk_digest *d, char buf[SK_DIGEST_HEX_LEN + 1]);
  * character is an error that quotes the text. */
 int sk_digest_parse (const char *s, sk_digest *out, sk_err **err);
 bool sk_digest_equal (const sk_digest *a, const sk_digest *b);
+/* The OCI chain id of a layer: its diff_id for a base layer (parent NULL),
+ * else sha256("<parent chain id> <diff_id>"). */
+void sk_chain_id (const sk_digest *parent, const sk_digest *diff_id, sk_digest *out);
 
 #define _cleanup_hasher_ __attribute__ ((cleanup (sk_hasher_freep)))
 void sk_hasher_freep (sk_hasher **h);

@@ -409,3 +409,15 @@ sk_images_blob_in_use (sk_db *db, const char *digest)
   sqlite3_bind_text (st, 1, digest, -1, SQLITE_STATIC);
   return sqlite3_step (st) != SQLITE_DONE;
 }
+
+int64_t
+sk_images_layer_size (sk_db *db, const char *chain_id)
+{
+  _cleanup_err_ sk_err *e = NULL;
+  _cleanup_stmt_ sqlite3_stmt *st =
+      sk_db_prepare (db, "SELECT size FROM layers WHERE chain_id = ?", &e);
+  if (st == NULL)
+    return 0;
+  sqlite3_bind_text (st, 1, chain_id, -1, SQLITE_STATIC);
+  return sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 0;
+}

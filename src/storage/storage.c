@@ -257,6 +257,15 @@ sk_layer_writer_dirfd (const sk_layer_writer *w)
 }
 
 int
+sk_layer_writer_set_id (sk_layer_writer *w, const char *id, sk_err **err)
+{
+  if (check_id ("layer", id, err) < 0)
+    return -1;
+  snprintf (w->id, sizeof w->id, "%s", id);
+  return 0;
+}
+
+int
 sk_layer_writer_commit (sk_layer_writer *w, sk_err **err)
 {
   sk_storage *s = w->s;

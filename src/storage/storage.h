@@ -47,6 +47,9 @@ int sk_storage_layer_begin (sk_storage *s, const char *id, const char *parent,
                             sk_layer_writer **out, sk_err **err);
 /* The directory to fill (O_PATH|O_DIRECTORY; the writer keeps it). */
 int sk_layer_writer_dirfd (const sk_layer_writer *w);
+/* Gives the layer its id only now, for a layer whose id comes from its
+ * content (an imported tarball's diff_id); begin it under a provisional id. */
+int sk_layer_writer_set_id (sk_layer_writer *w, const char *id, sk_err **err);
 /* Makes the layer visible under its id (frees w, also on failure). */
 int sk_layer_writer_commit (sk_layer_writer *w, sk_err **err);
 /* Throws away what was written. */

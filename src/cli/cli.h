@@ -1,0 +1,60 @@
+/* skiff: the command tree of `skiff`, docker's verbs, flags and output.
+ * Each command parses its arguments and calls the library; this header is
+ * what the command files share. */
+#ifndef SKIFF_CLI_CLI_H
+#define SKIFF_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <json-c/json.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "image/service.h"
+#include "util/error.h"
+
+#define SK_DEFAULT_DATA_ROOT "/var/lib/skiff"
+
+typedef struct sk_cli {
+  const char *data_root;
+  const char *storage_driver; /* NULL: overlay when the kernel has it */
+  sk_image_service *images;   /* opened on first use */
+} sk_cli;
+
+typedef int (*sk_cli_fn) (sk_cli *cli, int argc, char **argv);
+
+/* The image service of the data root, opened once. */
+int sk_cli_images (sk_cli *cli, sk_image_service **out, sk_err **err);
+void sk_cli_close (sk_cli *cli);
+
+/* "skiff: <message>" on stderr; returns 1 (docker's exit status for errors). */
+int sk_cli_fail (sk_err *err);
+/* "skiff CMD: <message>" plus a hint to --help; returns 125 as docker does
+ * for a misused command. */
+int sk_cli_usage (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* Docker's human sizes ("1.24MB", 1000-based, 3 significant digits) and
+ * ages ("2 hours ago"). */
+void sk_cli_human_size (int64_t bytes, char *buf, size_t size);
+void sk_cli_human_since (time_t then, time_t now, char *buf, size_t size);
+/* The 12-digit short id of "sha256:<hex>". */
+void sk_cli_short_id (const char *id, char buf[13]);
+
+/* --format (see format.c): rows are JSON objects; headers name the columns
+ * of a "table" format ({field, header}, ended by {NULL}). */
+typedef struct sk_cli_column {
+  const char *field, *header;
+} sk_cli_column;
+int sk_cli_render (const char *format, struct json_object *const *rows, size_t n,
+                   const sk_cli_column *headers, FILE *out, sk_err **err);
+
+int cmd_image (sk_cli *cli, int argc, char **argv);
+int cmd_images (sk_cli *cli, int argc, char **argv);
+int cmd_import (sk_cli *cli, int argc, char **argv);
+int cmd_rmi (sk_cli *cli, int argc, char **argv);
+int cmd_tag (sk_cli *cli, int argc, char **argv);
+int cmd_history (sk_cli *cli, int argc, char **argv);
+int cmd_image_inspect (sk_cli *cli, int argc, char **argv);
+int cmd_image_prune (sk_cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,94 @@
+/* skiff: what the commands share: the data root, errors, human output. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int
+sk_cli_images (sk_cli *cli, sk_image_service **out, sk_err **err)
+{
+  if (cli->images == NULL &&
+      sk_image_service_open (cli->data_root, cli->storage_driver, &cli->images, err) < 0)
+    return -1;
+  *out = cli->images;
+  return 0;
+}
+
+void
+sk_cli_close (sk_cli *cli)
+{
+  sk_image_service_free (cli->images);
+  cli->images = NULL;
+}
+
+int
+sk_cli_fail (sk_err *err)
+{
+  fprintf (stderr, "skiff: %s\n", err && err->msg ? err->msg : "failed");
+  sk_err_free (&err);
+  return 1;
+}
+
+int
+sk_cli_usage (const char *cmd, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  fprintf (stderr, "skiff %s: ", cmd);
+  vfprintf (stderr, fmt, ap);
+  fprintf (stderr, " (see `skiff %s --help`)\n", cmd);
+  va_end (ap);
+  return 125;
+}
+
+void
+sk_cli_human_size (int64_t bytes, char *buf, size_t size)
+{
+  static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  double v = (double) bytes;
+  size_t u = 0;
+  while (v >= 1000.0 && u + 1 < sizeof units / sizeof units[0]) {
+    v /= 1000.0;
+    u++;
+  }
+  snprintf (buf, size, "%.3g%s", v, units[u]);
+}
+
+void
+sk_cli_human_since (time_t then, time_t now, char *buf, size_t size)
+{
+  double secs = difftime (now, then);
+  if (secs < 0)
+    secs = 0;
+  long s = (long) secs, minutes = (long) (secs / 60), hours = (long) (secs / 3600 + 0.5);
+  if (s < 1)
+    snprintf (buf, size, "Less than a second ago");
+  else if (s == 1)
+    snprintf (buf, size, "1 second ago");
+  else if (s < 60)
+    snprintf (buf, size, "%ld seconds ago", s);
+  else if (minutes == 1)
+    snprintf (buf, size, "About a minute ago");
+  else if (minutes < 60)
+    snprintf (buf, size, "%ld minutes ago", minutes);
+  else if (hours == 1)
+    snprintf (buf, size, "About an hour ago");
+  else if (hours < 48)
+    snprintf (buf, size, "%ld hours ago", hours);
+  else if (hours < 24 * 7 * 2)
+    snprintf (buf, size, "%ld days ago", hours / 24);
+  else if (hours < 24 * 30 * 2)
+    snprintf (buf, size, "%ld weeks ago", hours / 24 / 7);
+  else if (hours < 24 * 365 * 2)
+    snprintf (buf, size, "%ld months ago", hours / 24 / 30);
+  else
+    snprintf (buf, size, "%ld years ago", hours / 24 / 365);
+}
+
+void
+sk_cli_short_id (const char *id, char buf[13])
+{
+  const char *hex = strncmp (id, "sha256:", 7) == 0 ? id + 7 : id;
+  snprintf (buf, 13, "%.12s", hex);
+}

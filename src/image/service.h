@@ -1,0 +1,65 @@
+/* skiff: the image service: the content store, the layer storage and the
+ * database of one data root, and what is done with them (import; later
+ * pull, push, load, save). The CLI and the daemon each open one.
+ *
+ *   DATA_ROOT/skiff.db               the database
+ *   DATA_ROOT/blobs/sha256/<hex>     the content store (ingest/ beside it)
+ *   DATA_ROOT/<driver>/<chain hex>/  layers; <driver>/containers/<id>/
+ */
+#ifndef SKIFF_IMAGE_SERVICE_H
+#define SKIFF_IMAGE_SERVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db/db.h"
+#include "image/images.h"
+#include "image/store.h"
+#include "oci/image.h"
+#include "storage/storage.h"
+#include "util/error.h"
+
+typedef struct sk_image_service {
+  char *root;
+  sk_store *store;
+  sk_storage *storage;
+  sk_db *db;
+} sk_image_service;
+
+/* driver: "overlay", "vfs" or NULL (overlay when the kernel has it). */
+int sk_image_service_open (const char *root, const char *driver, sk_image_service **out,
+                           sk_err **err);
+void sk_image_service_free (sk_image_service *s);
+
+typedef struct sk_import_opts {
+  const char *reference;      /* "name[:tag]" as typed; NULL: untagged */
+  const char *const *changes; /* Dockerfile instructions: CMD, ENTRYPOINT, ENV, EXPOSE,
+                                 LABEL, USER, VOLUME, WORKDIR; NULL-terminated or NULL */
+  const char *message;        /* the history's comment; NULL: "Imported from SOURCE" */
+  const char *source;         /* for that comment: a file name or "-" */
+} sk_import_opts;
+
+/* `docker import`: a rootfs tarball (plain, gzip or zstd) read from fd
+ * becomes a one-layer image; *id receives "sha256:<hex>". Nothing of it is
+ * left when it fails. */
+int sk_image_import (sk_image_service *s, int fd, const sk_import_opts *o, char **id, sk_err **err);
+
+/* Removes the image's record (its tags and repo digests with it), then
+ * whatever is no longer used: layers no image stacks (storage and record),
+ * then blobs nothing references. deleted() is told each removed layer's
+ * chain id; *reclaimed counts the bytes of removed layers and blobs. */
+int sk_image_remove (sk_image_service *s, const char *id,
+                     void (*deleted) (const char *what, void *data), void *data,
+                     int64_t *reclaimed, sk_err **err);
+/* Only the garbage collection (after an untag, by prune). */
+int sk_image_gc (sk_image_service *s, void (*deleted) (const char *what, void *data), void *data,
+                 int64_t *reclaimed, sk_err **err);
+
+/* The image a user means (a name as docker takes it, or an id or id
+ * prefix); an error that names it when there is none. */
+int sk_image_lookup (sk_image_service *s, const char *what, char **id, sk_err **err);
+/* The image's config, read from the store (and checked against its digest). */
+int sk_image_read_config (sk_image_service *s, const char *id, sk_image_config **out,
+                          char **raw, sk_err **err);
+
+#endif

@@ -1,0 +1,211 @@
+#!/usr/bin/env bats
+# skiff's image commands on a data root of the test's own: import, images,
+# tag, rmi, history, image inspect, image prune; docker's output; every bad
+# input a one-line error that leaves nothing behind.
+
+load helpers
+
+setup() {
+  DR="$BATS_TEST_TMPDIR/data"
+  TARBALL="$BATS_TEST_TMPDIR/rootfs.tar.gz"
+  tar -C "$ROOTFS" -czf "$TARBALL" .
+}
+
+sk() { "$SKIFF" --data-root "$DR" "$@"; }
+
+# what the data root holds: blobs, layers, half-written files
+store_contents() {
+  ls "$DR/blobs/sha256" "$DR"/overlay "$DR"/vfs "$DR/ingest" 2>/dev/null | grep -v -e '^$' -e ':$' -e '^containers$' | sort
+}
+
+@test "import: a rootfs tarball becomes a one-layer image, printed as its id" {
+  run sk import -c 'CMD ["sh", "-c", "echo hi"]' -c 'ENV A=b' -c 'WORKDIR /tmp' -c 'EXPOSE 80' \
+    -c 'USER 1000' -c 'LABEL k=v' -m 'from the test' "$TARBALL" mybox:1.0
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+  id=$output
+  # the config is stored under its digest, which is the id
+  [ "sha256:$(sha256sum "$DR/blobs/sha256/${id#sha256:}" | cut -d' ' -f1)" = "$id" ]
+  run sk image inspect mybox:1.0
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e --arg id "$id" '.[0] | .Id == $id and .RepoTags == ["mybox:1.0"]
+    and .Config.Cmd == ["sh", "-c", "echo hi"] and .Config.Env == ["A=b"] and .Config.WorkingDir == "/tmp"
+    and .Config.ExposedPorts == {"80/tcp": {}} and .Config.User == "1000" and .Config.Labels == {"k": "v"}
+    and .Os == "linux" and .Architecture == "amd64" and .RootFS.Type == "layers" and (.RootFS.Layers | length) == 1
+    and .Comment == "from the test" and .Size > 0'
+  # the layer holds the rootfs, unpacked once, under its chain id (= its diff_id)
+  diff_id=$(echo "$output" | jq -r '.[0].RootFS.Layers[0]')
+  [ "$diff_id" = "sha256:$(gunzip -c "$TARBALL" | sha256sum | cut -d' ' -f1)" ]
+  layer="$DR/overlay/${diff_id#sha256:}/diff"
+  [ -x "$layer/bin/busybox" ]
+  cmp "$layer/bin/busybox" "$ROOTFS/bin/busybox"
+  # --format
+  run sk image inspect --format '{{.Id}} {{.Config.Cmd}} {{json .RepoTags}}' mybox:1.0
+  [ "$output" = "$id [sh -c echo hi] [\"mybox:1.0\"]" ]
+}
+
+@test "import from stdin, plain and compressed; the same content is stored once" {
+  id1=$(sk import "$TARBALL" a:1)
+  id2=$(gunzip -c "$TARBALL" | sk import - b:1)
+  [ -n "$id1" ] && [ -n "$id2" ]
+  # two configs (one per import time) but one layer
+  [ "$(ls "$DR/overlay" | grep -vc containers)" -eq 1 ]
+  run sk images --format '{{.Repository}}:{{.Tag}}'
+  [ "${#lines[@]}" -eq 2 ]
+}
+
+@test "images: docker's table, -q, --no-trunc, --digests, a reference, filters, --format" {
+  id=$(sk import "$TARBALL" mybox:1)
+  sk tag mybox:1 reg.example:5000/team/box:v2
+  run sk images
+  [ "$status" -eq 0 ]
+  echo "$output"
+  [[ "${lines[0]}" =~ ^REPOSITORY\ +TAG\ +IMAGE\ ID\ +CREATED\ +SIZE$ ]]
+  [[ "$output" =~ mybox\ +1\ +${id:7:12}\ +(Less\ than\ a\ second|[0-9]+\ seconds)\ ago\ +[0-9.]+MB ]]
+  [[ "$output" == *"reg.example:5000/team/box   v2 "* ]]
+  run sk images -q
+  [ "${lines[0]}" = "${id:7:12}" ] && [ "${#lines[@]}" -eq 2 ]
+  run sk images -q --no-trunc mybox
+  [ "$output" = "$id" ]
+  run sk images --digests
+  [[ "${lines[0]}" =~ ^REPOSITORY\ +TAG\ +DIGEST\ +IMAGE\ ID ]]
+  run sk images --format '{{.Repository}} {{.Tag}} {{.ID}}' 'reg.example:5000/*/*'
+  [ "$output" = "reg.example:5000/team/box v2 ${id:7:12}" ]
+  run sk images --filter reference='mybox:*' --format '{{.Repository}}'
+  [ "$output" = mybox ]
+  run sk images --filter dangling=true -q
+  [ -z "$output" ]
+  run sk images --format 'table {{.ID}}\t{{.Tag}}'
+  [[ "${lines[0]}" =~ ^IMAGE\ ID\ +TAG$ ]]
+  run sk images --format '{{json .}}' mybox
+  echo "$output" | jq -e '.Repository == "mybox" and .Tag == "1"'
+  run sk images --filter color=red
+  [ "$status" -ne 0 ]
+  [ "$output" = "skiff: invalid filter 'color'" ]
+  run sk images --format '{{.Nope}}'
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"can't evaluate field Nope"* ]]
+}
+
+@test "tag and rmi: untag while another tag remains, refuse an id with several names, remove the rest" {
+  id=$(sk import "$TARBALL" one:1)
+  sk tag one:1 two
+  run sk rmi "${id:7:12}"
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error: conflict: unable to delete ${id:7:12} (must be forced) - image is referenced in multiple repositories" ]
+  run sk rmi one:1
+  [ "$status" -eq 0 ]
+  [ "$output" = "Untagged: one:1" ]
+  before=$(store_contents)
+  [ -n "$before" ]
+  run sk rmi two
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "Untagged: two:latest" ]
+  [ "${lines[1]}" = "Deleted: $id" ]
+  # the layer and every blob went with it
+  [ -z "$(store_contents)" ]
+  run sk images -q
+  [ -z "$output" ]
+  # -f removes an image with several names at once
+  id=$(sk import "$TARBALL" x:1)
+  sk tag x:1 y:1
+  run sk rmi -f "$id"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Untagged: x:1"*"Untagged: y:1"*"Deleted: $id"* ]]
+  [ -z "$(store_contents)" ]
+}
+
+@test "history shows the import, with its size and comment" {
+  id=$(sk import -m 'a comment' "$TARBALL" h:1)
+  run sk history h:1
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" =~ ^IMAGE\ +CREATED\ +CREATED\ BY\ +SIZE\ +COMMENT$ ]]
+  [[ "${lines[1]}" =~ ^${id:7:12}\ +.*\ ago\ +skiff\ import\ +[0-9.]+MB\ +a\ comment$ ]]
+  run sk history -q --no-trunc h:1
+  [ "$output" = "$id" ]
+}
+
+@test "image prune removes dangling images; -a all of them; the prompt without -f" {
+  sk import "$TARBALL" > /dev/null
+  sk import "$TARBALL" kept:1 > /dev/null
+  run sk image prune <<< n
+  [ "$status" -eq 0 ]
+  [ "$(sk images -q | wc -l)" -eq 2 ]
+  run sk image prune -f
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "Deleted Images:" ]
+  [[ "$output" == *"Total reclaimed space: "* ]]
+  run sk images --format '{{.Repository}}'
+  [ "$output" = kept ]
+  run sk image prune -a -f
+  [[ "$output" == *"untagged: kept:1"* ]]
+  [ -z "$(sk images -q)" ]
+  [ -z "$(store_contents)" ]
+}
+
+@test "bad input: one-line errors, a non-zero exit, nothing stored" {
+  run sk import "$TARBALL" 'Bad:Name'
+  [ "$status" -ne 0 ]
+  [ "$output" = "skiff: invalid image reference \`Bad:Name\`: repository name must be lowercase" ]
+  run sk import -c 'RUN rm -rf /' "$TARBALL" x
+  [ "$status" -ne 0 ]
+  assert_one_line
+  [[ "$output" == *"--change RUN: not an instruction import takes"* ]]
+  run sk import -c 'CMD ["sh", 1]' "$TARBALL" x
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"--change CMD: the exec form is a JSON array of strings"* ]]
+  run sk import -c 'EXPOSE 99999' "$TARBALL" x
+  [[ "$output" == *"--change EXPOSE: \`99999\` is not PORT[/tcp|udp|sctp]"* ]]
+  run sk import "$BATS_TEST_TMPDIR/nosuch.tar" x
+  [ "$status" -ne 0 ]
+  [ "$output" = "skiff: open \`$BATS_TEST_TMPDIR/nosuch.tar\`: No such file or directory" ]
+  run sk import - x < /dev/null
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"the tarball is empty"* ]]
+  run sk import - x <<< "not a tarball at all"
+  [ "$status" -ne 0 ]
+  assert_one_line
+  run sk import http://127.0.0.1:1/rootfs.tar x
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"importing from a URL is not supported"* ]]
+  # a layer trying to escape: refused, and nothing of it kept
+  mkdir -p "$BATS_TEST_TMPDIR/evil"
+  python3 - "$BATS_TEST_TMPDIR/evil.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    data = b"pwned\n"
+    info = tarfile.TarInfo("../../escaped")
+    info.size = len(data)
+    t.addfile(info, io.BytesIO(data))
+PY
+  run sk import "$BATS_TEST_TMPDIR/evil.tar" evil
+  [ "$status" -ne 0 ]
+  assert_one_line
+  [[ "$output" == *"../../escaped"* ]]
+  [ ! -e "$DR/escaped" ] && [ ! -e "$BATS_TEST_TMPDIR/escaped" ]
+  run sk images -q
+  [ -z "$output" ]
+  [ -z "$(store_contents)" ]
+  # unknown images and commands
+  run sk rmi nosuch
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error: No such image: nosuch" ]
+  run sk image inspect nosuch
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"Error: No such image: nosuch"* ]]
+  run sk tag nosuch x
+  [ "$output" = "skiff: No such image: nosuch" ]
+  run sk frobnicate
+  [ "$status" -eq 125 ]
+  run sk images a b
+  [ "$status" -eq 125 ]
+}
+
+@test "the vfs driver stores the same image as a plain directory" {
+  run "$SKIFF" --data-root "$DR" --storage-driver vfs import "$TARBALL" v:1
+  [ "$status" -eq 0 ]
+  [ -x "$DR/vfs/$(ls "$DR/vfs" | grep -v containers)/diff/bin/busybox" ]
+  run "$SKIFF" --data-root "$DR" --storage-driver zfs images
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"unknown storage driver \`zfs\` (overlay or vfs)"* ]]
+}
