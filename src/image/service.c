@@ -429,10 +429,10 @@ sk_image_import (sk_image_service *s, int fd, const sk_import_opts *o, char **id
   if (probe == NULL)
     return -1;
 
-  sk_digest blob, diff_id, config, manifest, chain;
-  int64_t blob_size;
-  uint64_t size;
-  const char *layer_type;
+  sk_digest blob, diff_id, config = {{0}}, manifest = {{0}}, chain;
+  int64_t blob_size = 0;
+  uint64_t size = 0;
+  const char *layer_type = SK_MT_OCI_LAYER;
   if (ingest_stream (s->store, fd, &blob, &blob_size, &layer_type, err) < 0)
     return sk_err_wrap (err, "import");
   if (unpack_base_layer (s, &blob, &diff_id, &size, err) < 0) {
