@@ -56,5 +56,6 @@ int cmd_tag (sk_cli *cli, int argc, char **argv);
 int cmd_history (sk_cli *cli, int argc, char **argv);
 int cmd_image_inspect (sk_cli *cli, int argc, char **argv);
 int cmd_image_prune (sk_cli *cli, int argc, char **argv);
+int cmd_load (sk_cli *cli, int argc, char **argv);
 
 #endif

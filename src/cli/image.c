@@ -95,8 +95,8 @@ cmd_import (sk_cli *cli, int argc, char **argv)
   size_t n_changes = 0;
   const char *message = NULL;
   int c;
-  optind = 1;
-  while ((c = getopt_long (argc, argv, "+c:m:", opts, NULL)) != -1) {
+  optind = 0;
+  while ((c = getopt_long (argc, argv, "c:m:", opts, NULL)) != -1) {
     switch (c) {
     case 'c': changes[n_changes++] = optarg; break;
     case 'm': message = optarg; break;
@@ -271,8 +271,8 @@ cmd_images (sk_cli *cli, int argc, char **argv)
   _cleanup_free_ const char **filters = calloc (argc + 1, sizeof *filters);
   size_t n_filters = 0;
   int c;
-  optind = 1;
-  while ((c = getopt_long (argc, argv, "+af:q", opts, NULL)) != -1) {
+  optind = 0;
+  while ((c = getopt_long (argc, argv, "af:q", opts, NULL)) != -1) {
     switch (c) {
     case 'a': break; /* no intermediate images to hide */
     case O_DIGESTS: digests = true; break;
@@ -474,8 +474,8 @@ cmd_rmi (sk_cli *cli, int argc, char **argv)
                                        {0}};
   bool force = false;
   int c;
-  optind = 1;
-  while ((c = getopt_long (argc, argv, "+f", opts, NULL)) != -1) {
+  optind = 0;
+  while ((c = getopt_long (argc, argv, "f", opts, NULL)) != -1) {
     switch (c) {
     case 'f': force = true; break;
     case 'P': break; /* no untagged parents are kept as images here */
@@ -614,8 +614,8 @@ cmd_image_inspect (sk_cli *cli, int argc, char **argv)
                                        {0}};
   const char *format = NULL;
   int c;
-  optind = 1;
-  while ((c = getopt_long (argc, argv, "+f:", opts, NULL)) != -1) {
+  optind = 0;
+  while ((c = getopt_long (argc, argv, "f:", opts, NULL)) != -1) {
     switch (c) {
     case 'f': format = optarg; break;
     case 't': break;
@@ -685,8 +685,8 @@ cmd_history (sk_cli *cli, int argc, char **argv)
   const char *format = NULL;
   bool no_trunc = false, quiet = false;
   int c;
-  optind = 1;
-  while ((c = getopt_long (argc, argv, "+H:q", opts, NULL)) != -1) {
+  optind = 0;
+  while ((c = getopt_long (argc, argv, "H:q", opts, NULL)) != -1) {
     switch (c) {
     case O_FORMAT: format = optarg; break;
     case 'H': break;
@@ -797,8 +797,8 @@ cmd_image_prune (sk_cli *cli, int argc, char **argv)
                                        {0}};
   bool all = false, force = false;
   int c;
-  optind = 1;
-  while ((c = getopt_long (argc, argv, "+af", opts, NULL)) != -1) {
+  optind = 0;
+  while ((c = getopt_long (argc, argv, "af", opts, NULL)) != -1) {
     switch (c) {
     case 'a': all = true; break;
     case 'f': force = true; break;
@@ -846,6 +846,64 @@ cmd_image_prune (sk_cli *cli, int argc, char **argv)
   return ret;
 }
 
+/* ---- load ---- */
+
+static const char load_help[] = "Usage:  skiff load [OPTIONS]\n\n"
+                                "Load an image from a tar archive or STDIN\n\n"
+                                "Options:\n"
+                                "  -i, --input string   Read from tar archive file, instead of STDIN\n"
+                                "  -q, --quiet          Suppress the load output\n";
+
+static void
+print_loaded (const char *name, bool is_id, void *data)
+{
+  if (*(bool *) data)
+    return;
+  if (is_id) {
+    printf ("Loaded image ID: %s\n", name);
+  } else {
+    _cleanup_free_ char *f = familiar (name);
+    printf ("Loaded image: %s\n", f);
+  }
+}
+
+int
+cmd_load (sk_cli *cli, int argc, char **argv)
+{
+  if (wants_help (argc, argv, load_help))
+    return 0;
+  static const struct option opts[] = {{"input", required_argument, NULL, 'i'},
+                                       {"quiet", no_argument, NULL, 'q'},
+                                       {0}};
+  const char *input = NULL;
+  bool quiet = false;
+  int c;
+  optind = 0;
+  while ((c = getopt_long (argc, argv, "i:q", opts, NULL)) != -1) {
+    switch (c) {
+    case 'i': input = optarg; break;
+    case 'q': quiet = true; break;
+    default: return sk_cli_usage ("load", "bad option");
+    }
+  }
+  if (optind < argc)
+    return sk_cli_usage ("load", "\"load\" accepts no arguments");
+  sk_err *err = NULL;
+  if (input == NULL && isatty (0)) {
+    sk_err_set (&err, 0, "requested load from stdin, but stdin is empty (use -i FILE or a pipe)");
+    return sk_cli_fail (err);
+  }
+  _cleanup_close_ int fd = input ? open (input, O_RDONLY | O_CLOEXEC) : dup (0);
+  if (fd < 0) {
+    sk_err_set (&err, errno, "open `%s`", input ? input : "stdin");
+    return sk_cli_fail (err);
+  }
+  sk_image_service *s = NULL;
+  if (sk_cli_images (cli, &s, &err) < 0 || sk_image_load (s, fd, print_loaded, &quiet, &err) < 0)
+    return sk_cli_fail (err);
+  return 0;
+}
+
 /* ---- skiff image SUBCOMMAND ---- */
 
 int
@@ -856,12 +914,14 @@ cmd_image (sk_cli *cli, int argc, char **argv)
     sk_cli_fn fn;
   } subs[] = {{"ls", cmd_images},       {"list", cmd_images},      {"rm", cmd_rmi},
               {"remove", cmd_rmi},      {"tag", cmd_tag},          {"inspect", cmd_image_inspect},
-              {"history", cmd_history}, {"import", cmd_import},    {"prune", cmd_image_prune}};
+              {"history", cmd_history}, {"import", cmd_import},    {"prune", cmd_image_prune},
+              {"load", cmd_load}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff image COMMAND\n\nManage images\n\nCommands:\n"
             "  history     Show the history of an image\n"
             "  import      Import the contents from a tarball to create a filesystem image\n"
             "  inspect     Display detailed information on one or more images\n"
+            "  load        Load an image from a tar archive or STDIN\n"
             "  ls          List images\n"
             "  prune       Remove unused images\n"
             "  rm          Remove one or more images\n"

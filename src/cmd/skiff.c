@@ -19,6 +19,7 @@ static const struct {
     {"images", cmd_images, "List images"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"history", cmd_history, "Show the history of an image"},
+    {"load", cmd_load, "Load an image from a tar archive or STDIN"},
     {"rmi", cmd_rmi, "Remove one or more images"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
 };

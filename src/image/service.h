@@ -44,6 +44,31 @@ typedef struct sk_import_opts {
  * left when it fails. */
 int sk_image_import (sk_image_service *s, int fd, const sk_import_opts *o, char **id, sk_err **err);
 
+/* One layer of an image being installed: a blob already in the store. */
+typedef struct sk_layer_src {
+  sk_digest blob;
+  int64_t size;
+  const char *media_type; /* NULL: found from the blob's first bytes */
+} sk_layer_src;
+
+/* Installs an image whose config and layer blobs are in the store (pull,
+ * load): each layer not stored yet is unpacked on its parent under its chain
+ * id, and its content must have the diff_id the config gives; then, in one
+ * transaction, the layers, the image (config and manifest blobs) and its
+ * names are recorded. manifest NULL: an OCI manifest is made. names:
+ * normalised tags, and repo_digest "name@sha256:..." (NULL: none). On
+ * failure nothing of it is left but blobs garbage collection removes. */
+int sk_image_install (sk_image_service *s, const sk_digest *config, const sk_layer_src *layers,
+                      size_t n_layers, const sk_digest *manifest, const char *const *names,
+                      const char *repo_digest, char **id, sk_err **err);
+
+/* `docker load`: a docker-archive (manifest.json) or OCI layout (index.json)
+ * tarball from fd; loaded() is told each name ("busybox:latest") or, for an
+ * image without one, its id. Every path and name in the archive is
+ * untrusted: blobs are kept only under the digest of their content. */
+int sk_image_load (sk_image_service *s, int fd, void (*loaded) (const char *name, bool is_id, void *data),
+                   void *data, sk_err **err);
+
 /* Removes the image's record (its tags and repo digests with it), then
  * whatever is no longer used: layers no image stacks (storage and record),
  * then blobs nothing references. deleted() is told each removed layer's
