@@ -57,5 +57,6 @@ int cmd_history (sk_cli *cli, int argc, char **argv);
 int cmd_image_inspect (sk_cli *cli, int argc, char **argv);
 int cmd_image_prune (sk_cli *cli, int argc, char **argv);
 int cmd_load (sk_cli *cli, int argc, char **argv);
+int cmd_save (sk_cli *cli, int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct {
     {"history", cmd_history, "Show the history of an image"},
     {"load", cmd_load, "Load an image from a tar archive or STDIN"},
     {"rmi", cmd_rmi, "Remove one or more images"},
+    {"save", cmd_save, "Save one or more images to a tar archive"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
 };
 

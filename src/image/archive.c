@@ -601,3 +601,312 @@ sk_image_load (sk_image_service *s, int fd, void (*loaded) (const char *name, bo
     return sk_err_wrap (err, "load");
   return 0;
 }
+
+/* ---- save ---- */
+
+typedef struct saver {
+  sk_image_service *s;
+  struct archive *a;
+  char **written; /* names already in the archive (a layer two images share) */
+  size_t n_written;
+} saver;
+
+static bool
+already_written (saver *sv, const char *name)
+{
+  for (size_t i = 0; i < sv->n_written; i++)
+    if (strcmp (sv->written[i], name) == 0)
+      return true;
+  char **nv = realloc (sv->written, (sv->n_written + 1) * sizeof *nv);
+  if (nv == NULL)
+    return false;
+  sv->written = nv;
+  sv->written[sv->n_written++] = strdup (name);
+  return false;
+}
+
+static int
+put_header (saver *sv, const char *name, int64_t size, sk_err **err)
+{
+  struct archive_entry *e = archive_entry_new ();
+  if (e == NULL)
+    return sk_err_set (err, ENOMEM, "save");
+  archive_entry_set_pathname (e, name);
+  archive_entry_set_filetype (e, AE_IFREG);
+  archive_entry_set_perm (e, 0644);
+  archive_entry_set_size (e, size);
+  archive_entry_set_mtime (e, 0, 0);
+  int r = archive_write_header (sv->a, e);
+  archive_entry_free (e);
+  if (r != ARCHIVE_OK)
+    return sk_err_set (err, 0, "save `%s`: %s", name, archive_error_string (sv->a));
+  return 0;
+}
+
+static int
+put_data (saver *sv, const char *name, const void *data, size_t len, sk_err **err)
+{
+  if (len && archive_write_data (sv->a, data, len) < 0)
+    return sk_err_set (err, 0, "save `%s`: %s", name, archive_error_string (sv->a));
+  return 0;
+}
+
+static int
+put_bytes (saver *sv, const char *name, const char *data, size_t len, sk_err **err)
+{
+  if (already_written (sv, name))
+    return 0;
+  if (put_header (sv, name, (int64_t) len, err) < 0)
+    return -1;
+  return put_data (sv, name, data, len, err);
+}
+
+/* A stored blob as it is, or (uncompress) the tar inside it, which must be
+ * `size` bytes long. */
+static int
+put_blob (saver *sv, const char *name, const char *digest, bool uncompress, int64_t size,
+          sk_err **err)
+{
+  if (already_written (sv, name))
+    return 0;
+  sk_digest d;
+  if (sk_digest_parse (digest, &d, err) < 0)
+    return -1;
+  _cleanup_close_ int fd = sk_store_open_blob (sv->s->store, &d, err);
+  if (fd < 0)
+    return -1;
+  if (!uncompress) {
+    struct stat st;
+    if (fstat (fd, &st) < 0)
+      return sk_err_set (err, errno, "blob %s", digest);
+    size = st.st_size;
+  }
+  if (put_header (sv, name, size, err) < 0)
+    return -1;
+  struct archive *in = NULL;
+  if (uncompress) {
+    in = archive_read_new ();
+    archive_read_support_filter_gzip (in);
+    archive_read_support_filter_zstd (in);
+    archive_read_support_format_raw (in);
+    struct archive_entry *e;
+    if (archive_read_open_fd (in, fd, 65536) != ARCHIVE_OK ||
+        archive_read_next_header (in, &e) != ARCHIVE_OK) {
+      int r = sk_err_set (err, 0, "blob %s: %s", digest, archive_error_string (in));
+      archive_read_free (in);
+      return r;
+    }
+  }
+  char buf[65536];
+  int64_t done = 0;
+  int ret = 0;
+  for (;;) {
+    ssize_t n = in ? archive_read_data (in, buf, sizeof buf) : read (fd, buf, sizeof buf);
+    if (n < 0 && !in && errno == EINTR)
+      continue;
+    if (n < 0) {
+      ret = in ? sk_err_set (err, 0, "blob %s: %s", digest, archive_error_string (in))
+               : sk_err_set (err, errno, "blob %s", digest);
+      break;
+    }
+    if (n == 0)
+      break;
+    if (done + n > size) {
+      ret = sk_err_set (err, 0, "blob %s: longer than the %lld bytes recorded", digest, (long long) size);
+      break;
+    }
+    if (put_data (sv, name, buf, (size_t) n, err) < 0) {
+      ret = -1;
+      break;
+    }
+    done += n;
+  }
+  if (in)
+    archive_read_free (in);
+  if (ret == 0 && done != size)
+    ret = sk_err_set (err, 0, "blob %s: %lld bytes, %lld recorded", digest, (long long) done,
+                      (long long) size);
+  return ret;
+}
+
+static char *
+familiar_of (const char *name)
+{
+  sk_image_ref *r = NULL;
+  sk_err *e = NULL;
+  if (sk_image_ref_parse (name, &r, &e) < 0) {
+    sk_err_free (&e);
+    return strdup (name);
+  }
+  char *f = sk_image_ref_familiar (r);
+  sk_image_ref_free (r);
+  return f;
+}
+
+/* One image in docker's format; its entry of manifest.json into arr. */
+static int
+save_docker (saver *sv, const sk_save_item *it, sk_json *manifest, sk_json *repos, sk_err **err)
+{
+  sk_image_service *s = sv->s;
+  sk_image_info *info = NULL;
+  if (sk_images_get (s->db, it->id, &info, err) < 0)
+    return -1;
+  char cfgname[SK_DIGEST_HEX_LEN + 8];
+  snprintf (cfgname, sizeof cfgname, "%s.json", it->id + 7);
+  int ret = put_blob (sv, cfgname, it->id, false, 0, err);
+  sk_json *item = json_object_new_object ();
+  json_object_object_add (item, "Config", json_object_new_string (cfgname));
+  sk_json *tags = json_object_new_array (), *layers = json_object_new_array ();
+  json_object_object_add (item, "RepoTags", tags);
+  json_object_object_add (item, "Layers", layers);
+  json_object_array_add (manifest, item);
+  char **stack = NULL;
+  if (ret == 0 && info->top_layer && sk_images_layer_stack (s->db, info->top_layer, &stack, err) < 0)
+    ret = -1;
+  size_t n = 0;
+  while (stack && stack[n])
+    n++;
+  char last[SK_DIGEST_HEX_LEN + 8] = "";
+  for (size_t k = n; ret == 0 && k-- > 0;) { /* base first */
+    _cleanup_free_ char *blob = NULL, *mt = NULL, *diff = NULL;
+    int64_t bsize = 0;
+    int r = sk_images_layer_blob (s->db, stack[k], &blob, &mt, &bsize, err);
+    if (r != 0) {
+      ret = r < 0 ? -1 : sk_err_set (err, 0, "layer %s: its blob is not stored", stack[k]);
+      break;
+    }
+    /* named after the layer's diff_id, as skopeo does */
+    sk_image_config *cfg = NULL;
+    if (sk_image_read_config (s, it->id, &cfg, NULL, err) < 0) {
+      ret = -1;
+      break;
+    }
+    size_t idx = n - 1 - k;
+    snprintf (last, sizeof last, "%.64s.tar", idx < cfg->n_diff_ids ? cfg->diff_ids[idx] + 7 : stack[k] + 7);
+    sk_image_config_free (cfg);
+    const char *comp = sk_layer_compression (mt);
+    ret = put_blob (sv, last, blob, comp && *comp, sk_images_layer_size (s->db, stack[k]), err);
+    json_object_array_add (layers, json_object_new_string (last));
+  }
+  /* names in full, as skopeo writes them: podman would read a short
+   * "busybox:test" as localhost/busybox, docker reads either */
+  for (const char *const *nm = it->names; ret == 0 && nm && *nm; nm++) {
+    _cleanup_free_ char *f = strdup (*nm);
+    if (f == NULL) {
+      ret = sk_err_set (err, ENOMEM, "save");
+      break;
+    }
+    json_object_array_add (tags, json_object_new_string (f));
+    char *colon = strrchr (f, ':');
+    if (colon && colon > strrchr (f, '/')) {
+      *colon = '\0';
+      sk_json *r = NULL;
+      if (!json_object_object_get_ex (repos, f, &r)) {
+        r = json_object_new_object ();
+        json_object_object_add (repos, f, r);
+      }
+      json_object_object_add (r, colon + 1, json_object_new_string (it->id + 7));
+    }
+  }
+  for (size_t k = 0; k < n; k++)
+    free (stack[k]);
+  free (stack);
+  sk_image_info_free (info);
+  return ret;
+}
+
+/* One image as an OCI layout entry: its blobs, its descriptor into index. */
+static int
+save_oci (saver *sv, const sk_save_item *it, sk_json *index, sk_err **err)
+{
+  sk_image_service *s = sv->s;
+  _cleanup_free_ char *man = NULL;
+  int r = sk_images_image_blob (s->db, it->id, "manifest", &man, err);
+  if (r != 0)
+    return r < 0 ? -1 : sk_err_set (err, 0, "image %s has no manifest", it->id);
+  _cleanup_free_ char *body = NULL;
+  size_t len = 0;
+  sk_image_doc *doc = NULL;
+  sk_digest md;
+  if (sk_digest_parse (man, &md, err) < 0 ||
+      sk_store_read_blob (s->store, &md, DOC_MAX, &body, &len, err) < 0 ||
+      sk_image_doc_parse (body, len, NULL, &doc, err) < 0)
+    return -1;
+  char name[80];
+  int ret = 0;
+  for (size_t i = 0; ret == 0 && i < doc->n_layers; i++) {
+    snprintf (name, sizeof name, "blobs/sha256/%s", doc->layers[i].digest + 7);
+    ret = put_blob (sv, name, doc->layers[i].digest, false, 0, err);
+  }
+  snprintf (name, sizeof name, "blobs/sha256/%s", doc->config.digest + 7);
+  if (ret == 0)
+    ret = put_blob (sv, name, doc->config.digest, false, 0, err);
+  snprintf (name, sizeof name, "blobs/sha256/%s", man + 7);
+  if (ret == 0)
+    ret = put_blob (sv, name, man, false, 0, err);
+  const char *const *names = it->names;
+  const char *none[] = {NULL, NULL};
+  for (const char *const *nm = names && *names ? names : none; ret == 0; nm++) {
+    sk_json *d = json_object_new_object ();
+    json_object_object_add (d, "mediaType", json_object_new_string (doc->media_type ? doc->media_type : SK_MT_OCI_MANIFEST));
+    json_object_object_add (d, "digest", json_object_new_string (man));
+    json_object_object_add (d, "size", json_object_new_int64 ((int64_t) len));
+    if (*nm) {
+      sk_json *ann = json_object_new_object ();
+      _cleanup_free_ char *f = familiar_of (*nm);
+      json_object_object_add (ann, "io.containerd.image.name", json_object_new_string (*nm));
+      json_object_object_add (ann, "org.opencontainers.image.ref.name", json_object_new_string (f));
+      json_object_object_add (d, "annotations", ann);
+    }
+    json_object_array_add (index, d);
+    if (*nm == NULL || nm[1] == NULL)
+      break;
+  }
+  sk_image_doc_free (doc);
+  return ret;
+}
+
+int
+sk_image_save (sk_image_service *s, const sk_save_item *items, size_t n, bool oci, int fd,
+               sk_err **err)
+{
+  saver sv = {.s = s, .a = archive_write_new ()};
+  if (sv.a == NULL)
+    return sk_err_set (err, ENOMEM, "save");
+  archive_write_set_format_pax_restricted (sv.a);
+  archive_write_set_bytes_in_last_block (sv.a, 1);
+  int ret = 0;
+  if (archive_write_open_fd (sv.a, fd) != ARCHIVE_OK)
+    ret = sk_err_set (err, 0, "save: %s", archive_error_string (sv.a));
+  _cleanup_json_ sk_json *manifest = json_object_new_array ();
+  _cleanup_json_ sk_json *repos = json_object_new_object ();
+  _cleanup_json_ sk_json *index = json_object_new_object ();
+  sk_json *manifests = json_object_new_array ();
+  json_object_object_add (index, "schemaVersion", json_object_new_int (2));
+  json_object_object_add (index, "mediaType", json_object_new_string (SK_MT_OCI_INDEX));
+  json_object_object_add (index, "manifests", manifests);
+  if (ret == 0 && oci) {
+    static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+    ret = put_bytes (&sv, "oci-layout", layout, sizeof layout - 1, err);
+  }
+  for (size_t i = 0; ret == 0 && i < n; i++)
+    ret = oci ? save_oci (&sv, &items[i], manifests, err)
+              : save_docker (&sv, &items[i], manifest, repos, err);
+  if (ret == 0) {
+    _cleanup_free_ char *text = sk_json_dump (oci ? index : manifest, false);
+    ret = put_bytes (&sv, oci ? "index.json" : "manifest.json", text, strlen (text), err);
+    if (ret == 0 && !oci && json_object_object_length (repos) > 0) {
+      _cleanup_free_ char *r = sk_json_dump (repos, false);
+      ret = put_bytes (&sv, "repositories", r, strlen (r), err);
+    }
+  }
+  if (archive_write_close (sv.a) != ARCHIVE_OK && ret == 0)
+    ret = sk_err_set (err, 0, "save: %s", archive_error_string (sv.a));
+  archive_write_free (sv.a);
+  for (size_t i = 0; i < sv.n_written; i++)
+    free (sv.written[i]);
+  free (sv.written);
+  if (ret < 0)
+    return sk_err_wrap (err, "save");
+  return 0;
+}

@@ -421,3 +421,46 @@ sk_images_layer_size (sk_db *db, const char *chain_id)
   sqlite3_bind_text (st, 1, chain_id, -1, SQLITE_STATIC);
   return sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 0;
 }
+
+int
+sk_images_layer_blob (sk_db *db, const char *chain_id, char **digest, char **media_type,
+                      int64_t *size, sk_err **err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = sk_db_prepare (
+      db, "SELECT digest, media_type, size FROM layer_blobs WHERE chain_id = ? LIMIT 1", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text (st, 1, chain_id, -1, SQLITE_STATIC);
+  int r = sqlite3_step (st);
+  if (r == SQLITE_DONE)
+    return 1;
+  if (r != SQLITE_ROW)
+    return sk_db_error (db, "layer blob", err);
+  *digest = column_dup (st, 0);
+  *media_type = column_dup (st, 1);
+  *size = sqlite3_column_int64 (st, 2);
+  if (*digest == NULL || *media_type == NULL) {
+    free (*digest);
+    free (*media_type);
+    return sk_err_set (err, ENOMEM, "layer blob");
+  }
+  return 0;
+}
+
+int
+sk_images_image_blob (sk_db *db, const char *id, const char *kind, char **digest, sk_err **err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = sk_db_prepare (
+      db, "SELECT digest FROM image_blobs WHERE image = ? AND kind = ? LIMIT 1", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, kind, -1, SQLITE_STATIC);
+  int r = sqlite3_step (st);
+  if (r == SQLITE_DONE)
+    return 1;
+  if (r != SQLITE_ROW)
+    return sk_db_error (db, "image blob", err);
+  *digest = column_dup (st, 0);
+  return *digest ? 0 : sk_err_set (err, ENOMEM, "image blob");
+}

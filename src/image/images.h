@@ -65,6 +65,14 @@ int sk_images_remove (sk_db *db, const char *id, sk_err **err);
  * an image or a stored layer still keeps a blob. */
 int sk_images_unused_layers (sk_db *db, char ***out, sk_err **err);
 int sk_images_remove_layer (sk_db *db, const char *chain_id, sk_err **err);
+/* A compressed blob the layer came from: its digest, media type and size
+ * (1 when the layer has none). */
+int sk_images_layer_blob (sk_db *db, const char *chain_id, char **digest, char **media_type,
+                          int64_t *size, sk_err **err);
+/* The digest of a blob of the image of this kind ("manifest", "config"); 1
+ * when it has none. */
+int sk_images_image_blob (sk_db *db, const char *id, const char *kind, char **digest,
+                          sk_err **err);
 /* A layer's unpacked size (0 when unknown). */
 int64_t sk_images_layer_size (sk_db *db, const char *chain_id);
 bool sk_images_blob_in_use (sk_db *db, const char *digest);

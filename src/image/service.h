@@ -69,6 +69,17 @@ int sk_image_install (sk_image_service *s, const sk_digest *config, const sk_lay
 int sk_image_load (sk_image_service *s, int fd, void (*loaded) (const char *name, bool is_id, void *data),
                    void *data, sk_err **err);
 
+/* `docker save`: the images (ids, each with the names to give it; names
+ * NULL-terminated, may be empty) as one tarball on fd: docker's format
+ * (manifest.json, each layer an uncompressed tar) or, with oci, an OCI
+ * layout (index.json, the blobs as stored). */
+typedef struct sk_save_item {
+  const char *id;
+  const char *const *names; /* normalised */
+} sk_save_item;
+int sk_image_save (sk_image_service *s, const sk_save_item *items, size_t n, bool oci, int fd,
+                   sk_err **err);
+
 /* Removes the image's record (its tags and repo digests with it), then
  * whatever is no longer used: layers no image stacks (storage and record),
  * then blobs nothing references. deleted() is told each removed layer's

@@ -183,3 +183,43 @@ for e in members:
   run sk load -i "$BATS_TEST_TMPDIR/nosuch.tar"
   [ "$output" = "skiff: open \`$BATS_TEST_TMPDIR/nosuch.tar\`: No such file or directory" ]
 }
+
+# podman on a private root, its cache and runtime dirs kept off the host
+# (podman wants a runroot path of at most 50 characters: a short one under
+# the private /var/lib)
+pm_private() {
+  local d="$BATS_TEST_TMPDIR/podman"
+  mkdir -p "$d/tmp"
+  unshare --mount --propagation private sh -c 'mount -t tmpfs -o mode=0755 skiff-test-podman /var/lib && exec podman --root "$0/root" --runroot /var/lib/skiff-runroot --storage-driver vfs --tmpdir "$0/tmp" "$@"' "$d" "$@"
+}
+
+@test "save: docker's format and OCI, read back by skopeo, podman and skiff itself" {
+  reg_skopeo copy -q "oci:$LAYOUT:v1" "docker-archive:$BATS_TEST_TMPDIR/d.tar:busybox:test"
+  sk load -q -i "$BATS_TEST_TMPDIR/d.tar"
+  id=$(sk image inspect busybox:test --format '{{.Id}}')
+  layers=$(sk image inspect busybox:test --format '{{json .RootFS.Layers}}')
+  sk save -o "$BATS_TEST_TMPDIR/s.tar" busybox:test
+  sk save --format oci busybox:test > "$BATS_TEST_TMPDIR/o.tar"
+  tar -xOf "$BATS_TEST_TMPDIR/s.tar" manifest.json | jq -e '.[0].RepoTags == ["docker.io/library/busybox:test"] and (.[0].Layers | length) == 3'
+  tar -tf "$BATS_TEST_TMPDIR/o.tar" | grep -qx oci-layout
+  # skopeo reads both: the same config and layers
+  [ "$(reg_skopeo inspect --config "docker-archive:$BATS_TEST_TMPDIR/s.tar" | jq -c .rootfs.diff_ids)" = "$(echo "$layers" | jq -c .)" ]
+  [ "$(reg_skopeo inspect --config "oci-archive:$BATS_TEST_TMPDIR/o.tar:busybox:test" | jq -c .rootfs.diff_ids)" = "$(echo "$layers" | jq -c .)" ]
+  # podman loads what skiff saved, under the same id
+  run pm_private load -q -i "$BATS_TEST_TMPDIR/s.tar"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "Loaded image: docker.io/library/busybox:test" ]
+  [ "$(pm_private image inspect --format '{{.Id}}' docker.io/library/busybox:test)" = "${id#sha256:}" ]
+  # and skiff again, in another data root
+  run "$SKIFF" --data-root "$BATS_TEST_TMPDIR/other" load -i "$BATS_TEST_TMPDIR/o.tar"
+  [ "$output" = "Loaded image: busybox:test" ]
+  [ "$("$SKIFF" --data-root "$BATS_TEST_TMPDIR/other" image inspect --format '{{.Id}}' busybox:test)" = "$id" ]
+  # a failed save leaves no file behind
+  run sk save -o "$BATS_TEST_TMPDIR/none.tar" nosuch
+  [ "$status" -ne 0 ]
+  [ "$output" = "skiff: No such image: nosuch" ]
+  [ -z "$(ls "$BATS_TEST_TMPDIR" | grep none.tar)" ]
+  run sk save --format zip busybox:test
+  [ "$status" -eq 125 ]
+}
