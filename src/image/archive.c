@@ -768,7 +768,7 @@ save_docker (saver *sv, const sk_save_item *it, sk_json *manifest, sk_json *repo
     n++;
   char last[SK_DIGEST_HEX_LEN + 8] = "";
   for (size_t k = n; ret == 0 && k-- > 0;) { /* base first */
-    _cleanup_free_ char *blob = NULL, *mt = NULL, *diff = NULL;
+    _cleanup_free_ char *blob = NULL, *mt = NULL;
     int64_t bsize = 0;
     int r = sk_images_layer_blob (s->db, stack[k], &blob, &mt, &bsize, err);
     if (r != 0) {
