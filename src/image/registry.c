@@ -740,6 +740,7 @@ typedef struct http_req {
   resp rs;
   sk_strbuf out;
   char *effective_url;
+  char *sent_auth; /* the Authorization header sent, or NULL */
   CURLcode code;
   bool too_big;
   char errbuf[CURL_ERROR_SIZE];
@@ -752,6 +753,8 @@ http_req_release (http_req *q)
   sk_strbuf_release (&q->out);
   free (q->effective_url);
   q->effective_url = NULL;
+  free_header (&q->sent_auth);
+  q->sent_auth = NULL;
 }
 #define _cleanup_http_req_ __attribute__ ((cleanup (http_req_release)))
 
@@ -802,7 +805,7 @@ upload_read (char *buf, size_t size, size_t n, void *data)
 }
 
 static int handle_challenge (sk_registry *r, const char *url, const char *challenge,
-                             const char *scope, sk_err **err);
+                             const char *scope, const char *sent, sk_err **err);
 
 /* One attempt of a request; the answer's status in q->rs.status. */
 static int
@@ -822,8 +825,10 @@ http_once (sk_registry *r, http_req *q, upload *u)
     hdrs = curl_slist_append (hdrs, accept);
   if (q->content_type && asprintf (&ctype, "Content-Type: %s", q->content_type) > 0)
     hdrs = curl_slist_append (hdrs, ctype);
-  if (auth)
+  if (auth) {
     hdrs = curl_slist_append (hdrs, auth);
+    q->sent_auth = strdup (auth);
+  }
   /* no wait for a 100 Continue before an upload */
   hdrs = curl_slist_append (hdrs, "Expect:");
   CURLcode c = setup_handle (r, h, q->url, &q->rs, q->errbuf) < 0 ? CURLE_FAILED_INIT : CURLE_OK;
@@ -890,7 +895,7 @@ http_do (sk_registry *r, http_req *q, sk_err **err)
     long status = q->rs.status;
     if (status == 401 && !challenged) {
       challenged = true;
-      int a = handle_challenge (r, q->effective_url, q->rs.www_auth, q->scope, err);
+      int a = handle_challenge (r, q->effective_url, q->rs.www_auth, q->scope, q->sent_auth, err);
       if (a < 0)
         return -1;
       if (a > 0)
@@ -1002,13 +1007,18 @@ fetch_token (sk_registry *r, const char *origin, const char *realm, const char *
  * is nothing to send (the caller reports the refusal). */
 static int
 handle_challenge (sk_registry *r, const char *url, const char *challenge, const char *scope,
-                  sk_err **err)
+                  const char *sent, sk_err **err)
 {
   if (challenge == NULL || scope == NULL)
     return 0;
   _cleanup_free_ char *origin = url_origin (url);
   if (origin == NULL)
     return 0;
+  /* transfers side by side are refused together: the first to get here
+   * gets what the others then send */
+  _cleanup_secret_ char *now = auth_header (r, url, scope);
+  if (now && (sent == NULL || strcmp (now, sent) != 0))
+    return 1;
   if (strncasecmp (challenge, "Basic", 5) == 0 && (challenge[5] == ' ' || challenge[5] == '\0')) {
     if (r->basic == NULL || r->send_basic || strcmp (origin, r->origin) != 0)
       return 0;
@@ -1390,6 +1400,7 @@ typedef struct xfer {
   bool started;  /* the blob's bytes have begun */
   uint64_t skip; /* bytes of a whole answer to a Range request the writer has */
   bool bad_range;
+  char *sent_auth;
   sk_err *werr; /* why the write callback stopped the transfer */
   char errbuf[CURL_ERROR_SIZE];
   sk_blob_progress progress;
@@ -1513,9 +1524,10 @@ xfer_start (fetch *f, xfer *x, sk_err **err)
   if (x->h == NULL)
     return sk_err_set (err, ENOMEM, "curl");
   f->running++;
-  _cleanup_secret_ char *auth = auth_header (f->r, x->url, f->scope);
-  if (auth)
-    x->hdrs = curl_slist_append (x->hdrs, auth);
+  free_header (&x->sent_auth);
+  x->sent_auth = auth_header (f->r, x->url, f->scope);
+  if (x->sent_auth)
+    x->hdrs = curl_slist_append (x->hdrs, x->sent_auth);
   char range[32];
   uint64_t have = sk_blob_writer_offset (x->w);
   snprintf (range, sizeof range, "%llu-", (unsigned long long) have);
@@ -1620,7 +1632,7 @@ xfer_done (fetch *f, xfer *x, CURLcode c, sk_err **err)
   }
   if (status == 401 && !x->challenged) {
     x->challenged = true;
-    int a = handle_challenge (f->r, url, x->rs.www_auth, f->scope, err);
+    int a = handle_challenge (f->r, url, x->rs.www_auth, f->scope, x->sent_auth, err);
     if (a < 0)
       return -1;
     if (a > 0) {
@@ -1726,8 +1738,9 @@ sk_registry_fetch_blobs (sk_registry *r, const char *repo, sk_store *store,
     xfer *x = &f.xs[i];
     xfer_stop (&f, x);
     /* what arrived stays for the next attempt: the store checks it then */
-    sk_blob_writer_abort (x->w, true);
+    sk_blob_writer_abort (x->w, x->w && sk_blob_writer_offset (x->w) > 0);
     free (x->url);
+    free_header (&x->sent_auth);
     resp_clear (&x->rs);
     sk_strbuf_release (&x->errbody);
     sk_err_free (&x->werr);
