@@ -509,6 +509,9 @@ setup_handle (sk_registry *r, CURL *h, const char *url, resp *rs, char *errbuf)
   SET (CURLOPT_PROTOCOLS_STR, "http,https");
   SET (CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   SET (CURLOPT_MAXREDIRS, 10L);
+  /* a redirect to another host or port (blob storage) gets no
+   * Authorization header: the token or credentials are the registry's */
+  SET (CURLOPT_UNRESTRICTED_AUTH, 0L);
   SET (CURLOPT_CONNECTTIMEOUT, 30L);
   /* a stalled transfer (less than a byte a second for a minute) is a
    * connection error, so it is retried */

@@ -305,7 +305,7 @@ start_flaky() {
   # the registry got the credentials (after its challenge), storage never
   [ "$(grep -c '^main GET /v2/test/busybox/blobs/.* auth=yes' "$FLAKY_LOG")" -eq 4 ]
   [ "$(grep -c '^storage GET /storage/' "$FLAKY_LOG")" -eq 4 ]
-  ! grep '^storage .* auth=yes' "$FLAKY_LOG"
+  [ "$(grep -c '^storage .* auth=yes' "$FLAKY_LOG")" -eq 0 ]
   # without them: denied, in one line
   rm -rf "$STORE"
   run regclient fetch "$FLAKY" test/busybox "$STORE" $(image_blobs | head -1)
