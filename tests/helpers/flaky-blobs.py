@@ -19,6 +19,9 @@ storage elsewhere leads to. Options make it misbehave:
   --wrong HEX       the blob HEX is served with its first byte changed
   --ignore-range    Range headers are ignored (200 and the whole blob)
   --delay SECONDS   each blob answer waits that long before its body
+  --manifest FILE   GET /v2/<repo>/manifests/<any ref> answers FILE (its media
+                    type its "mediaType"), with a Docker-Content-Digest of
+  --manifest-digest D  (default: the file's own)
 
 Every request is logged to --log as one line: "PORTNAME METHOD PATH
 range=<Range header or -> auth=<yes|no> concurrent=<blob GETs in flight>".
@@ -27,6 +30,7 @@ The value of an Authorization header is never logged.
 
 import argparse
 import base64
+import hashlib
 import json
 import os
 import sys
@@ -80,6 +84,12 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if name == "main" and path == "/v2/":
             return self.reply(200, b"{}", [("Content-Type", "application/json")])
+        if name == "main" and args.manifest and "/manifests/" in path:
+            with open(args.manifest, "rb") as f:
+                body = f.read()
+            digest = args.manifest_digest or "sha256:" + hashlib.sha256(body).hexdigest()
+            return self.reply(200, body, [("Content-Type", json.loads(body)["mediaType"]),
+                                          ("Docker-Content-Digest", digest)])
         hexd = None
         if name == "main" and "/blobs/sha256:" in path and path.startswith("/v2/"):
             hexd = path.rsplit("sha256:", 1)[1]
@@ -163,6 +173,8 @@ def main():
     p.add_argument("--wrong")
     p.add_argument("--ignore-range", action="store_true")
     p.add_argument("--delay", type=float, default=0)
+    p.add_argument("--manifest")
+    p.add_argument("--manifest-digest")
     args = p.parse_args()
     main_srv, storage = serve("main"), serve("storage")
     threading.Thread(target=storage.serve_forever, daemon=True).start()

@@ -330,6 +330,23 @@ start_flaky() {
   store_verifies "$STORE" 0
 }
 
+@test "manifests: a body whose digest is not the one asked for, or not the one the registry says, is refused" {
+  local m="$IMG/blobs/sha256/${MANIFEST_DIGEST#sha256:}"
+  local other=sha256:$(printf other | sha256sum | cut -d' ' -f1)
+  start_flaky --manifest "$m"
+  run regclient manifest "$FLAKY" test/busybox "$MANIFEST_DIGEST"
+  [ "$status" -eq 0 ]
+  [ "${lines[1]}" = "digest: $MANIFEST_DIGEST" ]
+  run regclient manifest "$FLAKY" test/busybox "$other"
+  [ "$status" -eq 1 ]
+  [ "$output" = "regclient: $FLAKY/test/busybox@$other: the registry sent a manifest whose digest is $MANIFEST_DIGEST" ]
+  stop_pid "$FLAKY_PID" flaky-blobs
+  start_flaky --manifest "$m" --manifest-digest "$other"
+  run regclient manifest "$FLAKY" test/busybox latest
+  [ "$status" -eq 1 ]
+  [ "$output" = "regclient: $FLAKY/test/busybox:latest: the registry says its digest is $other, its content's is $MANIFEST_DIGEST" ]
+}
+
 @test "nothing is left: no process of this file, no port" {
   local pid name port
   while read -r pid name port; do
