@@ -18,8 +18,15 @@
 typedef struct sk_cli {
   const char *data_root;
   const char *storage_driver; /* NULL: overlay when the kernel has it */
+  const char *config_dir;     /* the client's: config.json holds registry credentials */
+  const char *certs_dir;      /* Docker's certs.d convention; NULL: /etc/skiff/certs.d */
+  const char **insecure;      /* --insecure-registry, NULL-terminated */
+  const char **mirrors;       /* --registry-mirror, NULL-terminated */
   sk_image_service *images;   /* opened on first use */
 } sk_cli;
+
+/* The registry options from the global ones; auth_file is owned by cli. */
+void sk_cli_registry_opts (sk_cli *cli, sk_registry_opts *o);
 
 typedef int (*sk_cli_fn) (sk_cli *cli, int argc, char **argv);
 
@@ -58,5 +65,6 @@ int cmd_image_inspect (sk_cli *cli, int argc, char **argv);
 int cmd_image_prune (sk_cli *cli, int argc, char **argv);
 int cmd_load (sk_cli *cli, int argc, char **argv);
 int cmd_save (sk_cli *cli, int argc, char **argv);
+int cmd_pull (sk_cli *cli, int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const struct {
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"history", cmd_history, "Show the history of an image"},
     {"load", cmd_load, "Load an image from a tar archive or STDIN"},
+    {"pull", cmd_pull, "Download an image from a registry"},
     {"rmi", cmd_rmi, "Remove one or more images"},
     {"save", cmd_save, "Save one or more images to a tar archive"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
@@ -35,6 +36,12 @@ usage (FILE *out)
                 "\"" SK_DEFAULT_DATA_ROOT "\")\n"
                 "  -s, --storage-driver string  overlay or vfs (default: overlay when the kernel "
                 "has it)\n"
+                "      --config string          The client's configuration and credentials "
+                "(default \"~/.skiff\")\n"
+                "      --certs-dir string       CA and client certificates per registry (default "
+                "\"/etc/skiff/certs.d\")\n"
+                "      --insecure-registry list Registries spoken to over plain HTTP\n"
+                "      --registry-mirror list   Mirrors tried first for docker.io\n"
                 "  -v, --version                Print version information and quit\n\n"
                 "Commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -45,14 +52,28 @@ usage (FILE *out)
 int
 main (int argc, char **argv)
 {
-  enum { G_DATA_ROOT = 1000, G_DEBUG };
+  enum { G_DATA_ROOT = 1000, G_DEBUG, G_CONFIG, G_CERTS, G_INSECURE, G_MIRROR };
   static const struct option opts[] = {{"data-root", required_argument, NULL, G_DATA_ROOT},
+                                       {"config", required_argument, NULL, G_CONFIG},
+                                       {"certs-dir", required_argument, NULL, G_CERTS},
+                                       {"insecure-registry", required_argument, NULL, G_INSECURE},
+                                       {"registry-mirror", required_argument, NULL, G_MIRROR},
                                        {"storage-driver", required_argument, NULL, 's'},
                                        {"debug", no_argument, NULL, G_DEBUG},
                                        {"version", no_argument, NULL, 'v'},
                                        {"help", no_argument, NULL, 'h'},
                                        {0}};
   sk_cli cli = {.data_root = SK_DEFAULT_DATA_ROOT};
+  const char **insecure = calloc ((size_t) argc + 1, sizeof *insecure);
+  const char **mirrors = calloc ((size_t) argc + 1, sizeof *mirrors);
+  size_t n_insecure = 0, n_mirrors = 0;
+  cli.insecure = insecure;
+  cli.mirrors = mirrors;
+  /* the client's configuration (credentials), as docker's ~/.docker */
+  char config_dir[4096];
+  const char *home = getenv ("HOME"), *env_config = getenv ("SKIFF_CONFIG");
+  snprintf (config_dir, sizeof config_dir, "%s/.skiff", home && *home ? home : "/root");
+  cli.config_dir = env_config && *env_config ? env_config : config_dir;
   const char *env_root = getenv ("SKIFF_DATA_ROOT");
   if (env_root && *env_root)
     cli.data_root = env_root;
@@ -62,6 +83,10 @@ main (int argc, char **argv)
     switch (c) {
     case G_DATA_ROOT: cli.data_root = optarg; break;
     case 's': cli.storage_driver = optarg; break;
+    case G_CONFIG: cli.config_dir = optarg; break;
+    case G_CERTS: cli.certs_dir = optarg; break;
+    case G_INSECURE: insecure[n_insecure++] = optarg; break;
+    case G_MIRROR: mirrors[n_mirrors++] = optarg; break;
     case G_DEBUG: case 'D': break;
     case 'v': printf ("skiff version %s\n", SKIFF_VERSION); return 0;
     case 'h': usage (stdout); return 0;
@@ -77,6 +102,8 @@ main (int argc, char **argv)
     if (strcmp (commands[i].name, name) == 0) {
       int ret = commands[i].fn (&cli, argc - optind, argv + optind);
       sk_cli_close (&cli);
+      free (insecure);
+      free (mirrors);
       return ret;
     }
   fprintf (stderr, "skiff: '%s' is not a skiff command.\nSee 'skiff --help'\n", name);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "image/registry.h"
 #include "image/images.h"
 #include "image/store.h"
 #include "oci/image.h"
@@ -79,6 +80,39 @@ typedef struct sk_save_item {
 } sk_save_item;
 int sk_image_save (sk_image_service *s, const sk_save_item *items, size_t n, bool oci, int fd,
                    sk_err **err);
+
+/* What a pull reports as it goes. */
+typedef enum {
+  SK_PULL_RESOLVED,   /* text: the manifest's digest; n: the layer count */
+  SK_PULL_LAYER_HAVE, /* layer index: stored already */
+  SK_PULL_PROGRESS,   /* layer index (n = layers: the config), done, total */
+  SK_PULL_LAYER_DONE, /* layer index: downloaded and checked */
+  SK_PULL_LAYER_EXTRACTED,
+} sk_pull_event_kind;
+
+typedef struct sk_pull_event {
+  sk_pull_event_kind kind;
+  size_t index, n;
+  uint64_t done, total;
+  const char *text;
+  const char *layer_digest; /* the layer's blob */
+} sk_pull_event;
+
+typedef struct sk_pull_opts {
+  const char *platform; /* NULL: this machine's */
+  int parallel;         /* downloads at once; 0: 3 */
+  sk_registry_opts registry;
+  void (*progress) (const sk_pull_event *e, void *data);
+  void *data;
+} sk_pull_opts;
+
+/* `docker pull`: the manifest (for an index, the platform's), then the
+ * config and the layers not stored yet (in parallel, resumed), then the
+ * image installed and named. *id: the image; *digest: the manifest's (the
+ * index's when there was one); *fresh: whether the name moved to a new
+ * image. */
+int sk_image_pull (sk_image_service *s, const char *reference, const sk_pull_opts *o, char **id,
+                   char **digest, bool *fresh, sk_err **err);
 
 /* Removes the image's record (its tags and repo digests with it), then
  * whatever is no longer used: layers no image stacks (storage and record),

@@ -1,0 +1,155 @@
+/* skiff: pulling an image from a registry (see sk_image_pull). Nothing is
+ * trusted before its digest is checked: the manifest against the digest it
+ * was asked by (or recorded under), blobs by the store as they are
+ * committed, layers against the config's diff_ids as they are unpacked. A
+ * pull killed at any point leaves partial blobs that the next one resumes,
+ * and no half-made layer or image. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oci/reference.h"
+#include "service.h"
+#include "util/cleanup.h"
+
+typedef struct {
+  const sk_pull_opts *o;
+  size_t n_layers;
+  size_t *map; /* request index -> layer index (n_layers: the config) */
+} pull_progress;
+
+static void
+on_blob (size_t i, uint64_t done, uint64_t total, void *data)
+{
+  pull_progress *p = data;
+  if (p->o->progress == NULL)
+    return;
+  sk_pull_event e = {.kind = done == total && total ? SK_PULL_LAYER_DONE : SK_PULL_PROGRESS,
+                     .index = p->map[i], .n = p->n_layers, .done = done, .total = total};
+  p->o->progress (&e, p->o->data);
+}
+
+static void
+emit (const sk_pull_opts *o, sk_pull_event_kind kind, size_t index, size_t n, const char *text,
+      const char *layer)
+{
+  if (o->progress) {
+    sk_pull_event e = {.kind = kind, .index = index, .n = n, .text = text, .layer_digest = layer};
+    o->progress (&e, o->data);
+  }
+}
+
+int
+sk_image_pull (sk_image_service *s, const char *reference, const sk_pull_opts *o, char **id,
+               char **digest, bool *fresh, sk_err **err)
+{
+  sk_image_ref *ref = NULL;
+  if (sk_image_ref_parse (reference, &ref, err) < 0)
+    return -1;
+  _cleanup_free_ char *full = sk_image_ref_string (ref);
+  _cleanup_free_ char *name = sk_image_ref_name (ref);
+  _cleanup_free_ char *tagged = NULL;
+  if (ref->tag && asprintf (&tagged, "%s:%s", name, ref->tag) < 0)
+    tagged = NULL;
+  const char *want = ref->digest ? ref->digest : ref->tag;
+  sk_registry *reg = NULL;
+  int ret = sk_registry_open (ref->domain, &o->registry, &reg, err);
+  _cleanup_free_ char *body = NULL, *mtype = NULL, *mdigest = NULL;
+  size_t len = 0;
+  if (ret == 0)
+    ret = sk_registry_get_manifest (reg, ref->path, want, NULL, &body, &len, &mtype, &mdigest, err);
+  sk_image_doc *doc = NULL;
+  if (ret == 0 && sk_image_doc_parse (body, len, mtype, &doc, err) < 0)
+    ret = sk_err_wrap (err, "%s", full);
+  sk_digest top_digest;
+  if (ret == 0 && (sk_digest_parse (mdigest, &top_digest, err) < 0 ||
+                   sk_store_put (s->store, body, len, &top_digest, err) < 0))
+    ret = -1;
+  /* an index: the manifest for the platform, fetched by its digest */
+  _cleanup_free_ char *pbody = NULL, *pmtype = NULL, *pdigest = NULL;
+  if (ret == 0 && doc->kind == SK_DOC_INDEX) {
+    size_t which;
+    const char *platform = o->platform ? o->platform : sk_host_platform ();
+    if (sk_image_doc_select (doc, platform, &which, err) < 0) {
+      ret = sk_err_wrap (err, "%s", full);
+    } else {
+      const char *d = doc->manifests[which].digest;
+      size_t plen = 0;
+      ret = sk_registry_get_manifest (reg, ref->path, d, NULL, &pbody, &plen, &pmtype, &pdigest, err);
+      sk_image_doc_free (doc);
+      doc = NULL;
+      sk_digest pd;
+      if (ret == 0 && (sk_image_doc_parse (pbody, plen, pmtype, &doc, err) < 0 ||
+                       sk_digest_parse (pdigest, &pd, err) < 0 ||
+                       sk_store_put (s->store, pbody, plen, &pd, err) < 0))
+        ret = sk_err_wrap (err, "%s", full);
+      if (ret == 0 && doc->kind != SK_DOC_MANIFEST)
+        ret = sk_err_set (err, 0, "%s: the index for %s names another index", full, platform);
+    }
+  }
+  size_t n = doc && ret == 0 ? doc->n_layers : 0;
+  if (ret == 0)
+    emit (o, SK_PULL_RESOLVED, 0, n, mdigest, NULL);
+  /* what to download: the config and the layers whose blobs are not stored */
+  sk_blob_req *reqs = calloc (n + 2, sizeof *reqs);
+  size_t *map = calloc (n + 2, sizeof *map);
+  sk_layer_src *layers = calloc (n + 1, sizeof *layers);
+  size_t n_reqs = 0;
+  if (ret == 0 && (!reqs || !map || !layers))
+    ret = sk_err_set (err, ENOMEM, "pull");
+  sk_digest config;
+  if (ret == 0 && sk_digest_parse (doc->config.digest, &config, err) < 0)
+    ret = -1;
+  if (ret == 0 && !sk_store_has (s->store, &config)) {
+    reqs[n_reqs] = (sk_blob_req){doc->config.digest, doc->config.size};
+    map[n_reqs++] = n;
+  }
+  for (size_t i = 0; ret == 0 && i < n; i++) {
+    if (sk_digest_parse (doc->layers[i].digest, &layers[i].blob, err) < 0) {
+      ret = -1;
+      break;
+    }
+    layers[i].size = doc->layers[i].size;
+    layers[i].media_type = doc->layers[i].media_type;
+    if (sk_store_has (s->store, &layers[i].blob)) {
+      emit (o, SK_PULL_LAYER_HAVE, i, n, NULL, doc->layers[i].digest);
+    } else {
+      reqs[n_reqs] = (sk_blob_req){doc->layers[i].digest, doc->layers[i].size};
+      map[n_reqs++] = i;
+    }
+  }
+  pull_progress pp = {.o = o, .n_layers = n, .map = map};
+  if (ret == 0 && n_reqs &&
+      sk_registry_fetch_blobs (reg, ref->path, s->store, reqs, n_reqs, o->parallel ? o->parallel : 3,
+                               on_blob, &pp, err) < 0)
+    ret = sk_err_wrap (err, "%s", full);
+  /* the name it had before: to tell a new image from an up-to-date one */
+  _cleanup_free_ char *before = NULL;
+  if (ret == 0 && tagged && sk_images_resolve (s->db, tagged, NULL, &before, err) < 0)
+    ret = -1;
+  _cleanup_free_ char *repo_digest = NULL;
+  if (ret == 0 && asprintf (&repo_digest, "%s@%s", name, mdigest) < 0)
+    ret = sk_err_set (err, ENOMEM, "pull");
+  const char *names[] = {tagged, NULL};
+  if (ret == 0) {
+    sk_digest man;
+    sk_digest_parse (pdigest ? pdigest : mdigest, &man, err);
+    ret = sk_image_install (s, &config, layers, n, &man, names, repo_digest, id, err);
+    if (ret < 0)
+      sk_err_wrap (err, "%s", full);
+  }
+  if (ret == 0) {
+    for (size_t i = 0; i < n; i++)
+      emit (o, SK_PULL_LAYER_EXTRACTED, i, n, NULL, doc->layers[i].digest);
+    *digest = strdup (mdigest);
+    *fresh = before == NULL || strcmp (before, *id) != 0;
+  }
+  free (reqs);
+  free (map);
+  free (layers);
+  sk_image_doc_free (doc);
+  sk_registry_free (reg);
+  sk_image_ref_free (ref);
+  return ret;
+}

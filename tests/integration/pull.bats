@@ -1,0 +1,196 @@
+#!/usr/bin/env bats
+# skiff pull from real registries on 127.0.0.1 (Debian's docker-registry:
+# plain HTTP, TLS with basic auth, token auth), images pushed by skopeo;
+# crash consistency: pulls killed at many points, then one that completes.
+
+load helpers
+load registry
+
+setup_file() {
+  registry_require
+  [ -n "$REG_SKIP" ] && return 0
+  registry_init
+  export LAYOUT="$REG_DIR/layout"
+  make_test_image "$LAYOUT" --tag v1 --index-tag multi > /dev/null
+  registry_start_plain
+  skopeo_push_plain "$LAYOUT:v1" test/app:v1 > /dev/null
+  skopeo_push_plain --all "$LAYOUT:multi" test/multi:latest > /dev/null
+  # a second image with the same layers and another config: v2
+  python3 - "$LAYOUT" <<'PY'
+import hashlib, json, os, sys
+lay = sys.argv[1]
+def blob(d):
+    return os.path.join(lay, "blobs", "sha256", d.split(":")[1])
+def put(data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    with open(blob(d), "wb") as f:
+        f.write(data)
+    return d, len(data)
+index = json.load(open(os.path.join(lay, "index.json")))
+m = [e for e in index["manifests"] if e.get("annotations", {}).get("org.opencontainers.image.ref.name") == "v1"][0]
+man = json.load(open(blob(m["digest"])))
+cfg = json.load(open(blob(man["config"]["digest"])))
+cfg["config"].setdefault("Labels", {})["org.skiff.test.variant"] = "v2"
+man["config"]["digest"], man["config"]["size"] = put(json.dumps(cfg).encode())
+d, n = put(json.dumps(man).encode())
+index["manifests"].append({"mediaType": m["mediaType"], "digest": d, "size": n,
+                           "annotations": {"org.opencontainers.image.ref.name": "v2"}})
+json.dump(index, open(os.path.join(lay, "index.json"), "w"))
+PY
+  skopeo_push_plain "$LAYOUT:v2" test/other:v2 > /dev/null
+}
+
+teardown_file() {
+  registry_stop_all
+}
+
+setup() {
+  [ -z "$REG_SKIP" ] || skip "$REG_SKIP"
+  DR="$BATS_TEST_TMPDIR/data"
+}
+
+sk() { "$SKIFF" --data-root "$DR" --config "$BATS_TEST_TMPDIR/config" "$@"; }
+
+config_of() { # LAYOUT TAG
+  local m
+  m=$(layout_digest "$1" "$2")
+  jq -r .config.digest "$1/blobs/sha256/${m#sha256:}"
+}
+
+# every stored blob is what its name says; a layer is only ever under its
+# id when complete (a killed writer's tmp-* directory is no layer, and the
+# next open removes it)
+store_is_sound() {
+  local f
+  for f in "$DR"/blobs/sha256/*; do
+    [ -e "$f" ] || continue
+    [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$(basename "$f")" ] || { echo "blob $f is wrong"; return 1; }
+  done
+}
+
+@test "pull from a plain registry: docker's output, the image, its digest, its layers" {
+  run sk pull "$REG_PLAIN/test/app:v1"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "v1: Pulling from $REG_PLAIN/test/app" ]
+  [[ "$output" == *": Pull complete"* ]]
+  digest=$(reg_skopeo inspect --tls-verify=false "docker://$REG_PLAIN/test/app:v1" | jq -r .Digest)
+  [[ "$output" == *"Digest: $digest"* ]]
+  [[ "$output" == *"Status: Downloaded newer image for $REG_PLAIN/test/app:v1"* ]]
+  [ "${lines[-1]}" = "$REG_PLAIN/test/app:v1" ]
+  run sk image inspect "$REG_PLAIN/test/app:v1" --format '{{.Id}} {{json .RepoDigests}}'
+  [ "$output" = "$(config_of "$LAYOUT" v1) [\"$REG_PLAIN/test/app@$digest\"]" ]
+  [ "$(ls "$DR/overlay" | grep -vc containers)" -eq 3 ]
+  store_is_sound
+  # again: up to date, nothing downloaded
+  run sk pull "$REG_PLAIN/test/app:v1"
+  [[ "$output" == *"Status: Image is up to date for $REG_PLAIN/test/app:v1"* ]]
+  [[ "$output" == *"Already exists"* ]]
+  # by digest, and quietly
+  run sk pull -q "$REG_PLAIN/test/app@$digest"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$REG_PLAIN/test/app@$digest" ]
+}
+
+@test "a multi-platform index: this machine's platform, or the one asked" {
+  run sk pull -q "$REG_PLAIN/test/multi"
+  [ "$status" -eq 0 ]
+  [ "$(sk image inspect "$REG_PLAIN/test/multi" --format '{{.Architecture}}')" = amd64 ]
+  run sk pull -q --platform linux/arm64 "$REG_PLAIN/test/multi"
+  [ "$status" -eq 0 ]
+  [ "$(sk image inspect "$REG_PLAIN/test/multi" --format '{{.Architecture}}')" = arm64 ]
+  run sk pull --platform linux/s390x "$REG_PLAIN/test/multi"
+  [ "$status" -ne 0 ]
+  [[ "${lines[-1]}" == *"no image for the platform linux/s390x (the image has: linux/amd64, linux/arm64/v8)"* ]]
+}
+
+@test "errors name the registry and the cause, in one line, and leave nothing" {
+  run sk pull "$REG_PLAIN/test/app:nosuch"
+  [ "$status" -ne 0 ]
+  echo "$output"
+  [[ "${lines[-1]}" == "skiff: "*"manifest unknown"* ]]
+  run sk pull "$REG_PLAIN/test/nosuch"
+  [ "$status" -ne 0 ]
+  run sk pull "127.0.0.1:1/test/app"
+  [ "$status" -ne 0 ]
+  [[ "${lines[-1]}" == *"127.0.0.1:1"* ]]
+  run sk pull 'Bad/Name'
+  [ "$status" -ne 0 ]
+  [ "$output" = "skiff: invalid image reference \`Bad/Name\`: repository name must be lowercase" ]
+  [ -z "$(sk images -q)" ]
+  [ -z "$(ls "$DR/blobs/sha256" 2>/dev/null)" ]
+}
+
+@test "TLS with basic auth: the CA from certs.d, the credentials from config.json" {
+  registry_start_tls
+  skopeo_push_tls "$LAYOUT:v1" secure/app:v1 > /dev/null
+  run sk pull "$REG_TLS/secure/app:v1"
+  [ "$status" -ne 0 ]
+  echo "$output"
+  [[ "${lines[-1]}" == *"certificate"* ]]
+  certs="$BATS_TEST_TMPDIR/certs.d"
+  mkdir -p "$certs/$REG_TLS"
+  cp "$REG_CA" "$certs/$REG_TLS/ca.crt"
+  run sk --certs-dir "$certs" pull "$REG_TLS/secure/app:v1"
+  [ "$status" -ne 0 ]
+  [[ "${lines[-1]}" == *"unauthorized"* || "${lines[-1]}" == *"credentials"* ]]
+  mkdir -p "$BATS_TEST_TMPDIR/config"
+  printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REG_TLS" "$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64 -w0)" \
+    > "$BATS_TEST_TMPDIR/config/config.json"
+  run sk --certs-dir "$certs" pull -q "$REG_TLS/secure/app:v1"
+  [ "$status" -eq 0 ]
+  [ "$(sk image inspect "$REG_TLS/secure/app:v1" --format '{{.Id}}')" = "$(config_of "$LAYOUT" v1)" ]
+}
+
+@test "token auth: anonymous pulls of the public repository, credentials for the rest" {
+  registry_start_token
+  skopeo_push_token "$LAYOUT:v1" "$REG_PUBLIC_REPO:v1" > /dev/null
+  skopeo_push_token "$LAYOUT:v1" private/app:v1 > /dev/null
+  run sk pull -q "$REG_TOKEN/$REG_PUBLIC_REPO:v1"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run sk pull "$REG_TOKEN/private/app:v1"
+  [ "$status" -ne 0 ]
+  [[ "${lines[-1]}" == *"denied"* || "${lines[-1]}" == *"unauthorized"* ]]
+  mkdir -p "$BATS_TEST_TMPDIR/config"
+  printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REG_TOKEN" "$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64 -w0)" \
+    > "$BATS_TEST_TMPDIR/config/config.json"
+  run sk pull -q "$REG_TOKEN/private/app:v1"
+  [ "$status" -eq 0 ]
+}
+
+@test "two pulls at once of images sharing a layer fetch it once" {
+  base=$(jq -r '.layers[0].digest' "$LAYOUT/blobs/sha256/$(layout_digest "$LAYOUT" v1 | cut -d: -f2)")
+  log=$(ls "$REG_DIR"/*/registry.log | head -1)
+  before=$(grep -c "GET /v2/test/[a-z]*/blobs/$base" "$log" || true)
+  sk pull -q "$REG_PLAIN/test/app:v1" > "$BATS_TEST_TMPDIR/a.out" 2>&1 &
+  a=$!
+  sk pull -q "$REG_PLAIN/test/other:v2" > "$BATS_TEST_TMPDIR/b.out" 2>&1 &
+  b=$!
+  sa=0 sb=0
+  wait "$a" || sa=$?
+  wait "$b" || sb=$?
+  cat "$BATS_TEST_TMPDIR/a.out" "$BATS_TEST_TMPDIR/b.out"
+  [ "$sa" -eq 0 ] && [ "$sb" -eq 0 ]
+  after=$(grep -c "GET /v2/test/[a-z]*/blobs/$base" "$log" || true)
+  [ $((after - before)) -eq 1 ]
+  [ "$(sk images -q | wc -l)" -eq 2 ]
+  store_is_sound
+}
+
+@test "a pull killed at any point: the next one completes, every blob verifies, nothing half made" {
+  for delay in 0.02 0.05 0.08 0.12 0.2 0.3 0.5 0.8; do
+    timeout -s KILL "$delay" "$SKIFF" --data-root "$DR" pull -q "$REG_PLAIN/test/app:v1" > /dev/null 2>&1 || true
+    store_is_sound
+    # an image is either whole or not there
+    ids=$(sk images -q --no-trunc)
+    [ -z "$ids" ] || [ "$ids" = "$(config_of "$LAYOUT" v1)" ]
+  done
+  run sk pull -q "$REG_PLAIN/test/app:v1"
+  [ "$status" -eq 0 ]
+  store_is_sound
+  [ "$(sk images -q --no-trunc)" = "$(config_of "$LAYOUT" v1)" ]
+  # what killed writers left is gone once the storage was opened again
+  [ -z "$(ls "$DR/overlay" | grep '^tmp-')" ]
+  [ -z "$(ls "$DR/ingest")" ]
+}
