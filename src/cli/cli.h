@@ -66,5 +66,8 @@ int cmd_image_prune (sk_cli *cli, int argc, char **argv);
 int cmd_load (sk_cli *cli, int argc, char **argv);
 int cmd_save (sk_cli *cli, int argc, char **argv);
 int cmd_pull (sk_cli *cli, int argc, char **argv);
+int cmd_push (sk_cli *cli, int argc, char **argv);
+int cmd_login (sk_cli *cli, int argc, char **argv);
+int cmd_logout (sk_cli *cli, int argc, char **argv);
 
 #endif

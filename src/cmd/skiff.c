@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "skiff-config.h"
+#include "util/cleanup.h"
 
 static const struct {
   const char *name;
@@ -20,7 +21,10 @@ static const struct {
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"history", cmd_history, "Show the history of an image"},
     {"load", cmd_load, "Load an image from a tar archive or STDIN"},
+    {"login", cmd_login, "Log in to a registry"},
+    {"logout", cmd_logout, "Log out from a registry"},
     {"pull", cmd_pull, "Download an image from a registry"},
+    {"push", cmd_push, "Upload an image to a registry"},
     {"rmi", cmd_rmi, "Remove one or more images"},
     {"save", cmd_save, "Save one or more images to a tar archive"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
@@ -64,8 +68,8 @@ main (int argc, char **argv)
                                        {"help", no_argument, NULL, 'h'},
                                        {0}};
   sk_cli cli = {.data_root = SK_DEFAULT_DATA_ROOT};
-  const char **insecure = calloc ((size_t) argc + 1, sizeof *insecure);
-  const char **mirrors = calloc ((size_t) argc + 1, sizeof *mirrors);
+  _cleanup_free_ const char **insecure = calloc ((size_t) argc + 1, sizeof *insecure);
+  _cleanup_free_ const char **mirrors = calloc ((size_t) argc + 1, sizeof *mirrors);
   size_t n_insecure = 0, n_mirrors = 0;
   cli.insecure = insecure;
   cli.mirrors = mirrors;
@@ -102,8 +106,6 @@ main (int argc, char **argv)
     if (strcmp (commands[i].name, name) == 0) {
       int ret = commands[i].fn (&cli, argc - optind, argv + optind);
       sk_cli_close (&cli);
-      free (insecure);
-      free (mirrors);
       return ret;
     }
   fprintf (stderr, "skiff: '%s' is not a skiff command.\nSee 'skiff --help'\n", name);

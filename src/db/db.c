@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 
@@ -158,6 +159,23 @@ migrate (sk_db *db, sk_err **err)
   return sk_db_commit (db, err);
 }
 
+/* Switching to WAL takes the database's exclusive lock, and SQLite gives up
+ * at once (no busy handler) when another connection is opening it at the
+ * same moment: two skiff commands started together on a new data root. */
+static int
+set_wal (sk_db *db, sk_err **err)
+{
+  for (int tries = 0;; tries++) {
+    int r = sqlite3_exec (db->h, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+    if (r == SQLITE_OK)
+      return 0;
+    if ((r & 0xff) != SQLITE_BUSY || tries >= 3000)
+      return sk_db_error (db, "database", err);
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep (&ts, NULL);
+  }
+}
+
 int
 sk_db_open (const char *path, sk_db **out, sk_err **err)
 {
@@ -179,7 +197,7 @@ sk_db_open (const char *path, sk_db **out, sk_err **err)
   sqlite3_busy_timeout (db->h, 30000);
   /* WAL: readers do not wait for a writer; NORMAL is durable in WAL mode
    * but for the last transactions before a power loss, never corrupt */
-  if (sk_db_exec (db, "PRAGMA journal_mode = WAL", err) < 0 ||
+  if (set_wal (db, err) < 0 ||
       sk_db_exec (db, "PRAGMA synchronous = NORMAL", err) < 0 ||
       sk_db_exec (db, "PRAGMA foreign_keys = ON", err) < 0 || migrate (db, err) < 0) {
     sk_db_close (db);

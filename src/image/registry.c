@@ -1752,3 +1752,39 @@ sk_registry_fetch_blobs (sk_registry *r, const char *repo, sk_store *store,
   free (f.xs);
   return ret;
 }
+
+/* ---- login ---- */
+
+int
+sk_registry_login (const char *domain, const sk_registry_opts *o, const char *user,
+                   const char *password, sk_err **err)
+{
+  sk_registry_opts plain = *o;
+  plain.auth_file = NULL;
+  plain.mirrors = NULL;
+  _cleanup_registry_ sk_registry *r = NULL;
+  if (sk_registry_open (domain, &plain, &r, err) < 0)
+    return -1;
+  _cleanup_secret_ char *up = NULL;
+  if (asprintf (&up, "%s:%s", user, password) < 0)
+    return sk_err_set (err, ENOMEM, "login");
+  size_t len = strlen (up);
+  r->basic = malloc ((len + 2) / 3 * 4 + 1);
+  r->auth_file = strdup ("the login");
+  if (r->basic == NULL || r->auth_file == NULL)
+    return sk_err_set (err, ENOMEM, "login");
+  EVP_EncodeBlock ((unsigned char *) r->basic, (const unsigned char *) up, (int) len);
+  _cleanup_free_ char *url = NULL;
+  if (asprintf (&url, "%s/v2/", r->base) < 0)
+    return sk_err_set (err, ENOMEM, "login");
+  /* an empty scope: a token (or Basic) that says who we are, for nothing */
+  _cleanup_http_req_ http_req q = {.method = "GET", .url = url, .scope = "", .fd = -1,
+                                   .max = ERROR_BODY_MAX, .retry_5xx = true};
+  if (http_do (r, &q, err) < 0)
+    return sk_err_wrap (err, "login to %s", domain);
+  if (q.rs.status == 401 || q.rs.status == 403)
+    return sk_err_set (err, 0, "login to %s: unauthorized: incorrect username or password", domain);
+  if (q.rs.status != 200)
+    return sk_err_set (err, 0, "login to %s: the registry answered HTTP %ld", domain, q.rs.status);
+  return 0;
+}

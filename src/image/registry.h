@@ -116,6 +116,11 @@ int sk_registry_put_manifest (sk_registry *r, const char *repo, const char *ref,
                               const char *media_type, const char *body, size_t len,
                               char **digest, sk_err **err);
 
+/* `docker login`: checks user and password with the registry (GET /v2/,
+ * answering its challenge with them); nothing is stored here. */
+int sk_registry_login (const char *domain, const sk_registry_opts *o, const char *user,
+                       const char *password, sk_err **err);
+
 #define _cleanup_registry_ __attribute__ ((cleanup (sk_registry_freep)))
 void sk_registry_freep (sk_registry **r);
 

@@ -114,6 +114,21 @@ typedef struct sk_pull_opts {
 int sk_image_pull (sk_image_service *s, const char *reference, const sk_pull_opts *o, char **id,
                    char **digest, bool *fresh, sk_err **err);
 
+/* What a push reports for each blob (index n: the config). */
+typedef enum { SK_PUSH_EXISTS, SK_PUSH_MOUNTED, SK_PUSH_PUSHED } sk_push_status;
+typedef struct sk_push_opts {
+  sk_registry_opts registry;
+  void (*progress) (const char *blob, sk_push_status st, const char *from, void *data);
+  void *data;
+} sk_push_opts;
+
+/* `docker push`: the image named by reference (a tag; "latest" when none)
+ * to its registry: each blob the repository lacks is mounted from another
+ * repository of the same registry the image came from, or uploaded; then the
+ * manifest under the tag. *digest and *size: the manifest's. */
+int sk_image_push (sk_image_service *s, const char *reference, const sk_push_opts *o,
+                   char **digest, size_t *size, sk_err **err);
+
 /* Removes the image's record (its tags and repo digests with it), then
  * whatever is no longer used: layers no image stacks (storage and record),
  * then blobs nothing references. deleted() is told each removed layer's

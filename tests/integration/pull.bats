@@ -194,3 +194,64 @@ store_is_sound() {
   [ -z "$(ls "$DR/overlay" | grep '^tmp-')" ]
   [ -z "$(ls "$DR/ingest")" ]
 }
+
+@test "push: blobs the repository lacks uploaded, shared ones mounted, the manifest under the tag; skopeo reads it back" {
+  tar -C "$ROOTFS" -czf "$BATS_TEST_TMPDIR/rootfs.tgz" .
+  id=$(sk import "$BATS_TEST_TMPDIR/rootfs.tgz" "$REG_PLAIN/pushed/app:v1")
+  run sk push "$REG_PLAIN/pushed/app:v1"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "The push refers to repository [$REG_PLAIN/pushed/app]" ]
+  [[ "${lines[1]}" =~ ^[0-9a-f]{12}:\ Pushed$ ]]
+  [[ "${lines[-1]}" =~ ^v1:\ digest:\ sha256:[0-9a-f]{64}\ size:\ [0-9]+$ ]]
+  digest=$(echo "${lines[-1]}" | cut -d' ' -f3)
+  [ "$(reg_skopeo inspect --tls-verify=false "docker://$REG_PLAIN/pushed/app:v1" | jq -r .Digest)" = "$digest" ]
+  [ "$(reg_skopeo inspect --tls-verify=false --config "docker://$REG_PLAIN/pushed/app:v1" | jq -c .rootfs.diff_ids)" = \
+    "$(sk image inspect --format '{{json .RootFS.Layers}}' "$REG_PLAIN/pushed/app:v1")" ]
+  # the config skopeo gets is the image: same id
+  [ "sha256:$(reg_skopeo inspect --tls-verify=false --raw --config "docker://$REG_PLAIN/pushed/app:v1" | sha256sum | cut -d' ' -f1)" = "$id" ]
+  run sk push "$REG_PLAIN/pushed/app:v1"
+  [[ "$output" == *"Layer already exists"* ]]
+  [[ "$output" != *"Pushed"* ]]
+  # an image pulled from one repository and pushed to another: mounted
+  sk pull -q "$REG_PLAIN/test/app:v1"
+  sk tag "$REG_PLAIN/test/app:v1" "$REG_PLAIN/test/mounted:v1"
+  run sk push "$REG_PLAIN/test/mounted:v1"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Mounted from test/app"* ]]
+  # and pulled back by another data root: the same image
+  run "$SKIFF" --data-root "$BATS_TEST_TMPDIR/other" pull -q "$REG_PLAIN/pushed/app:v1"
+  [ "$status" -eq 0 ]
+  [ "$("$SKIFF" --data-root "$BATS_TEST_TMPDIR/other" image inspect --format '{{.Id}}' "$REG_PLAIN/pushed/app:v1")" = "$id" ]
+  run sk push "$REG_PLAIN/pushed/nosuch:v1"
+  [ "$status" -ne 0 ]
+  [ "${lines[-1]}" = "skiff: An image does not exist locally with the tag: $REG_PLAIN/pushed/nosuch:v1" ]
+}
+
+@test "login keeps credentials in a docker-style config.json, logout removes them" {
+  registry_start_tls
+  skopeo_push_tls "$LAYOUT:v1" secure/login:v1 > /dev/null
+  certs="$BATS_TEST_TMPDIR/certs.d"
+  mkdir -p "$certs/$REG_TLS"
+  cp "$REG_CA" "$certs/$REG_TLS/ca.crt"
+  run sk --certs-dir "$certs" login -u "$REG_USER" --password-stdin "$REG_TLS" <<< "wrong"
+  [ "$status" -ne 0 ]
+  [ "$output" = "skiff: login to $REG_TLS: unauthorized: incorrect username or password" ]
+  [ ! -e "$BATS_TEST_TMPDIR/config/config.json" ]
+  run sk --certs-dir "$certs" login -u "$REG_USER" --password-stdin "$REG_TLS" <<< "$REG_PASS"
+  [ "$status" -eq 0 ]
+  [ "$output" = "Login Succeeded" ]
+  [ "$(stat -c %a "$BATS_TEST_TMPDIR/config/config.json")" = 600 ]
+  jq -e --arg r "$REG_TLS" --arg a "$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64 -w0)" '.auths[$r].auth == $a' \
+    "$BATS_TEST_TMPDIR/config/config.json"
+  run sk --certs-dir "$certs" pull -q "$REG_TLS/secure/login:v1"
+  [ "$status" -eq 0 ]
+  run sk logout "$REG_TLS"
+  [ "$output" = "Removing login credentials for $REG_TLS" ]
+  jq -e --arg r "$REG_TLS" '.auths | has($r) | not' "$BATS_TEST_TMPDIR/config/config.json"
+  run sk logout "$REG_TLS"
+  [ "$output" = "Not logged in to $REG_TLS" ]
+  run sk login -u x --password-stdin -p y "$REG_TLS"
+  [ "$status" -eq 125 ]
+}
