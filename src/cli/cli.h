@@ -34,6 +34,10 @@ typedef int (*sk_cli_fn) (sk_cli *cli, int argc, char **argv);
 int sk_cli_images (sk_cli *cli, sk_image_service **out, sk_err **err);
 void sk_cli_close (sk_cli *cli);
 
+/* sk_image_lookup, and for busybox:latest when it is not there, the image
+ * bundled with skiff, imported first (the demo needs no network). */
+int sk_cli_lookup (sk_cli *cli, const char *what, char **id, sk_err **err);
+
 /* "skiff: <message>" on stderr; returns 1 (docker's exit status for errors). */
 int sk_cli_fail (sk_err *err);
 /* "skiff CMD: <message>" plus a hint to --help; returns 125 as docker does

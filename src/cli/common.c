@@ -3,7 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "oci/reference.h"
+#include "skiff-config.h"
+#include "util/cleanup.h"
 
 int
 sk_cli_images (sk_cli *cli, sk_image_service **out, sk_err **err)
@@ -91,4 +99,44 @@ sk_cli_short_id (const char *id, char buf[13])
 {
   const char *hex = strncmp (id, "sha256:", 7) == 0 ? id + 7 : id;
   snprintf (buf, 13, "%.12s", hex);
+}
+
+int
+sk_cli_lookup (sk_cli *cli, const char *what, char **id, sk_err **err)
+{
+  sk_image_service *s = NULL;
+  if (sk_cli_images (cli, &s, err) < 0)
+    return -1;
+  sk_err *miss = NULL;
+  if (sk_image_lookup (s, what, id, &miss) == 0)
+    return 0;
+  /* busybox:latest, missing: the bundled one */
+  sk_image_ref *ref = NULL;
+  sk_err *ignored = NULL;
+  bool busybox = sk_image_ref_parse (what, &ref, &ignored) == 0 && ref->tag &&
+                 strcmp (ref->domain, SK_DEFAULT_DOMAIN) == 0 &&
+                 strcmp (ref->path, "library/busybox") == 0 && strcmp (ref->tag, "latest") == 0 &&
+                 ref->digest == NULL;
+  sk_image_ref_free (ref);
+  sk_err_free (&ignored);
+  const char *bundled = access (SKIFF_BUNDLED_BUSYBOX, R_OK) == 0 ? SKIFF_BUNDLED_BUSYBOX
+                        : access (SKIFF_BUILD_BUSYBOX, R_OK) == 0 ? SKIFF_BUILD_BUSYBOX
+                                                                   : NULL;
+  if (!busybox || bundled == NULL) {
+    if (err && *err == NULL)
+      *err = steal_ptr (miss);
+    sk_err_free (&miss);
+    return -1;
+  }
+  sk_err_free (&miss);
+  _cleanup_close_ int fd = open (bundled, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return sk_err_set (err, errno, "the bundled busybox image `%s`", bundled);
+  static const char *const changes[] = {"CMD [\"sh\"]", NULL};
+  sk_import_opts o = {.reference = "busybox:latest",
+                      .changes = changes,
+                      .message = "skiff's bundled busybox, from the host's busybox-static",
+                      .source = bundled,
+                      .created = 1700000000};
+  return sk_image_import (s, fd, &o, id, err);
 }

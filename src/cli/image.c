@@ -389,7 +389,7 @@ cmd_tag (sk_cli *cli, int argc, char **argv)
   sk_image_ref_free (target);
   sk_image_service *s = NULL;
   _cleanup_free_ char *id = NULL;
-  if (sk_cli_images (cli, &s, &err) < 0 || sk_image_lookup (s, argv[1], &id, &err) < 0 ||
+  if (sk_cli_images (cli, &s, &err) < 0 || sk_cli_lookup (cli, argv[1], &id, &err) < 0 ||
       sk_images_tag (s->db, name, id, &err) < 0)
     return sk_cli_fail (err);
   return 0;
@@ -634,7 +634,7 @@ cmd_image_inspect (sk_cli *cli, int argc, char **argv)
   for (int i = optind; i < argc; i++) {
     _cleanup_free_ char *id = NULL;
     sk_json *doc = NULL;
-    if (sk_image_lookup (s, argv[i], &id, &err) < 0 || inspect_json (s, id, &doc, &err) < 0) {
+    if (sk_cli_lookup (cli, argv[i], &id, &err) < 0 || inspect_json (s, id, &doc, &err) < 0) {
       fprintf (stderr, "Error: %s\n", err->msg);
       sk_err_free (&err);
       ret = 1;
@@ -703,7 +703,7 @@ cmd_history (sk_cli *cli, int argc, char **argv)
   _cleanup_free_ char *id = NULL;
   sk_image_config *cfg = NULL;
   sk_image_info *info = NULL;
-  if (sk_cli_images (cli, &s, &err) < 0 || sk_image_lookup (s, argv[optind], &id, &err) < 0 ||
+  if (sk_cli_images (cli, &s, &err) < 0 || sk_cli_lookup (cli, argv[optind], &id, &err) < 0 ||
       sk_images_get (s->db, id, &info, &err) < 0 ||
       sk_image_read_config (s, id, &cfg, NULL, &err) < 0)
     return sk_image_info_free (info), sk_cli_fail (err);
@@ -954,7 +954,7 @@ cmd_save (sk_cli *cli, int argc, char **argv)
   for (size_t i = 0; ret == 0 && i < n; i++) {
     const char *what = argv[optind + i];
     _cleanup_free_ char *id = NULL;
-    if (sk_image_lookup (s, what, &id, &err) < 0) {
+    if (sk_cli_lookup (cli, what, &id, &err) < 0) {
       ret = sk_cli_fail (err);
       break;
     }

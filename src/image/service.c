@@ -423,6 +423,8 @@ sk_image_import (sk_image_service *s, int fd, const sk_import_opts *o, char **id
   }
   struct timespec now;
   clock_gettime (CLOCK_REALTIME, &now);
+  if (o->created)
+    now = (struct timespec){.tv_sec = (time_t) o->created};
   /* the changes are checked before the tarball is read */
   sk_digest zero = {{0}};
   _cleanup_free_ char *probe = import_config (o, &zero, &now, err);

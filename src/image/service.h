@@ -38,6 +38,7 @@ typedef struct sk_import_opts {
                                  LABEL, USER, VOLUME, WORKDIR; NULL-terminated or NULL */
   const char *message;        /* the history's comment; NULL: "Imported from SOURCE" */
   const char *source;         /* for that comment: a file name or "-" */
+  int64_t created;            /* the image's creation time (seconds); 0: now */
 } sk_import_opts;
 
 /* `docker import`: a rootfs tarball (plain, gzip or zstd) read from fd

@@ -209,3 +209,21 @@ PY
   [ "$status" -ne 0 ]
   [[ "$output" == *"unknown storage driver \`zfs\` (overlay or vfs)"* ]]
 }
+
+@test "busybox:latest, when it is needed and not there, is the image bundled with skiff: no network" {
+  run sk images -q
+  [ -z "$output" ]
+  run sk image inspect busybox --format '{{.Id}} {{json .RepoTags}} {{json .Config.Cmd}}'
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ ^sha256:[0-9a-f]{64}\ \[\"busybox:latest\"\]\ \[\"sh\"\]$ ]]
+  id=${output%% *}
+  # the same image on every machine with this busybox-static: it is reproducible
+  rm -rf "$DR"
+  [ "$(sk image inspect busybox --format '{{.Id}}')" = "$id" ]
+  layer=$(sk image inspect busybox --format '{{.GraphDriver.Data.UpperDir}}')
+  cmp "$layer/bin/busybox" "$(command -v busybox)"
+  [ "$(readlink "$layer/bin/sh")" = busybox ]
+  # another tag of busybox is not bundled
+  run sk image inspect busybox:1.36
+  [ "$status" -ne 0 ]
+}
