@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "skiff-config.h"
 #include "util/cleanup.h"
+#include "util/json.h"
 
 static const struct {
   const char *name;
@@ -46,6 +48,8 @@ usage (FILE *out)
                 "\"/etc/skiff/certs.d\")\n"
                 "      --insecure-registry list Registries spoken to over plain HTTP\n"
                 "      --registry-mirror list   Mirrors tried first for docker.io\n"
+                "      --daemon-config string   Settings, with Docker's keys (default "
+                "\"/etc/skiff/daemon.json\")\n"
                 "  -v, --version                Print version information and quit\n\n"
                 "Commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -53,23 +57,99 @@ usage (FILE *out)
   fprintf (out, "\nRun 'skiff COMMAND --help' for more information on a command.\n");
 }
 
+/* /etc/skiff/daemon.json: settings with Docker's key names, below the
+ * environment and the command line. The strings stay in *keep. */
+static const char *
+setting_string (sk_json *doc, const char *key, const char *path, sk_err **err)
+{
+  sk_json *v = NULL;
+  if (!json_object_object_get_ex (doc, key, &v) || v == NULL)
+    return NULL;
+  if (!json_object_is_type (v, json_type_string)) {
+    sk_err_set (err, 0, "%s: %s: expected a string", path, key);
+    return NULL;
+  }
+  return json_object_get_string (v);
+}
+
+static int
+setting_list (sk_json *doc, const char *key, const char *path, const char **out, size_t *n,
+              size_t max, sk_err **err)
+{
+  sk_json *v = NULL;
+  if (!json_object_object_get_ex (doc, key, &v) || v == NULL)
+    return 0;
+  if (!json_object_is_type (v, json_type_array))
+    return sk_err_set (err, 0, "%s: %s: expected an array of strings", path, key);
+  for (size_t i = 0; i < json_object_array_length (v); i++) {
+    sk_json *e = json_object_array_get_idx (v, i);
+    if (!json_object_is_type (e, json_type_string))
+      return sk_err_set (err, 0, "%s: %s[%zu]: expected a string", path, key, i);
+    if (*n >= max)
+      return sk_err_set (err, 0, "%s: %s: more than %zu entries", path, key, max);
+    out[(*n)++] = json_object_get_string (e);
+  }
+  return 0;
+}
+
+static int
+read_daemon_json (const char *path, bool required, sk_cli *cli, const char **insecure,
+                  size_t *n_insecure, const char **mirrors, size_t *n_mirrors, size_t max,
+                  sk_json **keep, sk_err **err)
+{
+  if (!required && access (path, F_OK) < 0)
+    return 0;
+  if (sk_json_parse_file (path, "daemon.json", keep, err) < 0)
+    return -1;
+  if (!json_object_is_type (*keep, json_type_object))
+    return sk_err_set (err, 0, "%s: expected a JSON object", path);
+  /* what skiff reads, and Docker's keys it will read (accepted, unused) */
+  static const char *const known[] = {"data-root", "storage-driver", "insecure-registries",
+                                      "registry-mirrors", "bip", "default-address-pools",
+                                      "log-driver", "log-opts", "dns", "debug", NULL};
+  json_object_object_foreach (*keep, key, val)
+  {
+    (void) val;
+    bool ok = false;
+    for (const char *const *k = known; *k && !ok; k++)
+      ok = strcmp (*k, key) == 0;
+    if (!ok)
+      return sk_err_set (err, 0, "%s: unknown setting `%s`", path, key);
+  }
+  const char *root = setting_string (*keep, "data-root", path, err);
+  const char *driver = root || !err || !*err ? setting_string (*keep, "storage-driver", path, err) : NULL;
+  if (err && *err)
+    return -1;
+  if (root)
+    cli->data_root = root;
+  if (driver)
+    cli->storage_driver = driver;
+  if (setting_list (*keep, "insecure-registries", path, insecure, n_insecure, max, err) < 0 ||
+      setting_list (*keep, "registry-mirrors", path, mirrors, n_mirrors, max, err) < 0)
+    return -1;
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
-  enum { G_DATA_ROOT = 1000, G_DEBUG, G_CONFIG, G_CERTS, G_INSECURE, G_MIRROR };
+  enum { G_DATA_ROOT = 1000, G_DEBUG, G_CONFIG, G_CERTS, G_INSECURE, G_MIRROR, G_DAEMON };
   static const struct option opts[] = {{"data-root", required_argument, NULL, G_DATA_ROOT},
                                        {"config", required_argument, NULL, G_CONFIG},
                                        {"certs-dir", required_argument, NULL, G_CERTS},
                                        {"insecure-registry", required_argument, NULL, G_INSECURE},
                                        {"registry-mirror", required_argument, NULL, G_MIRROR},
+                                       {"daemon-config", required_argument, NULL, G_DAEMON},
                                        {"storage-driver", required_argument, NULL, 's'},
                                        {"debug", no_argument, NULL, G_DEBUG},
                                        {"version", no_argument, NULL, 'v'},
                                        {"help", no_argument, NULL, 'h'},
                                        {0}};
   sk_cli cli = {.data_root = SK_DEFAULT_DATA_ROOT};
-  _cleanup_free_ const char **insecure = calloc ((size_t) argc + 1, sizeof *insecure);
-  _cleanup_free_ const char **mirrors = calloc ((size_t) argc + 1, sizeof *mirrors);
+  /* room for the command line's and daemon.json's */
+  _cleanup_free_ const char **insecure = calloc ((size_t) argc + 65, sizeof *insecure);
+  _cleanup_free_ const char **mirrors = calloc ((size_t) argc + 65, sizeof *mirrors);
+  const char *data_root = NULL, *driver = NULL, *daemon_config = NULL;
   size_t n_insecure = 0, n_mirrors = 0;
   cli.insecure = insecure;
   cli.mirrors = mirrors;
@@ -79,14 +159,13 @@ main (int argc, char **argv)
   snprintf (config_dir, sizeof config_dir, "%s/.skiff", home && *home ? home : "/root");
   cli.config_dir = env_config && *env_config ? env_config : config_dir;
   const char *env_root = getenv ("SKIFF_DATA_ROOT");
-  if (env_root && *env_root)
-    cli.data_root = env_root;
   signal (SIGPIPE, SIG_IGN);
   int c;
   while ((c = getopt_long (argc, argv, "+s:vhD", opts, NULL)) != -1) {
     switch (c) {
-    case G_DATA_ROOT: cli.data_root = optarg; break;
-    case 's': cli.storage_driver = optarg; break;
+    case G_DATA_ROOT: data_root = optarg; break;
+    case 's': driver = optarg; break;
+    case G_DAEMON: daemon_config = optarg; break;
     case G_CONFIG: cli.config_dir = optarg; break;
     case G_CERTS: cli.certs_dir = optarg; break;
     case G_INSECURE: insecure[n_insecure++] = optarg; break;
@@ -101,6 +180,22 @@ main (int argc, char **argv)
     usage (stderr);
     return 125;
   }
+  /* defaults < daemon.json < the environment < the command line */
+  _cleanup_json_ sk_json *settings = NULL;
+  sk_err *err = NULL;
+  const char *env_daemon = getenv ("SKIFF_DAEMON_CONFIG");
+  if (daemon_config == NULL && env_daemon && *env_daemon)
+    daemon_config = env_daemon;
+  if (read_daemon_json (daemon_config ? daemon_config : "/etc/skiff/daemon.json",
+                        daemon_config != NULL, &cli, insecure, &n_insecure, mirrors, &n_mirrors,
+                        (size_t) argc + 64, &settings, &err) < 0)
+    return sk_cli_fail (err);
+  if (env_root && *env_root)
+    cli.data_root = env_root;
+  if (data_root)
+    cli.data_root = data_root;
+  if (driver)
+    cli.storage_driver = driver;
   const char *name = argv[optind];
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp (commands[i].name, name) == 0) {

@@ -227,3 +227,26 @@ PY
   run sk image inspect busybox:1.36
   [ "$status" -ne 0 ]
 }
+
+@test "daemon.json: Docker's keys for the data root and the storage driver, below the command line" {
+  conf="$BATS_TEST_TMPDIR/daemon.json"
+  printf '{"data-root": "%s", "storage-driver": "vfs", "insecure-registries": ["10.0.0.0/8"], "log-opts": {}}\n' \
+    "$BATS_TEST_TMPDIR/from-json" > "$conf"
+  run "$SKIFF" --daemon-config "$conf" import "$TARBALL" j:1
+  [ "$status" -eq 0 ]
+  [ -d "$BATS_TEST_TMPDIR/from-json/vfs" ]
+  # the command line wins
+  run "$SKIFF" --daemon-config "$conf" --data-root "$DR" --storage-driver overlay images -q
+  [ -z "$output" ]
+  [ -d "$DR/overlay" ]
+  echo '{"storage-driver": "vfs", "frobnicate": true}' > "$conf"
+  run "$SKIFF" --daemon-config "$conf" images
+  [ "$status" -ne 0 ]
+  [ "$output" = "skiff: $conf: unknown setting \`frobnicate\`" ]
+  echo '{"data-root": 5}' > "$conf"
+  run "$SKIFF" --daemon-config "$conf" images
+  [ "$output" = "skiff: $conf: data-root: expected a string" ]
+  run "$SKIFF" --daemon-config "$BATS_TEST_TMPDIR/nosuch.json" images
+  [ "$status" -ne 0 ]
+  assert_one_line
+}
