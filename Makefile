@@ -41,7 +41,10 @@ install: build
 bench: deps build
 	@bench/run $(BUILD)
 
+bench-pull: deps build
+	@bench/pull $(BUILD)
+
 clean:
 	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD)
 
-.PHONY: all deps build build-sanitize demo check install bench clean
+.PHONY: all deps build build-sanitize demo check install bench bench-pull clean
