@@ -19,6 +19,9 @@ storage elsewhere leads to. Options make it misbehave:
   --wrong HEX       the blob HEX is served with its first byte changed
   --ignore-range    Range headers are ignored (200 and the whole blob)
   --delay SECONDS   each blob answer waits that long before its body
+  --hold N          each blob answer waits until N blob GETs are in flight
+                    (at most 10 s): a client that overlaps its transfers
+                    shows it whatever the machine's load
   --manifest FILE   GET /v2/<repo>/manifests/<any ref> answers FILE (its media
                     type its "mediaType"), with a Docker-Content-Digest of
   --manifest-digest D  (default: the file's own)
@@ -40,6 +43,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 args = None
 lock = threading.Lock()
+arrived = threading.Condition(lock)
 state = {"failed": 0, "cut": set(), "in_flight": 0}
 ports = {}
 
@@ -116,6 +120,9 @@ class Handler(BaseHTTPRequestHandler):
             data = bytes([data[0] ^ 0xff]) + data[1:]
         with lock:
             state["in_flight"] += 1
+            arrived.notify_all()
+            if args.hold:
+                arrived.wait_for(lambda: state["in_flight"] >= args.hold, timeout=10)
         try:
             self.send_blob(hexd, data)
         finally:
@@ -173,6 +180,7 @@ def main():
     p.add_argument("--wrong")
     p.add_argument("--ignore-range", action="store_true")
     p.add_argument("--delay", type=float, default=0)
+    p.add_argument("--hold", type=int, default=0)
     p.add_argument("--manifest")
     p.add_argument("--manifest-digest")
     args = p.parse_args()

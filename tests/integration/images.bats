@@ -61,7 +61,7 @@ store_contents() {
   [ "$status" -eq 0 ]
   echo "$output"
   [[ "${lines[0]}" =~ ^REPOSITORY\ +TAG\ +IMAGE\ ID\ +CREATED\ +SIZE$ ]]
-  [[ "$output" =~ mybox\ +1\ +${id:7:12}\ +(Less\ than\ a\ second|[0-9]+\ seconds)\ ago\ +[0-9.]+MB ]]
+  [[ "$output" =~ mybox\ +1\ +${id:7:12}\ +(Less\ than\ a\ second|1\ second|[0-9]+\ seconds)\ ago\ +[0-9.]+MB ]]
   [[ "$output" == *"reg.example:5000/team/box   v2 "* ]]
   run sk images -q
   [ "${lines[0]}" = "${id:7:12}" ] && [ "${#lines[@]}" -eq 2 ]

@@ -140,7 +140,9 @@ start_flaky() {
 }
 
 @test "fetch: at most --parallel blobs at a time, and more than one" {
-  start_flaky --delay 0.5
+  # each answer waits for a second GET: a client that overlaps two
+  # transfers shows it on any machine; one that does not waits 10 s per blob
+  start_flaky --hold 2
   run regclient --parallel 2 fetch "$FLAKY" test/busybox "$STORE" $(image_blobs)
   [ "$status" -eq 0 ]
   store_verifies "$STORE" 4
@@ -148,7 +150,8 @@ start_flaky() {
   max=$(sed -n 's/.* concurrent=\([0-9]*\)$/\1/p' "$FLAKY_LOG" | sort -n | tail -1)
   [ "$max" -eq 1 ] # seen by the second of two requests in flight
   rm -rf "$STORE"
-  : > "$FLAKY_LOG"
+  stop_pid "$FLAKY_PID" flaky-blobs
+  start_flaky --delay 0.2
   run regclient --parallel 1 fetch "$FLAKY" test/busybox "$STORE" $(image_blobs)
   [ "$status" -eq 0 ]
   [ "$(sed -n 's/.* concurrent=\([0-9]*\)$/\1/p' "$FLAKY_LOG" | sort -n | tail -1)" -eq 0 ]
