@@ -54,7 +54,8 @@ unpack_layer (sk_image_service *s, size_t index, const sk_digest *blob, const sk
     sk_layer_writer_abort (w);
     return sk_err_wrap (err, "layer %zu", index + 1);
   }
-  sk_unpack_opts opts = {.flat = !sk_storage_wants_overlay_whiteouts (s->storage)};
+  sk_unpack_opts opts = {.flat = !sk_storage_wants_overlay_whiteouts (s->storage),
+                         .max_bytes = sk_image_unpack_limit (s)};
   sk_unpack_result res;
   if (sk_layer_unpack (sk_layer_writer_dirfd (w), fd, &opts, &res, err) < 0) {
     sk_layer_writer_abort (w);

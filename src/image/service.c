@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -311,7 +312,8 @@ unpack_base_layer (sk_image_service *s, const sk_digest *blob, sk_digest *diff_i
   sk_layer_writer *w = NULL;
   if (sk_storage_layer_begin (s->storage, provisional, NULL, &w, err) < 0)
     return -1;
-  sk_unpack_opts opts = {.flat = !sk_storage_wants_overlay_whiteouts (s->storage)};
+  sk_unpack_opts opts = {.flat = !sk_storage_wants_overlay_whiteouts (s->storage),
+                         .max_bytes = sk_image_unpack_limit (s)};
   sk_unpack_result res;
   if (sk_layer_unpack (sk_layer_writer_dirfd (w), fd, &opts, &res, err) < 0) {
     sk_layer_writer_abort (w);
@@ -567,6 +569,19 @@ sk_image_remove (sk_image_service *s, const char *id,
   if (deleted)
     deleted (id, data);
   return sk_image_gc (s, deleted, data, reclaimed, err);
+}
+
+uint64_t
+sk_image_unpack_limit (sk_image_service *s)
+{
+  struct statvfs st;
+  _cleanup_free_ char *dir = sk_path_join (s->root, sk_storage_driver (s->storage));
+  if (dir == NULL || statvfs (dir, &st) < 0)
+    return 0; /* unknown: no limit */
+  uint64_t avail = (uint64_t) st.f_bavail * st.f_frsize;
+  uint64_t margin = avail / 20 > (64u << 20) ? avail / 20 : (64u << 20);
+  /* 0 means no limit to the unpacker: keep at least one byte */
+  return avail > margin ? avail - margin : 1;
 }
 
 /* ---- lookups ---- */

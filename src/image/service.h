@@ -141,6 +141,11 @@ int sk_image_remove (sk_image_service *s, const char *id,
 int sk_image_gc (sk_image_service *s, void (*deleted) (const char *what, void *data), void *data,
                  int64_t *reclaimed, sk_err **err);
 
+/* The most a layer may unpack to here: what the filesystem of the layers
+ * has free, less a margin, so that a decompression bomb fails with a clear
+ * error instead of filling the disk. */
+uint64_t sk_image_unpack_limit (sk_image_service *s);
+
 /* The image a user means (a name as docker takes it, or an id or id
  * prefix); an error that names it when there is none. */
 int sk_image_lookup (sk_image_service *s, const char *what, char **id, sk_err **err);

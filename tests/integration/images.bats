@@ -250,3 +250,37 @@ PY
   [ "$status" -ne 0 ]
   assert_one_line
 }
+
+@test "a decompression bomb is stopped before it fills the disk, and nothing of it is kept" {
+  # 1 GB of zeros, about 1 MB compressed, against a data root of 128 MB
+  python3 - "$BATS_TEST_TMPDIR/bomb.tar.gz" <<'PY'
+import gzip, sys, tarfile
+class Zeros:
+    def __init__(self, n): self.left = n
+    def read(self, k=-1):
+        k = self.left if k < 0 else min(k, self.left)
+        self.left -= k
+        return b"\0" * k
+with gzip.open(sys.argv[1], "wb", compresslevel=1) as g:
+    with tarfile.open(fileobj=g, mode="w|") as t:
+        info = tarfile.TarInfo("zeros")
+        info.size = 1 << 30
+        t.addfile(info, Zeros(info.size))
+PY
+  [ "$(stat -c %s "$BATS_TEST_TMPDIR/bomb.tar.gz")" -lt 5000000 ]
+  mkdir -p "$BATS_TEST_TMPDIR/small"
+  # a private mount namespace: the small filesystem is gone with it
+  run unshare --mount --propagation private sh -c '
+    mount -t tmpfs -o size=128m skiff-test-small "$1" || exit 9
+    "$2" --data-root "$1/data" import "$3" bomb:1
+    echo "status=$?"
+    df -k "$1" | awk "NR == 2 {print \"used=\" \$3}"
+    "$2" --data-root "$1/data" images -q | wc -l' sh "$BATS_TEST_TMPDIR/small" "$SKIFF" "$BATS_TEST_TMPDIR/bomb.tar.gz"
+  echo "$output"
+  [[ "$output" == *"layer exceeds"* ]]
+  [[ "$output" == *"status=1"* ]]
+  # what is left is the database and little else
+  used=$(echo "$output" | sed -n 's/^used=//p')
+  [ "$used" -lt 4096 ]
+  [ "${lines[-1]}" = 0 ]
+}
