@@ -255,3 +255,15 @@ store_is_sound() {
   run sk login -u x --password-stdin -p y "$REG_TLS"
   [ "$status" -eq 125 ]
 }
+
+@test "on a terminal, a line per layer updated in place; -q prints the name alone" {
+  run script -qec "'$SKIFF' --data-root '$DR' pull '$REG_PLAIN/test/app:v1'" /dev/null
+  echo "$output" | cat -v
+  [ "$status" -eq 0 ]
+  # the cursor moves up to the layer's line and clears it
+  [[ "$output" == *$'\e['*'A'*$'\e[2K'*"Pull complete"* ]]
+  [[ "$output" == *"Digest: sha256:"* ]]
+  rm -rf "$DR"
+  run sk pull -q "$REG_PLAIN/test/app:v1"
+  [ "$output" = "$REG_PLAIN/test/app:v1" ]
+}
