@@ -291,12 +291,41 @@ xattr_wanted (unpacker *u, const char *key, mode_t type)
   return false;
 }
 
-/* Owner, mode, xattrs and times of parent/name, just created. chown comes
- * first because it clears the setuid bits and security.capability. Nothing
- * follows a symlink: the *at calls take AT_SYMLINK_NOFOLLOW, and the xattrs
- * go through /proc/self/fd/<parent>/<name> with lsetxattr, which resolves
- * only our own parent fd and leaves the last component unfollowed. A
- * directory's mode and times wait for its contents (dir_meta). */
+/* Owner, mode, xattrs and times of a regular file just created, set on its
+ * open descriptor: no path is looked up again. chown comes first because it
+ * clears the setuid bits and security.capability. */
+static int
+set_meta_fd (unpacker *u, int fd, struct archive_entry *e, sk_err **err)
+{
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (entry_owner (u, e, &uid, &gid, err) < 0)
+    return -1;
+  if (fchown (fd, uid, gid) < 0)
+    return sk_err_set (err, errno, "chown");
+  if (fchmod (fd, archive_entry_perm (e) & 07777) < 0)
+    return sk_err_set (err, errno, "chmod");
+  if (archive_entry_xattr_reset (e) > 0) {
+    const char *key;
+    const void *value;
+    size_t len;
+    while (archive_entry_xattr_next (e, &key, &value, &len) == ARCHIVE_OK) {
+      if (xattr_wanted (u, key, S_IFREG) && fsetxattr (fd, key, value, len, 0) < 0)
+        return sk_err_set (err, errno, "set xattr `%s`", key);
+    }
+  }
+  struct timespec times[2];
+  entry_times (e, times);
+  if (futimens (fd, times) < 0)
+    return sk_err_set (err, errno, "set times");
+  return 0;
+}
+
+/* The same for the other types, by parent/name. Nothing follows a symlink:
+ * the *at calls take AT_SYMLINK_NOFOLLOW, and the xattrs go through
+ * /proc/self/fd/<parent>/<name> with lsetxattr, which resolves only our own
+ * parent fd and leaves the last component unfollowed. A directory's mode and
+ * times wait for its contents (dir_meta). */
 static int
 set_meta (unpacker *u, int parent, const char *name, struct archive_entry *e, sk_err **err)
 {
@@ -370,7 +399,8 @@ finish_dirs (unpacker *u, sk_err **err)
 
 /* Makes room for the entry `name`: what is there goes, unless both are
  * directories (a directory listed again keeps its contents). Returns 1 when
- * an existing directory stays. */
+ * an existing directory stays. Called before a hard link is made, and after
+ * any other entry found its name taken (EEXIST). */
 static int
 make_room (int parent, const char *name, bool want_dir, sk_err **err)
 {
@@ -398,13 +428,19 @@ write_all_at (int fd, const char *buf, size_t len, off_t off)
   return 0;
 }
 
+/* Creates the regular file parent/name, which must not exist (O_EXCL): the
+ * descriptor, or -1 with errno. */
 static int
-write_file (unpacker *u, int parent, const char *name, struct archive_entry *e, sk_err **err)
+create_file (int parent, const char *name)
 {
-  _cleanup_close_ int fd =
-      openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return sk_err_set (err, errno, "create");
+  return openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+/* The entry's data into `fd`, a file just created (empty). */
+static int
+write_file (unpacker *u, int fd, struct archive_entry *e, sk_err **err)
+{
+  off_t end = 0;
   for (;;) {
     const void *buf;
     size_t len;
@@ -416,9 +452,12 @@ write_file (unpacker *u, int parent, const char *name, struct archive_entry *e, 
       return archive_fail (u, err);
     if (write_all_at (fd, buf, len, (off_t) off) < 0)
       return sk_err_set (err, errno, "write");
+    if (len > 0 && (off_t) off + (off_t) len > end)
+      end = (off_t) off + (off_t) len;
   }
   /* a sparse file may end in a hole */
-  if (archive_entry_size_is_set (e) && ftruncate (fd, (off_t) archive_entry_size (e)) < 0)
+  if (archive_entry_size_is_set (e) && archive_entry_size (e) > end &&
+      ftruncate (fd, (off_t) archive_entry_size (e)) < 0)
     return sk_err_set (err, errno, "truncate");
   return 0;
 }
@@ -560,37 +599,57 @@ apply_entry (unpacker *u, struct archive_entry *e, sk_err **err)
   if (strncmp (base, WHITEOUT_PREFIX, strlen (WHITEOUT_PREFIX)) == 0)
     return apply_whiteout (u, parent, parent_path, base, err);
 
-  int kept = *made ? make_room (parent, base, hardlink == NULL && type == S_IFDIR, err) : 1;
-  if (kept < 0)
-    return -1;
   if (remember_made (u, made, err) < 0)
     return -1;
+  if (*made == '\0') /* the root: it is there, its metadata is set below */
+    return set_meta (u, parent, base, e, err);
 
-  if (hardlink)
-    return make_link (u, parent, base, hardlink, err);
-
-  switch (type) {
-  case S_IFREG:
-    if (write_file (u, parent, base, e, err) < 0)
+  if (hardlink) {
+    if (make_room (parent, base, false, err) < 0)
       return -1;
-    break;
-  case S_IFDIR:
-    if (!kept && mkdirat (parent, base, 0700) < 0)
-      return sk_err_set (err, errno, "mkdir");
-    break;
-  case S_IFLNK:
-    if (symlinkat (archive_entry_symlink (e) ? archive_entry_symlink (e) : "", parent, base) < 0)
-      return sk_err_set (err, errno, "symlink");
-    break;
-  case S_IFIFO:
-  case S_IFCHR:
-  case S_IFBLK:
-    if (mknodat (parent, base, type | 0600, archive_entry_rdev (e)) < 0)
-      return sk_err_set (err, errno, "mknod");
-    break;
-  default:
-    return sk_err_set (err, 0, "file type 0%o is not supported", (unsigned) type);
+    return make_link (u, parent, base, hardlink, err);
   }
+
+  /* Made directly; only when the name is taken, what is there goes (or an
+   * existing directory stays for a directory) and it is made again. */
+  _cleanup_close_ int fd = -1;
+  for (bool again = false;; again = true) {
+    int r = 0;
+    const char *what = NULL;
+    switch (type) {
+    case S_IFREG:
+      r = fd = create_file (parent, base);
+      what = "create";
+      break;
+    case S_IFDIR:
+      r = mkdirat (parent, base, 0700);
+      what = "mkdir";
+      break;
+    case S_IFLNK:
+      r = symlinkat (archive_entry_symlink (e) ? archive_entry_symlink (e) : "", parent, base);
+      what = "symlink";
+      break;
+    case S_IFIFO:
+    case S_IFCHR:
+    case S_IFBLK:
+      r = mknodat (parent, base, type | 0600, archive_entry_rdev (e));
+      what = "mknod";
+      break;
+    default:
+      return sk_err_set (err, 0, "file type 0%o is not supported", (unsigned) type);
+    }
+    if (r >= 0)
+      break;
+    if (errno != EEXIST || again)
+      return sk_err_set (err, errno, "%s", what);
+    int kept = make_room (parent, base, type == S_IFDIR, err);
+    if (kept < 0)
+      return -1;
+    if (kept)
+      break;
+  }
+  if (type == S_IFREG)
+    return write_file (u, fd, e, err) < 0 ? -1 : set_meta_fd (u, fd, e, err);
   return set_meta (u, parent, base, e, err);
 }
 
