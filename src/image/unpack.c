@@ -8,9 +8,12 @@
  * rest of the stream is read and hashed at the end.
  *
  * Each entry is created with *at calls on its parent directory, which is
- * resolved inside the root anew for every entry (RESOLVE_IN_ROOT, see
- * sk_mkdir_in_root): a symlink the layer made, or a directory it replaced by
- * one, can only lead somewhere else inside the root.
+ * resolved inside the root (RESOLVE_IN_ROOT, see sk_mkdir_in_root): a
+ * symlink the layer made, or a directory it replaced by one, can only lead
+ * somewhere else inside the root. A tar lists a directory's entries one
+ * after the other, so the parent of an entry is kept for the next ones in
+ * the same directory, as long as nothing could have changed what its path
+ * resolves to (see parent_dir).
  */
 #include "unpack.h"
 
@@ -110,7 +113,19 @@ typedef struct unpacker {
   char **made;
   size_t n_made, alloc_made;
   bool made_sorted;
+  /* The parent directory of the last entry (an O_PATH descriptor) and its
+   * clean path, or -1 and NULL. */
+  int parent_fd;
+  char *parent_path;
 } unpacker;
+
+static void
+forget_parent (unpacker *u)
+{
+  sk_closep (&u->parent_fd);
+  free (u->parent_path);
+  u->parent_path = NULL;
+}
 
 static void
 unpacker_clear (unpacker *u)
@@ -121,6 +136,7 @@ unpacker_clear (unpacker *u)
   for (size_t i = 0; i < u->n_made; i++)
     free (u->made[i]);
   free (u->made);
+  forget_parent (u);
 }
 
 /* The error of the tar reader; the size limit is named as such. */
@@ -572,8 +588,40 @@ apply_whiteout (unpacker *u, int parent, const char *parent_path, const char *ba
   return 0;
 }
 
+/* The directory `path` (clean, "" for the root), made when missing and
+ * resolved inside the root. The descriptor is borrowed: it stays with the
+ * unpacker, and the next entry in the same directory gets it again without
+ * a lookup. That is only right while its path still resolves to the same
+ * directory, so after each entry the caller forgets it (forget_parent)
+ * unless the entry only added a new name to it: a regular file, a fifo or
+ * a device made where nothing was. Every other entry may have removed or
+ * replaced something on the way of the path (a whiteout, an opaque
+ * directory, a name already taken, which make_room clears), or is one
+ * (a directory, a symlink, a hard link): the path is resolved again. An
+ * entry whose path is the kept one or a prefix of it is of the second kind,
+ * since the kept directory is its parent's own path or longer. Even a
+ * stale descriptor names a directory inside the root. */
 static int
-apply_entry (unpacker *u, struct archive_entry *e, sk_err **err)
+parent_dir (unpacker *u, const char *path, sk_err **err)
+{
+  if (u->parent_fd >= 0 && strcmp (u->parent_path, path) == 0)
+    return u->parent_fd;
+  forget_parent (u);
+  _cleanup_free_ char *copy = strdup (path);
+  if (copy == NULL)
+    return sk_err_set (err, ENOMEM, "path");
+  int fd = sk_mkdir_in_root (u->root, *path ? path : ".", 0755, err);
+  if (fd < 0)
+    return -1;
+  u->parent_fd = fd;
+  u->parent_path = steal_ptr (copy);
+  return fd;
+}
+
+/* Applies one entry. `keep` is set when the parent directory may be kept
+ * for the next entry (see parent_dir). */
+static int
+apply_entry (unpacker *u, struct archive_entry *e, bool *keep, sk_err **err)
 {
   _cleanup_free_ char *clean = NULL;
   if (clean_path (archive_entry_pathname (e), &clean, err) < 0)
@@ -591,8 +639,7 @@ apply_entry (unpacker *u, struct archive_entry *e, sk_err **err)
   if (*made == '\0' && type != S_IFDIR)
     return sk_err_set (err, 0, "the root must be a directory");
 
-  _cleanup_close_ int parent =
-      sk_mkdir_in_root (u->root, *parent_path ? parent_path : ".", 0755, err);
+  int parent = parent_dir (u, parent_path, err);
   if (parent < 0)
     return -1;
 
@@ -613,7 +660,8 @@ apply_entry (unpacker *u, struct archive_entry *e, sk_err **err)
   /* Made directly; only when the name is taken, what is there goes (or an
    * existing directory stays for a directory) and it is made again. */
   _cleanup_close_ int fd = -1;
-  for (bool again = false;; again = true) {
+  bool again = false;
+  for (;; again = true) {
     int r = 0;
     const char *what = NULL;
     switch (type) {
@@ -648,9 +696,11 @@ apply_entry (unpacker *u, struct archive_entry *e, sk_err **err)
     if (kept)
       break;
   }
-  if (type == S_IFREG)
-    return write_file (u, fd, e, err) < 0 ? -1 : set_meta_fd (u, fd, e, err);
-  return set_meta (u, parent, base, e, err);
+  int r = type == S_IFREG ? (write_file (u, fd, e, err) < 0 ? -1 : set_meta_fd (u, fd, e, err))
+                          : set_meta (u, parent, base, e, err);
+  /* a new name and nothing else: the parent's path resolves as before */
+  *keep = r == 0 && !again && type != S_IFDIR && type != S_IFLNK;
+  return r;
 }
 
 /* Reads the rest of the stream after the tar's end, for the diff_id. */
@@ -674,7 +724,11 @@ unpack_entries (unpacker *u, sk_err **err)
       break;
     if (r < ARCHIVE_WARN)
       return archive_fail (u, err);
-    if (apply_entry (u, e, err) < 0)
+    bool keep = false;
+    r = apply_entry (u, e, &keep, err);
+    if (!keep)
+      forget_parent (u);
+    if (r < 0)
       return sk_err_wrap (err, "layer entry `%s`", archive_entry_pathname (e));
     u->entries++;
     if (u->opts->max_bytes && u->in->size > u->opts->max_bytes)
@@ -719,6 +773,7 @@ sk_layer_unpack (int dirfd, int fd, const sk_unpack_opts *opts, sk_unpack_result
       .tar = tar,
       .in = in,
       .privileged = geteuid () == 0,
+      .parent_fd = -1,
   };
   int ret = -1;
   if (archive_read_support_format_tar (tar) != ARCHIVE_OK ||
