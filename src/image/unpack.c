@@ -8,9 +8,12 @@
  * rest of the stream is read and hashed at the end.
  *
  * Each entry is created with *at calls on its parent directory, which is
- * resolved inside the root anew for every entry (RESOLVE_IN_ROOT, see
- * sk_mkdir_in_root): a symlink the layer made, or a directory it replaced by
- * one, can only lead somewhere else inside the root.
+ * resolved inside the root (RESOLVE_IN_ROOT, see sk_mkdir_in_root): a
+ * symlink the layer made, or a directory it replaced by one, can only lead
+ * somewhere else inside the root. A tar lists a directory's entries one
+ * after the other, so the parent of an entry is kept for the next ones in
+ * the same directory, as long as nothing could have changed what its path
+ * resolves to (see parent_dir).
  */
 #include "unpack.h"
 
@@ -110,7 +113,19 @@ typedef struct unpacker {
   char **made;
   size_t n_made, alloc_made;
   bool made_sorted;
+  /* The parent directory of the last entry (an O_PATH descriptor) and its
+   * clean path, or -1 and NULL. */
+  int parent_fd;
+  char *parent_path;
 } unpacker;
+
+static void
+forget_parent (unpacker *u)
+{
+  sk_closep (&u->parent_fd);
+  free (u->parent_path);
+  u->parent_path = NULL;
+}
 
 static void
 unpacker_clear (unpacker *u)
@@ -121,6 +136,7 @@ unpacker_clear (unpacker *u)
   for (size_t i = 0; i < u->n_made; i++)
     free (u->made[i]);
   free (u->made);
+  forget_parent (u);
 }
 
 /* The error of the tar reader; the size limit is named as such. */
@@ -291,12 +307,41 @@ xattr_wanted (unpacker *u, const char *key, mode_t type)
   return false;
 }
 
-/* Owner, mode, xattrs and times of parent/name, just created. chown comes
- * first because it clears the setuid bits and security.capability. Nothing
- * follows a symlink: the *at calls take AT_SYMLINK_NOFOLLOW, and the xattrs
- * go through /proc/self/fd/<parent>/<name> with lsetxattr, which resolves
- * only our own parent fd and leaves the last component unfollowed. A
- * directory's mode and times wait for its contents (dir_meta). */
+/* Owner, mode, xattrs and times of a regular file just created, set on its
+ * open descriptor: no path is looked up again. chown comes first because it
+ * clears the setuid bits and security.capability. */
+static int
+set_meta_fd (unpacker *u, int fd, struct archive_entry *e, sk_err **err)
+{
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (entry_owner (u, e, &uid, &gid, err) < 0)
+    return -1;
+  if (fchown (fd, uid, gid) < 0)
+    return sk_err_set (err, errno, "chown");
+  if (fchmod (fd, archive_entry_perm (e) & 07777) < 0)
+    return sk_err_set (err, errno, "chmod");
+  if (archive_entry_xattr_reset (e) > 0) {
+    const char *key;
+    const void *value;
+    size_t len;
+    while (archive_entry_xattr_next (e, &key, &value, &len) == ARCHIVE_OK) {
+      if (xattr_wanted (u, key, S_IFREG) && fsetxattr (fd, key, value, len, 0) < 0)
+        return sk_err_set (err, errno, "set xattr `%s`", key);
+    }
+  }
+  struct timespec times[2];
+  entry_times (e, times);
+  if (futimens (fd, times) < 0)
+    return sk_err_set (err, errno, "set times");
+  return 0;
+}
+
+/* The same for the other types, by parent/name. Nothing follows a symlink:
+ * the *at calls take AT_SYMLINK_NOFOLLOW, and the xattrs go through
+ * /proc/self/fd/<parent>/<name> with lsetxattr, which resolves only our own
+ * parent fd and leaves the last component unfollowed. A directory's mode and
+ * times wait for its contents (dir_meta). */
 static int
 set_meta (unpacker *u, int parent, const char *name, struct archive_entry *e, sk_err **err)
 {
@@ -370,7 +415,8 @@ finish_dirs (unpacker *u, sk_err **err)
 
 /* Makes room for the entry `name`: what is there goes, unless both are
  * directories (a directory listed again keeps its contents). Returns 1 when
- * an existing directory stays. */
+ * an existing directory stays. Called before a hard link is made, and after
+ * any other entry found its name taken (EEXIST). */
 static int
 make_room (int parent, const char *name, bool want_dir, sk_err **err)
 {
@@ -398,13 +444,19 @@ write_all_at (int fd, const char *buf, size_t len, off_t off)
   return 0;
 }
 
+/* Creates the regular file parent/name, which must not exist (O_EXCL): the
+ * descriptor, or -1 with errno. */
 static int
-write_file (unpacker *u, int parent, const char *name, struct archive_entry *e, sk_err **err)
+create_file (int parent, const char *name)
 {
-  _cleanup_close_ int fd =
-      openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return sk_err_set (err, errno, "create");
+  return openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+/* The entry's data into `fd`, a file just created (empty). */
+static int
+write_file (unpacker *u, int fd, struct archive_entry *e, sk_err **err)
+{
+  off_t end = 0;
   for (;;) {
     const void *buf;
     size_t len;
@@ -416,9 +468,12 @@ write_file (unpacker *u, int parent, const char *name, struct archive_entry *e, 
       return archive_fail (u, err);
     if (write_all_at (fd, buf, len, (off_t) off) < 0)
       return sk_err_set (err, errno, "write");
+    if (len > 0 && (off_t) off + (off_t) len > end)
+      end = (off_t) off + (off_t) len;
   }
   /* a sparse file may end in a hole */
-  if (archive_entry_size_is_set (e) && ftruncate (fd, (off_t) archive_entry_size (e)) < 0)
+  if (archive_entry_size_is_set (e) && archive_entry_size (e) > end &&
+      ftruncate (fd, (off_t) archive_entry_size (e)) < 0)
     return sk_err_set (err, errno, "truncate");
   return 0;
 }
@@ -533,8 +588,40 @@ apply_whiteout (unpacker *u, int parent, const char *parent_path, const char *ba
   return 0;
 }
 
+/* The directory `path` (clean, "" for the root), made when missing and
+ * resolved inside the root. The descriptor is borrowed: it stays with the
+ * unpacker, and the next entry in the same directory gets it again without
+ * a lookup. That is only right while its path still resolves to the same
+ * directory, so after each entry the caller forgets it (forget_parent)
+ * unless the entry only added a new name to it: a regular file, a fifo or
+ * a device made where nothing was. Every other entry may have removed or
+ * replaced something on the way of the path (a whiteout, an opaque
+ * directory, a name already taken, which make_room clears), or is one
+ * (a directory, a symlink, a hard link): the path is resolved again. An
+ * entry whose path is the kept one or a prefix of it is of the second kind,
+ * since the kept directory is its parent's own path or longer. Even a
+ * stale descriptor names a directory inside the root. */
 static int
-apply_entry (unpacker *u, struct archive_entry *e, sk_err **err)
+parent_dir (unpacker *u, const char *path, sk_err **err)
+{
+  if (u->parent_fd >= 0 && strcmp (u->parent_path, path) == 0)
+    return u->parent_fd;
+  forget_parent (u);
+  _cleanup_free_ char *copy = strdup (path);
+  if (copy == NULL)
+    return sk_err_set (err, ENOMEM, "path");
+  int fd = sk_mkdir_in_root (u->root, *path ? path : ".", 0755, err);
+  if (fd < 0)
+    return -1;
+  u->parent_fd = fd;
+  u->parent_path = steal_ptr (copy);
+  return fd;
+}
+
+/* Applies one entry. `keep` is set when the parent directory may be kept
+ * for the next entry (see parent_dir). */
+static int
+apply_entry (unpacker *u, struct archive_entry *e, bool *keep, sk_err **err)
 {
   _cleanup_free_ char *clean = NULL;
   if (clean_path (archive_entry_pathname (e), &clean, err) < 0)
@@ -552,46 +639,68 @@ apply_entry (unpacker *u, struct archive_entry *e, sk_err **err)
   if (*made == '\0' && type != S_IFDIR)
     return sk_err_set (err, 0, "the root must be a directory");
 
-  _cleanup_close_ int parent =
-      sk_mkdir_in_root (u->root, *parent_path ? parent_path : ".", 0755, err);
+  int parent = parent_dir (u, parent_path, err);
   if (parent < 0)
     return -1;
 
   if (strncmp (base, WHITEOUT_PREFIX, strlen (WHITEOUT_PREFIX)) == 0)
     return apply_whiteout (u, parent, parent_path, base, err);
 
-  int kept = *made ? make_room (parent, base, hardlink == NULL && type == S_IFDIR, err) : 1;
-  if (kept < 0)
-    return -1;
   if (remember_made (u, made, err) < 0)
     return -1;
+  if (*made == '\0') /* the root: it is there, its metadata is set below */
+    return set_meta (u, parent, base, e, err);
 
-  if (hardlink)
-    return make_link (u, parent, base, hardlink, err);
-
-  switch (type) {
-  case S_IFREG:
-    if (write_file (u, parent, base, e, err) < 0)
+  if (hardlink) {
+    if (make_room (parent, base, false, err) < 0)
       return -1;
-    break;
-  case S_IFDIR:
-    if (!kept && mkdirat (parent, base, 0700) < 0)
-      return sk_err_set (err, errno, "mkdir");
-    break;
-  case S_IFLNK:
-    if (symlinkat (archive_entry_symlink (e) ? archive_entry_symlink (e) : "", parent, base) < 0)
-      return sk_err_set (err, errno, "symlink");
-    break;
-  case S_IFIFO:
-  case S_IFCHR:
-  case S_IFBLK:
-    if (mknodat (parent, base, type | 0600, archive_entry_rdev (e)) < 0)
-      return sk_err_set (err, errno, "mknod");
-    break;
-  default:
-    return sk_err_set (err, 0, "file type 0%o is not supported", (unsigned) type);
+    return make_link (u, parent, base, hardlink, err);
   }
-  return set_meta (u, parent, base, e, err);
+
+  /* Made directly; only when the name is taken, what is there goes (or an
+   * existing directory stays for a directory) and it is made again. */
+  _cleanup_close_ int fd = -1;
+  bool again = false;
+  for (;; again = true) {
+    int r = 0;
+    const char *what = NULL;
+    switch (type) {
+    case S_IFREG:
+      r = fd = create_file (parent, base);
+      what = "create";
+      break;
+    case S_IFDIR:
+      r = mkdirat (parent, base, 0700);
+      what = "mkdir";
+      break;
+    case S_IFLNK:
+      r = symlinkat (archive_entry_symlink (e) ? archive_entry_symlink (e) : "", parent, base);
+      what = "symlink";
+      break;
+    case S_IFIFO:
+    case S_IFCHR:
+    case S_IFBLK:
+      r = mknodat (parent, base, type | 0600, archive_entry_rdev (e));
+      what = "mknod";
+      break;
+    default:
+      return sk_err_set (err, 0, "file type 0%o is not supported", (unsigned) type);
+    }
+    if (r >= 0)
+      break;
+    if (errno != EEXIST || again)
+      return sk_err_set (err, errno, "%s", what);
+    int kept = make_room (parent, base, type == S_IFDIR, err);
+    if (kept < 0)
+      return -1;
+    if (kept)
+      break;
+  }
+  int r = type == S_IFREG ? (write_file (u, fd, e, err) < 0 ? -1 : set_meta_fd (u, fd, e, err))
+                          : set_meta (u, parent, base, e, err);
+  /* a new name and nothing else: the parent's path resolves as before */
+  *keep = r == 0 && !again && type != S_IFDIR && type != S_IFLNK;
+  return r;
 }
 
 /* Reads the rest of the stream after the tar's end, for the diff_id. */
@@ -615,7 +724,11 @@ unpack_entries (unpacker *u, sk_err **err)
       break;
     if (r < ARCHIVE_WARN)
       return archive_fail (u, err);
-    if (apply_entry (u, e, err) < 0)
+    bool keep = false;
+    r = apply_entry (u, e, &keep, err);
+    if (!keep)
+      forget_parent (u);
+    if (r < 0)
       return sk_err_wrap (err, "layer entry `%s`", archive_entry_pathname (e));
     u->entries++;
     if (u->opts->max_bytes && u->in->size > u->opts->max_bytes)
@@ -660,6 +773,7 @@ sk_layer_unpack (int dirfd, int fd, const sk_unpack_opts *opts, sk_unpack_result
       .tar = tar,
       .in = in,
       .privileged = geteuid () == 0,
+      .parent_fd = -1,
   };
   int ret = -1;
   if (archive_read_support_format_tar (tar) != ARCHIVE_OK ||

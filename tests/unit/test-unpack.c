@@ -454,6 +454,75 @@ test_listed_twice (void **state)
   assert_content (f, "d/f", "two");
 }
 
+/* The parent directory is kept from one entry to the next in the same
+ * directory: an entry of that directory that replaces a directory on the
+ * way of its path (here p leads back up through q/sub) must not leave the
+ * next entries written where the path no longer leads. */
+static void
+test_parent_kept_only_while_valid (void **state)
+{
+  fixture *f = *state;
+  tarw t;
+  tar_begin (&t);
+  add_dir (&t, "q");
+  add_dir (&t, "q/sub");
+  add_dir (&t, "q/sub/x");
+  add_symlink (&t, "p", "q/sub/x/../..");
+  add_file (&t, "p/f1", "one");
+  add_file (&t, "p/f2", "two");
+  add_file (&t, "p/sub", "a file now");
+  add_file (&t, "p/f3", "three");
+  assert_refused (f, &t, NULL, "p/f3", NULL);
+  assert_content (f, "q/f1", "one");
+  assert_content (f, "q/f2", "two");
+  assert_content (f, "q/sub", "a file now");
+  assert_false (exists (f, "q/f3"));
+}
+
+/* Sparse files: the holes stay holes, one at the end included. */
+static void
+test_sparse (void **state)
+{
+  fixture *f = *state;
+  const size_t size = 1 << 20, chunk = 1 << 16;
+  char *data = calloc (1, size);
+  assert_non_null (data);
+  memset (data + chunk, 'm', chunk);
+  tarw t;
+  tar_begin (&t);
+  const char *names[] = {"end-hole", "middle-hole"};
+  for (int i = 0; i < 2; i++) {
+    struct archive_entry *e = entry_new (names[i], AE_IFREG, 0644);
+    archive_entry_set_size (e, (la_int64_t) size);
+    archive_entry_sparse_add_entry (e, (la_int64_t) chunk, (la_int64_t) chunk);
+    if (i == 1) {
+      memset (data + size - chunk, 'e', chunk);
+      archive_entry_sparse_add_entry (e, (la_int64_t) (size - chunk), (la_int64_t) chunk);
+    }
+    assert_int_equal (archive_write_header (t.a, e), ARCHIVE_OK);
+    assert_int_equal (archive_write_data (t.a, data, size), (la_ssize_t) size);
+    archive_entry_free (e);
+    memset (data + size - chunk, 0, chunk);
+  }
+  sk_err *err = NULL;
+  if (unpack (f, &t, NULL, NULL, &err) < 0)
+    fail_msg ("%s", err->msg);
+  for (int i = 0; i < 2; i++) {
+    if (i == 1)
+      memset (data + size - chunk, 'e', chunk);
+    _cleanup_free_ char *got = NULL;
+    size_t len = 0;
+    if (sk_read_file_at (f->layer, names[i], &got, &len, &err) < 0)
+      fail_msg ("%s", err->msg);
+    assert_int_equal (len, size);
+    assert_memory_equal (got, data, size);
+    struct stat st;
+    assert_int_equal (fstatat (f->layer, names[i], &st, AT_SYMLINK_NOFOLLOW), 0);
+    assert_true ((size_t) st.st_blocks * 512 < size);
+  }
+  free (data);
+}
+
 /* ---- compression and the diff_id ---- */
 
 static void
@@ -868,6 +937,8 @@ main (void)
       cmocka_unit_test_setup_teardown (test_content, setup, teardown),
       cmocka_unit_test_setup_teardown (test_uid_shift, setup, teardown),
       cmocka_unit_test_setup_teardown (test_listed_twice, setup, teardown),
+      cmocka_unit_test_setup_teardown (test_parent_kept_only_while_valid, setup, teardown),
+      cmocka_unit_test_setup_teardown (test_sparse, setup, teardown),
       cmocka_unit_test_setup_teardown (test_gzip, setup, teardown),
       cmocka_unit_test_setup_teardown (test_zstd, setup, teardown),
       cmocka_unit_test_setup_teardown (test_diff_id_covers_padding, setup, teardown),
