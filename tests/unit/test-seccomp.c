@@ -1055,6 +1055,7 @@ test_cache_hit (void **state)
       "{  'syscalls': [" BASICS ", {'action': 'SCMP_ACT_ALLOW', 'names': ['getpid']}],"
       "   'defaultErrnoRet': 13, 'defaultAction': 'SCMP_ACT_ERRNO'}");
   _cleanup_prog_ sk_seccomp_prog *p3 = compile_cached_ok (s2->linux_.seccomp, dir);
+  assert_non_null (p3);
   assert_int_equal (inode_of (file), ino);
   only_file (dir, file, sizeof file);
 
