@@ -33,20 +33,6 @@ wants_help (int argc, char **argv, const char *text)
   return false;
 }
 
-static char *
-familiar (const char *name)
-{
-  sk_image_ref *r = NULL;
-  sk_err *e = NULL;
-  if (sk_image_ref_parse (name, &r, &e) < 0) {
-    sk_err_free (&e);
-    return strdup (name);
-  }
-  char *f = sk_image_ref_familiar (r);
-  sk_image_ref_free (r);
-  return f;
-}
-
 /* "repo:tag" into repo and tag, or "repo@digest" into repo and digest */
 static void
 split_name (const char *fam, char **repo, char **tag, char **digest)
@@ -241,7 +227,7 @@ static char *
 digest_for (const sk_image_info *i, const char *repo)
 {
   for (char **d = i->repo_digests; d && *d; d++) {
-    _cleanup_free_ char *f = familiar (*d);
+    _cleanup_free_ char *f = sk_image_name_familiar (*d);
     char *r, *t, *dg;
     split_name (f, &r, &t, &dg);
     bool same = strcmp (r, repo) == 0;
@@ -325,7 +311,7 @@ cmd_images (sk_cli *cli, int argc, char **argv)
     for (size_t k = 0; k < (count ? count : 1); k++) {
       char *repo = NULL, *tag = NULL, *dg = NULL;
       if (count) {
-        _cleanup_free_ char *f = familiar (names[k]);
+        _cleanup_free_ char *f = sk_image_name_familiar (names[k]);
         split_name (f, &repo, &tag, &dg);
       }
       bool keep = n_refs == 0;
@@ -438,7 +424,7 @@ remove_one (sk_image_service *s, const char *what, bool force, sk_err **err)
   int ret = 0;
   if (by_tag && n_tags > 1) {
     /* another tag keeps the image */
-    _cleanup_free_ char *f = familiar (name);
+    _cleanup_free_ char *f = sk_image_name_familiar (name);
     if (sk_images_untag (s->db, name, err) < 0)
       ret = -1;
     else
@@ -452,11 +438,11 @@ remove_one (sk_image_service *s, const char *what, bool force, sk_err **err)
                       short_id);
   } else {
     for (char **t = info->tags; *t; t++) {
-      _cleanup_free_ char *f = familiar (*t);
+      _cleanup_free_ char *f = sk_image_name_familiar (*t);
       printf ("Untagged: %s\n", f);
     }
     for (char **d = info->repo_digests; *d; d++) {
-      _cleanup_free_ char *f = familiar (*d);
+      _cleanup_free_ char *f = sk_image_name_familiar (*d);
       printf ("Untagged: %s\n", f);
     }
     ret = sk_image_remove (s, id, print_deleted, NULL, NULL, err);
@@ -523,7 +509,7 @@ strings_json (char **v, bool make_familiar)
 {
   sk_json *a = json_object_new_array ();
   for (char **p = v; p && *p; p++) {
-    _cleanup_free_ char *f = make_familiar ? familiar (*p) : strdup (*p);
+    _cleanup_free_ char *f = make_familiar ? sk_image_name_familiar (*p) : strdup (*p);
     json_object_array_add (a, json_object_new_string (f ? f : *p));
   }
   return a;
@@ -829,7 +815,7 @@ cmd_image_prune (sk_cli *cli, int argc, char **argv)
       continue;
     /* no container uses an image yet: every one is unused */
     for (char **t = i->tags; *t; t++) {
-      _cleanup_free_ char *f = familiar (*t);
+      _cleanup_free_ char *f = sk_image_name_familiar (*t);
       if (!out.header)
         printf ("Deleted Images:\n");
       out.header = true;
@@ -863,7 +849,7 @@ print_loaded (const char *name, bool is_id, void *data)
   if (is_id) {
     printf ("Loaded image ID: %s\n", name);
   } else {
-    _cleanup_free_ char *f = familiar (name);
+    _cleanup_free_ char *f = sk_image_name_familiar (name);
     printf ("Loaded image: %s\n", f);
   }
 }

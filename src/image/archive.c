@@ -729,20 +729,6 @@ put_blob (saver *sv, const char *name, const char *digest, bool uncompress, int6
   return ret;
 }
 
-static char *
-familiar_of (const char *name)
-{
-  sk_image_ref *r = NULL;
-  sk_err *e = NULL;
-  if (sk_image_ref_parse (name, &r, &e) < 0) {
-    sk_err_free (&e);
-    return strdup (name);
-  }
-  char *f = sk_image_ref_familiar (r);
-  sk_image_ref_free (r);
-  return f;
-}
-
 /* One image in docker's format; its entry of manifest.json into arr. */
 static int
 save_docker (saver *sv, const sk_save_item *it, sk_json *manifest, sk_json *repos, sk_err **err)
@@ -853,7 +839,7 @@ save_oci (saver *sv, const sk_save_item *it, sk_json *index, sk_err **err)
     json_object_object_add (d, "size", json_object_new_int64 ((int64_t) len));
     if (*nm) {
       sk_json *ann = json_object_new_object ();
-      _cleanup_free_ char *f = familiar_of (*nm);
+      _cleanup_free_ char *f = sk_image_name_familiar (*nm);
       json_object_object_add (ann, "io.containerd.image.name", json_object_new_string (*nm));
       json_object_object_add (ann, "org.opencontainers.image.ref.name", json_object_new_string (f));
       json_object_object_add (d, "annotations", ann);

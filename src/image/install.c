@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "image/unpack.h"
+#include "internal.h"
 #include "service.h"
 #include "util/cleanup.h"
 #include "util/json.h"
@@ -76,9 +77,9 @@ unpack_layer (sk_image_service *s, size_t index, const sk_digest *blob, const sk
   return 0;
 }
 
-static char *
-make_manifest (const sk_digest *config, size_t config_size, const sk_layer_src *layers,
-               const char *const *types, size_t n)
+char *
+sk_image_oci_manifest (const sk_digest *config, size_t config_size, const sk_layer_src *layers,
+                       const char *const *types, size_t n)
 {
   _cleanup_json_ sk_json *root = json_object_new_object ();
   char ds[SK_DIGEST_STR_SIZE];
@@ -149,7 +150,7 @@ sk_image_install (sk_image_service *s, const sk_digest *config, const sk_layer_s
   if (ret == 0 && manifest)
     man_digest = *manifest;
   else if (ret == 0) {
-    man = make_manifest (config, raw_len, layers, types, n_layers);
+    man = sk_image_oci_manifest (config, raw_len, layers, types, n_layers);
     ret = man ? sk_store_put (s->store, man, strlen (man), &man_digest, err)
               : sk_err_set (err, ENOMEM, "manifest");
   }

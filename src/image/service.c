@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "image/unpack.h"
+#include "internal.h"
 #include "oci/reference.h"
 #include "service.h"
 #include "util/cleanup.h"
@@ -370,28 +371,6 @@ import_config (const sk_import_opts *o, const sk_digest *diff_id, const struct t
   return out;
 }
 
-static char *
-one_layer_manifest (const sk_digest *config, size_t config_size, const sk_digest *layer,
-                    int64_t layer_size, const char *layer_type)
-{
-  _cleanup_json_ sk_json *root = json_object_new_object ();
-  char ds[SK_DIGEST_STR_SIZE];
-  json_object_object_add (root, "schemaVersion", json_object_new_int (2));
-  json_object_object_add (root, "mediaType", json_object_new_string (SK_MT_OCI_MANIFEST));
-  sk_json *c = json_object_new_object ();
-  json_object_object_add (c, "mediaType", json_object_new_string (SK_MT_OCI_CONFIG));
-  json_object_object_add (c, "digest", json_object_new_string (sk_digest_format (config, ds)));
-  json_object_object_add (c, "size", json_object_new_int64 ((int64_t) config_size));
-  json_object_object_add (root, "config", c);
-  sk_json *layers = json_object_new_array (), *l = json_object_new_object ();
-  json_object_object_add (l, "mediaType", json_object_new_string (layer_type));
-  json_object_object_add (l, "digest", json_object_new_string (sk_digest_format (layer, ds)));
-  json_object_object_add (l, "size", json_object_new_int64 (layer_size));
-  json_object_array_add (layers, l);
-  json_object_object_add (root, "layers", layers);
-  return sk_json_dump (root, false);
-}
-
 /* Removes a blob this operation stored, unless something else keeps it. */
 static void
 drop_blob (sk_image_service *s, const sk_digest *d)
@@ -448,7 +427,9 @@ sk_image_import (sk_image_service *s, int fd, const sk_import_opts *o, char **id
   _cleanup_free_ char *man = NULL;
   int ret = cfg ? sk_store_put (s->store, cfg, strlen (cfg), &config, err) : -1;
   if (ret == 0) {
-    man = one_layer_manifest (&config, strlen (cfg), &blob, blob_size, layer_type);
+    sk_layer_src layer = {.blob = blob, .size = blob_size, .media_type = layer_type};
+    const char *types[] = {layer_type};
+    man = sk_image_oci_manifest (&config, strlen (cfg), &layer, types, 1);
     ret = man ? sk_store_put (s->store, man, strlen (man), &manifest, err)
               : sk_err_set (err, ENOMEM, "manifest");
   }

@@ -292,3 +292,17 @@ sk_image_ref_familiar (const sk_image_ref *r)
 {
   return format (r, true);
 }
+
+char *
+sk_image_name_familiar (const char *name)
+{
+  sk_image_ref *r = NULL;
+  sk_err *e = NULL;
+  if (sk_image_ref_parse (name, &r, &e) < 0) {
+    sk_err_free (&e);
+    return strdup (name);
+  }
+  char *f = sk_image_ref_familiar (r);
+  sk_image_ref_free (r);
+  return f;
+}

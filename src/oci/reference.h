@@ -36,6 +36,9 @@ char *sk_image_ref_name (const sk_image_ref *r);
 char *sk_image_ref_string (const sk_image_ref *r);
 /* As docker shows it: without "docker.io/" and "library/". */
 char *sk_image_ref_familiar (const sk_image_ref *r);
+/* The same from a name in full ("docker.io/library/busybox:latest" ->
+ * "busybox:latest"); a text that is no reference comes back as it is. */
+char *sk_image_name_familiar (const char *name);
 
 #define _cleanup_image_ref_ __attribute__ ((cleanup (sk_image_ref_freep)))
 void sk_image_ref_freep (sk_image_ref **r);
