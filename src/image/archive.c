@@ -496,9 +496,24 @@ oci_name (sk_json *entry_obj, sk_err **err)
   return name;
 }
 
+static int load_locked (sk_image_service *s, int fd,
+                        void (*loaded) (const char *name, bool is_id, void *data), void *data,
+                        sk_err **err);
+
 int
 sk_image_load (sk_image_service *s, int fd, void (*loaded) (const char *name, bool is_id, void *data),
                void *data, sk_err **err)
+{
+  if (sk_image_lock_shared (s, err) < 0)
+    return -1;
+  int r = load_locked (s, fd, loaded, data, err);
+  sk_image_unlock (s);
+  return r;
+}
+
+static int
+load_locked (sk_image_service *s, int fd, void (*loaded) (const char *name, bool is_id, void *data),
+             void *data, sk_err **err)
 {
   /* a pipe cannot be read twice: copied to an unnamed file first */
   _cleanup_close_ int spool = -1;

@@ -40,9 +40,23 @@ emit (const sk_pull_opts *o, sk_pull_event_kind kind, size_t index, size_t n, co
   }
 }
 
+static int pull_locked (sk_image_service *s, const char *reference, const sk_pull_opts *o,
+                        char **id, char **digest, bool *fresh, sk_err **err);
+
 int
 sk_image_pull (sk_image_service *s, const char *reference, const sk_pull_opts *o, char **id,
                char **digest, bool *fresh, sk_err **err)
+{
+  if (sk_image_lock_shared (s, err) < 0)
+    return -1;
+  int r = pull_locked (s, reference, o, id, digest, fresh, err);
+  sk_image_unlock (s);
+  return r;
+}
+
+static int
+pull_locked (sk_image_service *s, const char *reference, const sk_pull_opts *o, char **id,
+             char **digest, bool *fresh, sk_err **err)
 {
   sk_image_ref *ref = NULL;
   if (sk_image_ref_parse (reference, &ref, err) < 0)

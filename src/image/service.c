@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -29,13 +30,19 @@ sk_image_service_open (const char *root, const char *driver, sk_image_service **
     free (s);
     return sk_err_set (err, ENOMEM, "image service");
   }
+  s->gc_lock = -1;
   _cleanup_free_ char *dbpath = sk_path_join (root, "skiff.db");
   if (dbpath == NULL) {
     sk_image_service_free (s);
     return sk_err_set (err, ENOMEM, "image service");
   }
-  if (sk_mkdir_p (root, 0700, err) < 0 || sk_store_open (root, &s->store, err) < 0 ||
-      sk_storage_open (root, driver, &s->storage, err) < 0 || sk_db_open (dbpath, &s->db, err) < 0) {
+  _cleanup_free_ char *lockpath = sk_path_join (root, "gc.lock");
+  if (lockpath == NULL || sk_mkdir_p (root, 0700, err) < 0 ||
+      sk_store_open (root, &s->store, err) < 0 ||
+      sk_storage_open (root, driver, &s->storage, err) < 0 || sk_db_open (dbpath, &s->db, err) < 0 ||
+      (s->gc_lock = open (lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+    if (s->gc_lock < 0 && err && *err == NULL)
+      sk_err_set (err, errno, "open `%s`", lockpath ? lockpath : "gc.lock");
     sk_image_service_free (s);
     return sk_err_wrap (err, "data root `%s`", root);
   }
@@ -48,6 +55,8 @@ sk_image_service_free (sk_image_service *s)
 {
   if (s == NULL)
     return;
+  if (s->gc_lock >= 0)
+    close (s->gc_lock);
   sk_db_close (s->db);
   sk_storage_free (s->storage);
   sk_store_free (s->store);
@@ -383,8 +392,21 @@ drop_blob (sk_image_service *s, const sk_digest *d)
   sk_err_free (&ignored);
 }
 
+static int import_locked (sk_image_service *s, int fd, const sk_import_opts *o, char **id,
+                          sk_err **err);
+
 int
 sk_image_import (sk_image_service *s, int fd, const sk_import_opts *o, char **id, sk_err **err)
+{
+  if (sk_image_lock_shared (s, err) < 0)
+    return -1;
+  int r = import_locked (s, fd, o, id, err);
+  sk_image_unlock (s);
+  return r;
+}
+
+static int
+import_locked (sk_image_service *s, int fd, const sk_import_opts *o, char **id, sk_err **err)
 {
   /* the name first: a bad one must not cost an import */
   _cleanup_free_ char *name = NULL;
@@ -473,6 +495,27 @@ sk_image_import (sk_image_service *s, int fd, const sk_import_opts *o, char **id
 
 /* ---- removal and garbage collection ---- */
 
+static int
+lock_as (sk_image_service *s, int how, sk_err **err)
+{
+  while (flock (s->gc_lock, how) < 0)
+    if (errno != EINTR)
+      return sk_err_set (err, errno, "lock `%s/gc.lock`", s->root);
+  return 0;
+}
+
+int
+sk_image_lock_shared (sk_image_service *s, sk_err **err)
+{
+  return lock_as (s, LOCK_SH, err);
+}
+
+void
+sk_image_unlock (sk_image_service *s)
+{
+  flock (s->gc_lock, LOCK_UN);
+}
+
 typedef struct {
   sk_image_service *s;
   int64_t reclaimed;
@@ -498,9 +541,23 @@ collect_blob (const sk_digest *d, void *data)
   return 0;
 }
 
+static int gc_locked (sk_image_service *s, void (*deleted) (const char *what, void *data),
+                      void *data, int64_t *reclaimed, sk_err **err);
+
 int
 sk_image_gc (sk_image_service *s, void (*deleted) (const char *what, void *data), void *data,
              int64_t *reclaimed, sk_err **err)
+{
+  if (lock_as (s, LOCK_EX, err) < 0)
+    return -1;
+  int r = gc_locked (s, deleted, data, reclaimed, err);
+  sk_image_unlock (s);
+  return r;
+}
+
+static int
+gc_locked (sk_image_service *s, void (*deleted) (const char *what, void *data), void *data,
+           int64_t *reclaimed, sk_err **err)
 {
   char **unused = NULL;
   if (sk_images_unused_layers (s->db, &unused, err) < 0)

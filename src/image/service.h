@@ -25,7 +25,15 @@ typedef struct sk_image_service {
   sk_store *store;
   sk_storage *storage;
   sk_db *db;
+  int gc_lock; /* DATA_ROOT/gc.lock */
 } sk_image_service;
+
+/* Blobs and layers are stored before the transaction that records who uses
+ * them: garbage collection must not see them in between. Pull, load and
+ * import hold DATA_ROOT/gc.lock shared while they work; garbage collection
+ * takes it exclusive (and so waits for them). */
+int sk_image_lock_shared (sk_image_service *s, sk_err **err);
+void sk_image_unlock (sk_image_service *s);
 
 /* driver: "overlay", "vfs" or NULL (overlay when the kernel has it). */
 int sk_image_service_open (const char *root, const char *driver, sk_image_service **out,

@@ -267,3 +267,19 @@ store_is_sound() {
   run sk pull -q "$REG_PLAIN/test/app:v1"
   [ "$output" = "$REG_PLAIN/test/app:v1" ]
 }
+
+@test "garbage collection waits for a pull: prunes during a pull never take its blobs" {
+  for round in 1 2 3; do
+    rm -rf "$DR"
+    sk pull -q "$REG_PLAIN/test/app:v1" > "$BATS_TEST_TMPDIR/pull.out" 2>&1 &
+    p=$!
+    for i in 1 2 3 4 5; do sk image prune -a -f > /dev/null || echo "prune failed"; done
+    sp=0
+    wait "$p" || sp=$?
+    cat "$BATS_TEST_TMPDIR/pull.out"
+    [ "$sp" -eq 0 ]
+    store_is_sound
+    ids=$(sk images -q --no-trunc)
+    [ -z "$ids" ] || [ "$ids" = "$(config_of "$LAYOUT" v1)" ]
+  done
+}
