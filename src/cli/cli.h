@@ -38,6 +38,9 @@ void sk_cli_close (sk_cli *cli);
  * bundled with skiff, imported first (the demo needs no network). */
 int sk_cli_lookup (sk_cli *cli, const char *what, char **id, sk_err **err);
 
+/* Prints text and returns true when the arguments ask for --help. */
+bool sk_cli_wants_help (int argc, char **argv, const char *text);
+
 /* "skiff: <message>" on stderr; returns 1 (docker's exit status for errors). */
 int sk_cli_fail (sk_err *err);
 /* "skiff CMD: <message>" plus a hint to --help; returns 125 as docker does

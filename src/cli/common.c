@@ -140,3 +140,17 @@ sk_cli_lookup (sk_cli *cli, const char *what, char **id, sk_err **err)
                       .created = 1700000000};
   return sk_image_import (s, fd, &o, id, err);
 }
+
+bool
+sk_cli_wants_help (int argc, char **argv, const char *text)
+{
+  for (int i = 1; i < argc; i++) {
+    if (strcmp (argv[i], "--") == 0)
+      break;
+    if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
+      fputs (text, stdout);
+      return true;
+    }
+  }
+  return false;
+}
