@@ -2,9 +2,11 @@
  *
  * Requests that wait for their answer (manifests, pushes) go through one
  * easy handle at a time, http_do; blob downloads run side by side on a
- * curl multi handle, fetch_blobs. Both share the handle setup (TLS, limits,
- * headers), the authentication (auth_header before a request, challenge
- * after a 401) and the way a failure becomes a one-line message.
+ * curl multi handle, in registry-fetch.c. Both share what
+ * registry-internal.h declares: the handle setup (TLS, limits, headers),
+ * the authentication (sk_reg_auth_header before a request,
+ * sk_reg_challenge after a 401) and the way a failure becomes a one-line
+ * message.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -20,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "registry-internal.h"
 #include "registry.h"
 #include "skiff-config.h"
 #include "util/cleanup.h"
@@ -31,38 +34,10 @@
 #define DOCKER_HUB_BASE "https://registry-1.docker.io"
 
 /* retries of connection errors, 5xx and 429: the delays before each */
-static const unsigned retry_delay_ms[] = {500, 1000, 2000};
-#define MAX_RETRIES ((int) SK_N_ELEMENTS (retry_delay_ms))
+const unsigned sk_reg_retry_delay_ms[] = {500, 1000, 2000};
 
-/* how much of an error body is kept: enough for the registry's JSON */
-#define ERROR_BODY_MAX (64u << 10)
-
-typedef struct token {
-  char *origin; /* "http://127.0.0.1:5000": the server it is for */
-  char *scope;  /* "repository:x:pull" (several separated by spaces) */
-  char *value;
-  double expires; /* monotonic seconds */
-} token;
-
-struct sk_registry {
-  char *domain;    /* as the user wrote it: "127.0.0.1:5000", "docker.io" */
-  char *base;      /* "https://127.0.0.1:5000": where it is spoken to */
-  char *origin;    /* base, with its port spelled out: what tokens and Basic are for */
-  char **mirrors;  /* base URLs tried before base for pulls (docker.io only) */
-  char *certs_dir; /* for messages */
-  char *ca_pem;    /* the CAs of certs.d, added to the system's; NULL: none */
-  size_t ca_len;
-  char *client_cert, *client_key;
-  char *auth_file; /* for messages */
-  char *basic;     /* base64 of user:pass, or NULL: anonymous */
-  bool send_basic; /* the registry asked for Basic: sent with every request */
-  char *user_agent;
-  token *tokens;
-  size_t n_tokens;
-};
-
-static double
-now_seconds (void)
+double
+sk_reg_now (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
@@ -435,13 +410,8 @@ sk_registry_open (const char *domain, const sk_registry_opts *o, sk_registry **o
 
 /* ---- one request and its answer ---- */
 
-typedef struct resp {
-  long status;
-  char *content_type, *digest, *location, *www_auth, *content_range;
-} resp;
-
-static void
-resp_clear (resp *rs)
+void
+sk_reg_resp_clear (resp *rs)
 {
   free (rs->content_type);
   free (rs->digest);
@@ -458,7 +428,7 @@ header_cb (char *buf, size_t size, size_t n, void *data)
   size_t len = size * n;
   if (len >= 5 && strncmp (buf, "HTTP/", 5) == 0) {
     /* a new answer (after a redirect): the last one's headers are not its */
-    resp_clear (rs);
+    sk_reg_resp_clear (rs);
     return len;
   }
   struct {
@@ -492,8 +462,8 @@ header_cb (char *buf, size_t size, size_t n, void *data)
 /* Sets what every request of a registry has: limits, TLS, the headers
  * collected into rs, errors into errbuf. Only http and https, also when
  * redirected. */
-static int
-setup_handle (sk_registry *r, CURL *h, const char *url, resp *rs, char *errbuf)
+int
+sk_reg_setup_handle (sk_registry *r, CURL *h, const char *url, resp *rs, char *errbuf)
 {
   CURLcode c = CURLE_OK;
 #define SET(opt, val)                                                                              \
@@ -532,8 +502,8 @@ setup_handle (sk_registry *r, CURL *h, const char *url, resp *rs, char *errbuf)
   return c == CURLE_OK ? 0 : -1;
 }
 
-static bool
-retriable (CURLcode c)
+bool
+sk_reg_retriable (CURLcode c)
 {
   switch (c) {
   case CURLE_COULDNT_CONNECT:
@@ -564,8 +534,8 @@ server_name (sk_registry *r, const char *url)
 }
 
 /* A failed connection as one line. */
-static int
-transport_error (sk_registry *r, const char *url, CURLcode c, const char *errbuf, sk_err **err)
+int
+sk_reg_transport_error (sk_registry *r, const char *url, CURLcode c, const char *errbuf, sk_err **err)
 {
   _cleanup_free_ char *who = server_name (r, url);
   const char *detail = errbuf && errbuf[0] ? errbuf : curl_easy_strerror (c);
@@ -629,9 +599,9 @@ registry_says (long status, const sk_strbuf *body, bool detail)
 
 /* A refusal as one line. Refused access names the repository and says what
  * would help; anything else names `what` (the manifest, the blob). */
-static int
-status_error (sk_registry *r, const char *repo, const char *what, bool push, long status,
-              const sk_strbuf *body, sk_err **err)
+int
+sk_reg_status_error (sk_registry *r, const char *repo, const char *what, bool push, long status,
+                     const sk_strbuf *body, sk_err **err)
 {
   bool access = status == 401 || status == 403;
   _cleanup_free_ char *says = registry_says (status, body, !access);
@@ -650,7 +620,7 @@ status_error (sk_registry *r, const char *repo, const char *what, bool push, lon
 static token *
 find_token (sk_registry *r, const char *origin, const char *scope)
 {
-  double now = now_seconds ();
+  double now = sk_reg_now ();
   for (size_t i = 0; i < r->n_tokens; i++)
     if (strcmp (r->tokens[i].origin, origin) == 0 && strcmp (r->tokens[i].scope, scope) == 0
         && r->tokens[i].expires > now)
@@ -660,8 +630,8 @@ find_token (sk_registry *r, const char *origin, const char *scope)
 
 /* The Authorization header for a request to url in scope, or NULL: a token
  * or the credentials, and only for the server they are for. */
-static char *
-auth_header (sk_registry *r, const char *url, const char *scope)
+char *
+sk_reg_auth_header (sk_registry *r, const char *url, const char *scope)
 {
   if (scope == NULL)
     return NULL;
@@ -680,14 +650,13 @@ auth_header (sk_registry *r, const char *url, const char *scope)
   return h;
 }
 
-static void
-free_header (char **h)
+void
+sk_reg_free_header (char **h)
 {
   if (*h)
     explicit_bzero (*h, strlen (*h));
   free (*h);
 }
-#define _cleanup_secret_ __attribute__ ((cleanup (free_header)))
 
 /* The value of a parameter of a challenge (`realm="...",service="..."`). */
 static char *
@@ -752,11 +721,11 @@ typedef struct http_req {
 static void
 http_req_release (http_req *q)
 {
-  resp_clear (&q->rs);
+  sk_reg_resp_clear (&q->rs);
   sk_strbuf_release (&q->out);
   free (q->effective_url);
   q->effective_url = NULL;
-  free_header (&q->sent_auth);
+  sk_reg_free_header (&q->sent_auth);
   q->sent_auth = NULL;
 }
 #define _cleanup_http_req_ __attribute__ ((cleanup (http_req_release)))
@@ -807,9 +776,6 @@ upload_read (char *buf, size_t size, size_t n, void *data)
   return want;
 }
 
-static int handle_challenge (sk_registry *r, const char *url, const char *challenge,
-                             const char *scope, const char *sent, sk_err **err);
-
 /* One attempt of a request; the answer's status in q->rs.status. */
 static int
 http_once (sk_registry *r, http_req *q, upload *u)
@@ -822,7 +788,8 @@ http_once (sk_registry *r, http_req *q, upload *u)
     return -1;
   }
   struct curl_slist *hdrs = NULL;
-  _cleanup_secret_ char *auth = q->authorization ? strdup (q->authorization) : auth_header (r, q->url, q->scope);
+  _cleanup_secret_ char *auth =
+    q->authorization ? strdup (q->authorization) : sk_reg_auth_header (r, q->url, q->scope);
   _cleanup_free_ char *accept = NULL, *ctype = NULL;
   if (q->accept && asprintf (&accept, "Accept: %s", q->accept) > 0)
     hdrs = curl_slist_append (hdrs, accept);
@@ -834,7 +801,7 @@ http_once (sk_registry *r, http_req *q, upload *u)
   }
   /* no wait for a 100 Continue before an upload */
   hdrs = curl_slist_append (hdrs, "Expect:");
-  CURLcode c = setup_handle (r, h, q->url, &q->rs, q->errbuf) < 0 ? CURLE_FAILED_INIT : CURLE_OK;
+  CURLcode c = sk_reg_setup_handle (r, h, q->url, &q->rs, q->errbuf) < 0 ? CURLE_FAILED_INIT : CURLE_OK;
   if (c == CURLE_OK)
     c = curl_easy_setopt (h, CURLOPT_HTTPHEADER, hdrs);
   if (c == CURLE_OK)
@@ -889,16 +856,17 @@ http_do (sk_registry *r, http_req *q, sk_err **err)
         return sk_err_set (err, 0, "%s: an answer of more than %zu bytes", r->domain, q->max);
       if (u.err)
         return sk_err_set (err, u.err, "read what is uploaded");
-      if (retriable (q->code) && attempt < MAX_RETRIES) {
-        sleep_ms (retry_delay_ms[attempt++]);
+      if (sk_reg_retriable (q->code) && attempt < MAX_RETRIES) {
+        sleep_ms (sk_reg_retry_delay_ms[attempt++]);
         continue;
       }
-      return transport_error (r, q->effective_url ? q->effective_url : q->url, q->code, q->errbuf, err);
+      return sk_reg_transport_error (r, q->effective_url ? q->effective_url : q->url, q->code,
+                                     q->errbuf, err);
     }
     long status = q->rs.status;
     if (status == 401 && !challenged) {
       challenged = true;
-      int a = handle_challenge (r, q->effective_url, q->rs.www_auth, q->scope, q->sent_auth, err);
+      int a = sk_reg_challenge (r, q->effective_url, q->rs.www_auth, q->scope, q->sent_auth, err);
       if (a < 0)
         return -1;
       if (a > 0)
@@ -906,7 +874,7 @@ http_do (sk_registry *r, http_req *q, sk_err **err)
       return 0;
     }
     if ((status >= 500 || status == 429) && q->retry_5xx && attempt < MAX_RETRIES) {
-      sleep_ms (retry_delay_ms[attempt++]);
+      sleep_ms (sk_reg_retry_delay_ms[attempt++]);
       continue;
     }
     return 0;
@@ -938,7 +906,7 @@ store_token (sk_registry *r, const char *origin, const char *scope, const char *
   /* the spec's default is 60 s; a tenth of the time is kept as a margin */
   if (expires_in <= 0)
     expires_in = 60;
-  t->expires = now_seconds () + expires_in * 0.9;
+  t->expires = sk_reg_now () + expires_in * 0.9;
   return t->value ? 0 : -1;
 }
 
@@ -1008,8 +976,8 @@ fetch_token (sk_registry *r, const char *origin, const char *realm, const char *
 
 /* What a 401 asks for. 1: the request may be sent again with it; 0: there
  * is nothing to send (the caller reports the refusal). */
-static int
-handle_challenge (sk_registry *r, const char *url, const char *challenge, const char *scope,
+int
+sk_reg_challenge (sk_registry *r, const char *url, const char *challenge, const char *scope,
                   const char *sent, sk_err **err)
 {
   if (challenge == NULL || scope == NULL)
@@ -1019,7 +987,7 @@ handle_challenge (sk_registry *r, const char *url, const char *challenge, const 
     return 0;
   /* transfers side by side are refused together: the first to get here
    * gets what the others then send */
-  _cleanup_secret_ char *now = auth_header (r, url, scope);
+  _cleanup_secret_ char *now = sk_reg_auth_header (r, url, scope);
   if (now && (sent == NULL || strcmp (now, sent) != 0))
     return 1;
   if (strncasecmp (challenge, "Basic", 5) == 0 && (challenge[5] == ' ' || challenge[5] == '\0')) {
@@ -1075,8 +1043,8 @@ probe_scheme (sk_registry *r, sk_err **err)
 
 /* A repository name as the distribution spec has it: lowercase components
  * separated by "/"; checked, since it goes into URLs. */
-static int
-check_repo (const char *repo, sk_err **err)
+int
+sk_reg_check_repo (const char *repo, sk_err **err)
 {
   if (repo == NULL || repo[0] == '\0' || repo[0] == '/' || strstr (repo, "//") || strstr (repo, "..")
       || repo[strlen (repo) - 1] == '/' || strspn (repo, "abcdefghijklmnopqrstuvwxyz0123456789._-/") != strlen (repo))
@@ -1128,8 +1096,8 @@ manifest_media_type (const resp *rs, const sk_strbuf *body)
 }
 
 /* The base URLs a pull tries, in order: the mirrors, then the registry. */
-static size_t
-pull_bases (sk_registry *r, const char **bases, size_t max)
+size_t
+sk_reg_pull_bases (sk_registry *r, const char **bases, size_t max)
 {
   size_t n = 0;
   for (char **m = r->mirrors; m && *m && n + 1 < max; m++)
@@ -1160,7 +1128,7 @@ get_manifest_from (sk_registry *r, const char *base, const char *repo, const cha
   if (ret < 0)
     return -1;
   if (q->rs.status != 200)
-    return status_error (r, repo, what, false, q->rs.status, &q->out, err);
+    return sk_reg_status_error (r, repo, what, false, q->rs.status, &q->out, err);
   sk_digest got;
   char gs[SK_DIGEST_STR_SIZE];
   sk_digest_of (q->out.buf ? q->out.buf : "", q->out.len, &got);
@@ -1180,7 +1148,7 @@ sk_registry_get_manifest (sk_registry *r, const char *repo, const char *ref,
                           char **digest, sk_err **err)
 {
   bool by_digest;
-  if (check_repo (repo, err) < 0 || check_ref (ref, &by_digest, err) < 0)
+  if (sk_reg_check_repo (repo, err) < 0 || check_ref (ref, &by_digest, err) < 0)
     return -1;
   _cleanup_free_ char *what = NULL;
   if (asprintf (&what, "%s/%s%s%s", r->domain, repo, by_digest ? "@" : ":", ref) < 0)
@@ -1193,7 +1161,7 @@ sk_registry_get_manifest (sk_registry *r, const char *repo, const char *ref,
   }
   _cleanup_free_ char *accept_value = sk_strbuf_detach (&acc);
   const char *bases[16];
-  size_t nbases = pull_bases (r, bases, SK_N_ELEMENTS (bases));
+  size_t nbases = sk_reg_pull_bases (r, bases, SK_N_ELEMENTS (bases));
   _cleanup_http_req_ http_req q = {0};
   for (size_t i = 0; i < nbases; i++) {
     bool last = i + 1 == nbases;
@@ -1232,7 +1200,7 @@ sk_registry_blob_exists (sk_registry *r, const char *repo, const char *digest, b
                          sk_err **err)
 {
   sk_digest d;
-  if (check_repo (repo, err) < 0 || sk_digest_parse (digest, &d, err) < 0)
+  if (sk_reg_check_repo (repo, err) < 0 || sk_digest_parse (digest, &d, err) < 0)
     return -1;
   _cleanup_free_ char *url = NULL, *scope = NULL, *what = NULL;
   if (asprintf (&url, "%s/v2/%s/blobs/%s", r->base, repo, digest) < 0
@@ -1249,7 +1217,7 @@ sk_registry_blob_exists (sk_registry *r, const char *repo, const char *digest, b
     *exists = q.rs.status == 200;
     return 0;
   }
-  return status_error (r, repo, what, false, q.rs.status, &q.out, err);
+  return sk_reg_status_error (r, repo, what, false, q.rs.status, &q.out, err);
 }
 
 /* Cancels an upload session the registry opened (best effort: it expires
@@ -1273,7 +1241,7 @@ sk_registry_mount_blob (sk_registry *r, const char *repo, const char *from_repo,
                         const char *digest, bool *mounted, sk_err **err)
 {
   sk_digest d;
-  if (check_repo (repo, err) < 0 || check_repo (from_repo, err) < 0
+  if (sk_reg_check_repo (repo, err) < 0 || sk_reg_check_repo (from_repo, err) < 0
       || sk_digest_parse (digest, &d, err) < 0)
     return -1;
   _cleanup_free_ char *url = NULL, *scope = NULL, *what = NULL;
@@ -1298,7 +1266,7 @@ sk_registry_mount_blob (sk_registry *r, const char *repo, const char *from_repo,
     *mounted = false;
     return 0;
   }
-  return status_error (r, repo, what, true, q.rs.status, &q.out, err);
+  return sk_reg_status_error (r, repo, what, true, q.rs.status, &q.out, err);
 }
 
 int
@@ -1306,7 +1274,7 @@ sk_registry_push_blob (sk_registry *r, const char *repo, int fd, const char *dig
                        sk_err **err)
 {
   sk_digest d;
-  if (check_repo (repo, err) < 0 || sk_digest_parse (digest, &d, err) < 0)
+  if (sk_reg_check_repo (repo, err) < 0 || sk_digest_parse (digest, &d, err) < 0)
     return -1;
   if (size < 0)
     return sk_err_set (err, 0, "blob %s: its size must be known to push it", digest);
@@ -1321,7 +1289,7 @@ sk_registry_push_blob (sk_registry *r, const char *repo, int fd, const char *dig
   if (http_do (r, &q, err) < 0)
     return -1;
   if (q.rs.status != 202)
-    return status_error (r, repo, what, true, q.rs.status, &q.out, err);
+    return sk_reg_status_error (r, repo, what, true, q.rs.status, &q.out, err);
   if (q.rs.location == NULL)
     return sk_err_set (err, 0, "%s: the registry sent no upload location", what);
   _cleanup_free_ char *put = NULL, *query = NULL;
@@ -1336,7 +1304,7 @@ sk_registry_push_blob (sk_registry *r, const char *repo, int fd, const char *dig
     return sk_err_wrap (err, "%s", what);
   if (p.rs.status != 201) {
     cancel_upload (r, q.effective_url, q.rs.location, scope);
-    return status_error (r, repo, what, true, p.rs.status, &p.out, err);
+    return sk_reg_status_error (r, repo, what, true, p.rs.status, &p.out, err);
   }
   if (p.rs.digest && strncmp (p.rs.digest, "sha256:", 7) == 0 && strcmp (p.rs.digest, digest) != 0)
     return sk_err_set (err, 0, "%s: the registry stored it as %s", what, p.rs.digest);
@@ -1349,7 +1317,7 @@ sk_registry_put_manifest (sk_registry *r, const char *repo, const char *ref,
                           sk_err **err)
 {
   bool by_digest;
-  if (check_repo (repo, err) < 0 || check_ref (ref, &by_digest, err) < 0)
+  if (sk_reg_check_repo (repo, err) < 0 || check_ref (ref, &by_digest, err) < 0)
     return -1;
   sk_digest d;
   char ds[SK_DIGEST_STR_SIZE];
@@ -1370,387 +1338,12 @@ sk_registry_put_manifest (sk_registry *r, const char *repo, const char *ref,
   if (http_do (r, &q, err) < 0)
     return -1;
   if (q.rs.status != 201)
-    return status_error (r, repo, what, true, q.rs.status, &q.out, err);
+    return sk_reg_status_error (r, repo, what, true, q.rs.status, &q.out, err);
   if (q.rs.digest && strncmp (q.rs.digest, "sha256:", 7) == 0 && strcmp (q.rs.digest, ds) != 0)
     return sk_err_set (err, 0, "%s: the registry stored it as %s, its digest is %s", what, q.rs.digest, ds);
   if (digest && (*digest = strdup (ds)) == NULL)
     return sk_err_set (err, ENOMEM, "manifest");
   return 0;
-}
-
-/* ---- downloading blobs ---- */
-
-typedef enum { X_WAITING, X_RUNNING, X_DONE } xfer_state;
-
-typedef struct xfer {
-  size_t i;
-  char ds[SK_DIGEST_STR_SIZE];
-  sk_digest d;
-  int64_t size;
-  sk_blob_writer *w;
-  xfer_state state;
-  double not_before; /* monotonic: a retry waits until then */
-  int attempts;      /* retries spent on the current base */
-  size_t base;       /* which of the bases it is fetched from */
-  bool challenged;
-  bool restarted; /* a partial file was thrown away once already */
-  /* the transfer under way */
-  CURL *h;
-  struct curl_slist *hdrs;
-  char *url;
-  resp rs;
-  sk_strbuf errbody;
-  bool started;  /* the blob's bytes have begun */
-  uint64_t skip; /* bytes of a whole answer to a Range request the writer has */
-  bool bad_range;
-  char *sent_auth;
-  sk_err *werr; /* why the write callback stopped the transfer */
-  char errbuf[CURL_ERROR_SIZE];
-  sk_blob_progress progress;
-  void *data;
-} xfer;
-
-typedef struct fetch {
-  sk_registry *r;
-  const char *repo;
-  sk_store *store;
-  const char *scope;
-  const char *bases[16];
-  size_t nbases;
-  CURLM *m;
-  xfer *xs;
-  size_t n, left;
-  int running;
-} fetch;
-
-static void
-xfer_report (xfer *x, uint64_t done)
-{
-  if (x->progress)
-    x->progress (x->i, done, x->size > 0 ? (uint64_t) x->size : 0, x->data);
-}
-
-/* Whether a Content-Range ("bytes K-E/T") starts at offset. */
-static bool
-range_starts_at (const char *content_range, uint64_t offset)
-{
-  unsigned long long start;
-  return content_range && sscanf (content_range, "bytes %llu-", &start) == 1 && start == offset;
-}
-
-static size_t
-xfer_write (char *p, size_t size, size_t n, void *data)
-{
-  xfer *x = data;
-  size_t len = size * n;
-  long status = 0;
-  curl_easy_getinfo (x->h, CURLINFO_RESPONSE_CODE, &status);
-  if (status != 200 && status != 206) {
-    /* an error page: kept for its message, never stored */
-    if (x->errbody.len + len <= ERROR_BODY_MAX)
-      sk_strbuf_add (&x->errbody, p, len);
-    return len;
-  }
-  if (!x->started) {
-    x->started = true;
-    uint64_t have = sk_blob_writer_offset (x->w);
-    if (status == 200) {
-      /* the Range was ignored: the blob comes whole, what the writer has
-       * is skipped (the digest at the end checks it was the same) */
-      x->skip = have;
-    } else if (!range_starts_at (x->rs.content_range, have)) {
-      x->bad_range = true;
-      return 0;
-    }
-  }
-  size_t skip = x->skip < len ? (size_t) x->skip : len;
-  x->skip -= skip;
-  if (len > skip && sk_blob_write (x->w, p + skip, len - skip, &x->werr) < 0)
-    return 0;
-  uint64_t done = sk_blob_writer_offset (x->w);
-  /* done == size is reported once the blob is stored */
-  if (x->size < 0 || done < (uint64_t) x->size)
-    xfer_report (x, done);
-  return len;
-}
-
-/* Opens the writer of a blob; the blob may turn out stored (X_DONE). */
-static int
-xfer_open (fetch *f, xfer *x, sk_err **err)
-{
-  int ret = sk_blob_writer_begin (f->store, &x->d, x->size, &x->w, err);
-  if (ret < 0)
-    return sk_err_wrap (err, "%s/%s", f->r->domain, f->repo);
-  if (ret == 0 && x->size >= 0 && sk_blob_writer_offset (x->w) == (uint64_t) x->size) {
-    /* a complete file from an earlier attempt: a Range from its end would
-     * be refused; either it is the blob, or it is thrown away */
-    sk_err *e = NULL;
-    ret = sk_blob_writer_commit (steal_ptr (x->w), NULL, &e) == 0 ? 1 : 0;
-    sk_err_free (&e);
-    if (ret == 0 && sk_blob_writer_begin (f->store, &x->d, x->size, &x->w, err) < 0)
-      return sk_err_wrap (err, "%s/%s", f->r->domain, f->repo);
-  }
-  if (ret == 1) {
-    x->state = X_DONE;
-    f->left--;
-    xfer_report (x, x->size > 0 ? (uint64_t) x->size : 0);
-  }
-  return 0;
-}
-
-static void
-xfer_stop (fetch *f, xfer *x)
-{
-  if (x->h) {
-    curl_multi_remove_handle (f->m, x->h);
-    curl_easy_cleanup (x->h);
-    x->h = NULL;
-    f->running--;
-  }
-  curl_slist_free_all (x->hdrs);
-  x->hdrs = NULL;
-}
-
-static int
-xfer_start (fetch *f, xfer *x, sk_err **err)
-{
-  free (x->url);
-  if (asprintf (&x->url, "%s/v2/%s/blobs/%s", f->bases[x->base], f->repo, x->ds) < 0) {
-    x->url = NULL;
-    return sk_err_set (err, ENOMEM, "blob");
-  }
-  resp_clear (&x->rs);
-  sk_strbuf_release (&x->errbody);
-  x->started = x->bad_range = false;
-  x->skip = 0;
-  x->h = curl_easy_init ();
-  if (x->h == NULL)
-    return sk_err_set (err, ENOMEM, "curl");
-  f->running++;
-  free_header (&x->sent_auth);
-  x->sent_auth = auth_header (f->r, x->url, f->scope);
-  if (x->sent_auth)
-    x->hdrs = curl_slist_append (x->hdrs, x->sent_auth);
-  char range[32];
-  uint64_t have = sk_blob_writer_offset (x->w);
-  snprintf (range, sizeof range, "%llu-", (unsigned long long) have);
-  CURLcode c = setup_handle (f->r, x->h, x->url, &x->rs, x->errbuf) < 0 ? CURLE_FAILED_INIT : CURLE_OK;
-  if (c == CURLE_OK)
-    c = curl_easy_setopt (x->h, CURLOPT_HTTPHEADER, x->hdrs);
-  if (c == CURLE_OK)
-    c = curl_easy_setopt (x->h, CURLOPT_FOLLOWLOCATION, 1L);
-  if (c == CURLE_OK)
-    c = curl_easy_setopt (x->h, CURLOPT_WRITEFUNCTION, xfer_write);
-  if (c == CURLE_OK)
-    c = curl_easy_setopt (x->h, CURLOPT_WRITEDATA, x);
-  if (c == CURLE_OK)
-    c = curl_easy_setopt (x->h, CURLOPT_PRIVATE, x);
-  if (c == CURLE_OK && have > 0)
-    c = curl_easy_setopt (x->h, CURLOPT_RANGE, range);
-  if (c != CURLE_OK) {
-    curl_easy_cleanup (x->h);
-    x->h = NULL;
-    f->running--;
-    return sk_err_set (err, 0, "curl: %s", curl_easy_strerror (c));
-  }
-  if (curl_multi_add_handle (f->m, x->h) != CURLM_OK) {
-    curl_easy_cleanup (x->h);
-    x->h = NULL;
-    f->running--;
-    return sk_err_set (err, ENOMEM, "curl");
-  }
-  x->state = X_RUNNING;
-  return 0;
-}
-
-/* Waits before trying again: a retry of the same base, or the next base. */
-static bool
-xfer_retry (fetch *f, xfer *x)
-{
-  if (x->attempts < MAX_RETRIES) {
-    x->not_before = now_seconds () + retry_delay_ms[x->attempts++] / 1000.0;
-    return true;
-  }
-  if (x->base + 1 < f->nbases) {
-    x->base++;
-    x->attempts = 0;
-    x->challenged = false;
-    x->not_before = 0;
-    return true;
-  }
-  return false;
-}
-
-/* Throws away what the writer has, to start the blob over once. */
-static int
-xfer_restart (fetch *f, xfer *x, sk_err **err)
-{
-  sk_blob_writer_abort (steal_ptr (x->w), false);
-  x->restarted = true;
-  return xfer_open (f, x, err);
-}
-
-/* A transfer ended with c: the blob is stored, or the transfer is to be
- * tried again (X_WAITING), or the whole fetch fails. */
-static int
-xfer_done (fetch *f, xfer *x, CURLcode c, sk_err **err)
-{
-  long status = 0;
-  char *eff = NULL;
-  curl_easy_getinfo (x->h, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_getinfo (x->h, CURLINFO_EFFECTIVE_URL, &eff);
-  _cleanup_free_ char *url = strdup (eff ? eff : x->url);
-  xfer_stop (f, x);
-  x->state = X_WAITING;
-  if (url == NULL)
-    return sk_err_set (err, ENOMEM, "blob");
-  if (x->werr) {
-    /* the bytes did not fit the blob (or the disk refused them) */
-    sk_blob_writer_abort (steal_ptr (x->w), false);
-    if (*err == NULL)
-      *err = steal_ptr (x->werr);
-    return sk_err_wrap (err, "%s/%s: blob %s", f->r->domain, f->repo, x->ds);
-  }
-  if (x->bad_range || status == 416) {
-    /* the registry did not continue where the partial file ends */
-    if (!x->restarted)
-      return xfer_restart (f, x, err);
-    return sk_err_set (err, 0, "%s/%s: blob %s: the registry does not serve the range asked for",
-                       f->r->domain, f->repo, x->ds);
-  }
-  if (c != CURLE_OK) {
-    if (retriable (c) && xfer_retry (f, x))
-      return 0;
-    transport_error (f->r, url, c, x->errbuf, err);
-    return sk_err_wrap (err, "blob %s", x->ds);
-  }
-  if (status == 200 || status == 206) {
-    uint64_t got = sk_blob_writer_offset (x->w);
-    if (sk_blob_writer_commit (steal_ptr (x->w), NULL, err) < 0)
-      return sk_err_wrap (err, "%s/%s", f->r->domain, f->repo);
-    x->state = X_DONE;
-    f->left--;
-    xfer_report (x, got);
-    return 0;
-  }
-  if (status == 401 && !x->challenged) {
-    x->challenged = true;
-    int a = handle_challenge (f->r, url, x->rs.www_auth, f->scope, x->sent_auth, err);
-    if (a < 0)
-      return -1;
-    if (a > 0) {
-      x->not_before = 0;
-      return 0;
-    }
-  }
-  if ((status >= 500 || status == 429) && xfer_retry (f, x))
-    return 0;
-  if (status != 401 && status != 403 && x->base + 1 < f->nbases) {
-    /* a mirror without it: the next base */
-    x->base++;
-    x->attempts = 0;
-    return 0;
-  }
-  _cleanup_free_ char *what = NULL;
-  if (asprintf (&what, "%s/%s@%s", f->r->domain, f->repo, x->ds) < 0)
-    return sk_err_set (err, ENOMEM, "blob");
-  return status_error (f->r, f->repo, what, false, status, &x->errbody, err);
-}
-
-/* One turn: starts what may start, lets curl work, handles what ended. */
-static int
-fetch_turn (fetch *f, int parallel, sk_err **err)
-{
-  double now = now_seconds (), next = now + 1;
-  for (size_t i = 0; i < f->n; i++) {
-    xfer *x = &f->xs[i];
-    if (x->state != X_WAITING)
-      continue;
-    if (x->not_before > now) {
-      next = x->not_before < next ? x->not_before : next;
-      continue;
-    }
-    if (f->running < parallel && xfer_start (f, x, err) < 0)
-      return -1;
-  }
-  int still = 0;
-  curl_multi_perform (f->m, &still);
-  CURLMsg *msg;
-  int queued;
-  while ((msg = curl_multi_info_read (f->m, &queued))) {
-    if (msg->msg != CURLMSG_DONE)
-      continue;
-    xfer *x = NULL;
-    CURLcode c = msg->data.result;
-    curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &x);
-    /* msg is not valid once its handle is removed */
-    if (xfer_done (f, x, c, err) < 0)
-      return -1;
-  }
-  if (f->left == 0)
-    return 0;
-  int timeout = (int) ((next - now_seconds ()) * 1000);
-  if (timeout < 0)
-    timeout = 0;
-  if (timeout > 1000)
-    timeout = 1000;
-  curl_multi_poll (f->m, NULL, 0, timeout, NULL);
-  return 0;
-}
-
-int
-sk_registry_fetch_blobs (sk_registry *r, const char *repo, sk_store *store,
-                         const sk_blob_req *reqs, size_t n, int parallel,
-                         sk_blob_progress progress, void *data, sk_err **err)
-{
-  if (check_repo (repo, err) < 0)
-    return -1;
-  if (n == 0)
-    return 0;
-  _cleanup_free_ char *scope = NULL;
-  if (asprintf (&scope, "repository:%s:pull", repo) < 0)
-    return sk_err_set (err, ENOMEM, "blob");
-  fetch f = {.r = r, .repo = repo, .store = store, .scope = scope, .n = n, .left = n};
-  f.nbases = pull_bases (r, f.bases, SK_N_ELEMENTS (f.bases));
-  f.xs = calloc (n, sizeof *f.xs);
-  f.m = curl_multi_init ();
-  if (f.xs == NULL || f.m == NULL) {
-    free (f.xs);
-    if (f.m)
-      curl_multi_cleanup (f.m);
-    return sk_err_set (err, ENOMEM, "blob");
-  }
-  int ret = 0;
-  for (size_t i = 0; i < n && ret == 0; i++) {
-    xfer *x = &f.xs[i];
-    x->i = i;
-    x->size = reqs[i].size;
-    x->progress = progress;
-    x->data = data;
-    x->state = X_WAITING;
-    if (sk_digest_parse (reqs[i].digest, &x->d, err) < 0)
-      ret = -1;
-    else {
-      sk_digest_format (&x->d, x->ds);
-      ret = xfer_open (&f, x, err);
-    }
-  }
-  while (ret == 0 && f.left > 0)
-    ret = fetch_turn (&f, parallel < 1 ? 1 : parallel, err);
-  for (size_t i = 0; i < n; i++) {
-    xfer *x = &f.xs[i];
-    xfer_stop (&f, x);
-    /* what arrived stays for the next attempt: the store checks it then */
-    sk_blob_writer_abort (x->w, x->w && sk_blob_writer_offset (x->w) > 0);
-    free (x->url);
-    free_header (&x->sent_auth);
-    resp_clear (&x->rs);
-    sk_strbuf_release (&x->errbody);
-    sk_err_free (&x->werr);
-  }
-  curl_multi_cleanup (f.m);
-  free (f.xs);
-  return ret;
 }
 
 /* ---- login ---- */
