@@ -252,15 +252,11 @@ sk_blob_writer_begin (sk_store *s, const sk_digest *expected, int64_t expected_s
   }
   if (expected == NULL) {
     snprintf (w->name, sizeof w->name, "new-XXXXXX");
-    /* mkstemp wants a path: the ingest directory's through /proc */
-    char path[64 + sizeof w->name];
-    snprintf (path, sizeof path, "/proc/self/fd/%d/%s", s->ingest_fd, w->name);
-    w->fd = mkostemp (path, O_CLOEXEC);
+    w->fd = sk_create_unique_at (s->ingest_fd, w->name, false, err);
     if (w->fd < 0) {
       writer_free (w);
-      return sk_err_set (err, errno, "create a file in the ingest directory");
+      return sk_err_wrap (err, "the ingest directory");
     }
-    memcpy (w->name, strrchr (path, '/') + 1, strlen ("new-XXXXXX") + 1);
     *out = w;
     return 0;
   }

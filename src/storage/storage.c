@@ -213,17 +213,13 @@ sk_storage_layer_begin (sk_storage *s, const char *id, const char *parent, sk_la
   w->s = s;
   w->lockfd = w->difffd = -1;
   snprintf (w->id, sizeof w->id, "%s", id);
-  /* a unique name: mkdtemp through the directory fd's path */
-  char path[64 + sizeof w->tmp];
-  snprintf (path, sizeof path, "/proc/self/fd/%d/tmp-%s-XXXXXX", s->dirfd, id);
-  if (mkdtemp (path) == NULL) {
-    int saved = errno;
+  snprintf (w->tmp, sizeof w->tmp, "tmp-%s-XXXXXX", id);
+  if (sk_create_unique_at (s->dirfd, w->tmp, true, err) < 0) {
     free (w);
-    return sk_err_set (err, saved, "layer %s: make its directory", id);
+    return sk_err_wrap (err, "layer %s: make its directory", id);
   }
-  snprintf (w->tmp, sizeof w->tmp, "%s", strrchr (path, '/') + 1);
   w->lockfd = openat (s->dirfd, w->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (w->lockfd < 0 || flock (w->lockfd, LOCK_EX) < 0 || fchmod (w->lockfd, 0700) < 0 ||
+  if (w->lockfd < 0 || flock (w->lockfd, LOCK_EX) < 0 ||
       mkdirat (w->lockfd, "diff", 0755) < 0 ||
       (w->difffd = openat (w->lockfd, "diff", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
     int saved = errno;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -512,4 +513,27 @@ int
 sk_mkdir_in_root (int rootfd, const char *path, mode_t mode, sk_err **err)
 {
   return resolve (rootfd, path, O_PATH | O_DIRECTORY, mode, true, err);
+}
+
+int
+sk_create_unique_at (int dirfd, char *name, bool directory, sk_err **err)
+{
+  static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  size_t len = strlen (name);
+  if (len < 6 || strcmp (name + len - 6, "XXXXXX") != 0)
+    return sk_err_set (err, EINVAL, "`%s`: no XXXXXX to replace", name);
+  for (int tries = 0; tries < 100; tries++) {
+    unsigned char rnd[6];
+    if (getrandom (rnd, sizeof rnd, 0) != (ssize_t) sizeof rnd)
+      return sk_err_set (err, errno, "getrandom");
+    for (size_t i = 0; i < 6; i++)
+      name[len - 6 + i] = chars[rnd[i] % (sizeof chars - 1)];
+    int r = directory ? mkdirat (dirfd, name, 0700)
+                      : openat (dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (r >= 0)
+      return r;
+    if (errno != EEXIST)
+      return sk_err_set (err, errno, "create `%s`", name);
+  }
+  return sk_err_set (err, EEXIST, "create `%s`: no free name", name);
 }

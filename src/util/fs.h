@@ -28,6 +28,12 @@ int sk_remove_tree_at (int dirfd, const char *name, sk_err **err);
  * owners, modes and times (cp -a); never follows symlinks. */
 int sk_copy_tree_at (int src_dirfd, int dst_dirfd, sk_err **err);
 
+/* Creates, in dirfd, a new file (O_RDWR, mode 0600) or directory (0700)
+ * whose name is `name` with its trailing "XXXXXX" replaced by random
+ * characters (name is rewritten). Returns the file's fd, or 0 for a
+ * directory. mkstemp and mkdtemp for a directory fd, without /proc. */
+int sk_create_unique_at (int dirfd, char *name, bool directory, sk_err **err);
+
 /* Resolves `path` inside the directory rootfd as if rootfd were "/": "..",
  * absolute symlinks and magic links cannot leave it (openat2 RESOLVE_IN_ROOT,
  * with a component-by-component fallback for kernels without openat2).

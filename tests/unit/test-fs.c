@@ -233,6 +233,34 @@ test_copy_tree (void **state)
   assert_int_equal (access (q, F_OK), -1);
 }
 
+static void
+test_create_unique (void **state)
+{
+  sk_err *err = NULL;
+  char a[] = "file-XXXXXX", b[] = "file-XXXXXX", d[] = "dir-XXXXXX", bad[] = "nox";
+  int fa = sk_create_unique_at (rootfd, a, false, &err);
+  int fb = sk_create_unique_at (rootfd, b, false, &err);
+  assert_true (fa >= 0 && fb >= 0);
+  assert_string_not_equal (a, b);
+  assert_null (strstr (a, "XXXXXX"));
+  struct stat st;
+  assert_int_equal (fstat (fa, &st), 0);
+  assert_int_equal (st.st_mode & 0777, 0600);
+  assert_int_equal (write (fa, "x", 1), 1);
+  close (fa);
+  close (fb);
+  assert_int_equal (sk_create_unique_at (rootfd, d, true, &err), 0);
+  assert_int_equal (fstatat (rootfd, d, &st, 0), 0);
+  assert_true (S_ISDIR (st.st_mode));
+  assert_int_equal (st.st_mode & 0777, 0700);
+  assert_int_equal (sk_create_unique_at (rootfd, bad, false, &err), -1);
+  assert_non_null (strstr (err->msg, "no XXXXXX"));
+  sk_err_free (&err);
+  unlinkat (rootfd, a, 0);
+  unlinkat (rootfd, b, 0);
+  unlinkat (rootfd, d, AT_REMOVEDIR);
+}
+
 int
 main (void)
 {
@@ -244,6 +272,7 @@ main (void)
       cmocka_unit_test (test_magic_links_refused),
       cmocka_unit_test (test_safe_component),
       cmocka_unit_test (test_copy_tree),
+      cmocka_unit_test (test_create_unique),
   };
   return cmocka_run_group_tests_name ("fs", tests, setup, teardown);
 }
