@@ -40,6 +40,50 @@ emit (const sk_pull_opts *o, sk_pull_event_kind kind, size_t index, size_t n, co
   }
 }
 
+/* GETs a manifest or index, parses it and keeps it in the store. */
+static int
+fetch_doc (sk_image_service *s, sk_registry *reg, const char *repo, const char *ref,
+           const char *full, sk_image_doc **doc, char **digest, sk_err **err)
+{
+  _cleanup_free_ char *body = NULL, *mtype = NULL;
+  size_t len = 0;
+  sk_digest d;
+  if (sk_registry_get_manifest (reg, repo, ref, NULL, &body, &len, &mtype, digest, err) < 0)
+    return -1;
+  if (sk_image_doc_parse (body, len, mtype, doc, err) < 0 || sk_digest_parse (*digest, &d, err) < 0 ||
+      sk_store_put (s->store, body, len, &d, err) < 0)
+    return sk_err_wrap (err, "%s", full);
+  return 0;
+}
+
+/* The manifest to pull: the reference's, or for an index, the one of the
+ * platform, fetched by its digest. */
+static int
+resolve_manifest (sk_image_service *s, sk_registry *reg, const sk_image_ref *ref,
+                  const char *full, const char *platform, sk_image_doc **doc, char **top,
+                  char **manifest, sk_err **err)
+{
+  if (fetch_doc (s, reg, ref->path, ref->digest ? ref->digest : ref->tag, full, doc, top, err) < 0)
+    return -1;
+  if ((*doc)->kind == SK_DOC_MANIFEST) {
+    *manifest = strdup (*top);
+    return *manifest ? 0 : sk_err_set (err, ENOMEM, "pull");
+  }
+  size_t which;
+  if (sk_image_doc_select (*doc, platform, &which, err) < 0)
+    return sk_err_wrap (err, "%s", full);
+  _cleanup_free_ char *d = strdup ((*doc)->manifests[which].digest);
+  sk_image_doc_free (*doc);
+  *doc = NULL;
+  if (d == NULL)
+    return sk_err_set (err, ENOMEM, "pull");
+  if (fetch_doc (s, reg, ref->path, d, full, doc, manifest, err) < 0)
+    return -1;
+  if ((*doc)->kind != SK_DOC_MANIFEST)
+    return sk_err_set (err, 0, "%s: the index for %s names another index", full, platform);
+  return 0;
+}
+
 static int pull_locked (sk_image_service *s, const char *reference, const sk_pull_opts *o,
                         char **id, char **digest, bool *fresh, sk_err **err);
 
@@ -66,42 +110,15 @@ pull_locked (sk_image_service *s, const char *reference, const sk_pull_opts *o, 
   _cleanup_free_ char *tagged = NULL;
   if (ref->tag && asprintf (&tagged, "%s:%s", name, ref->tag) < 0)
     tagged = NULL;
-  const char *want = ref->digest ? ref->digest : ref->tag;
   sk_registry *reg = NULL;
   int ret = sk_registry_open (ref->domain, &o->registry, &reg, err);
-  _cleanup_free_ char *body = NULL, *mtype = NULL, *mdigest = NULL;
-  size_t len = 0;
-  if (ret == 0)
-    ret = sk_registry_get_manifest (reg, ref->path, want, NULL, &body, &len, &mtype, &mdigest, err);
+  /* mdigest: what the reference names (perhaps an index); pdigest: the
+   * manifest of the image pulled */
+  _cleanup_free_ char *mdigest = NULL, *pdigest = NULL;
   sk_image_doc *doc = NULL;
-  if (ret == 0 && sk_image_doc_parse (body, len, mtype, &doc, err) < 0)
-    ret = sk_err_wrap (err, "%s", full);
-  sk_digest top_digest;
-  if (ret == 0 && (sk_digest_parse (mdigest, &top_digest, err) < 0 ||
-                   sk_store_put (s->store, body, len, &top_digest, err) < 0))
-    ret = -1;
-  /* an index: the manifest for the platform, fetched by its digest */
-  _cleanup_free_ char *pbody = NULL, *pmtype = NULL, *pdigest = NULL;
-  if (ret == 0 && doc->kind == SK_DOC_INDEX) {
-    size_t which;
-    const char *platform = o->platform ? o->platform : sk_host_platform ();
-    if (sk_image_doc_select (doc, platform, &which, err) < 0) {
-      ret = sk_err_wrap (err, "%s", full);
-    } else {
-      const char *d = doc->manifests[which].digest;
-      size_t plen = 0;
-      ret = sk_registry_get_manifest (reg, ref->path, d, NULL, &pbody, &plen, &pmtype, &pdigest, err);
-      sk_image_doc_free (doc);
-      doc = NULL;
-      sk_digest pd;
-      if (ret == 0 && (sk_image_doc_parse (pbody, plen, pmtype, &doc, err) < 0 ||
-                       sk_digest_parse (pdigest, &pd, err) < 0 ||
-                       sk_store_put (s->store, pbody, plen, &pd, err) < 0))
-        ret = sk_err_wrap (err, "%s", full);
-      if (ret == 0 && doc->kind != SK_DOC_MANIFEST)
-        ret = sk_err_set (err, 0, "%s: the index for %s names another index", full, platform);
-    }
-  }
+  if (ret == 0)
+    ret = resolve_manifest (s, reg, ref, full, o->platform ? o->platform : sk_host_platform (),
+                            &doc, &mdigest, &pdigest, err);
   size_t n = doc && ret == 0 ? doc->n_layers : 0;
   if (ret == 0)
     emit (o, SK_PULL_RESOLVED, 0, n, mdigest, NULL);
@@ -148,7 +165,7 @@ pull_locked (sk_image_service *s, const char *reference, const sk_pull_opts *o, 
   const char *names[] = {tagged, NULL};
   if (ret == 0) {
     sk_digest man;
-    sk_digest_parse (pdigest ? pdigest : mdigest, &man, err);
+    sk_digest_parse (pdigest, &man, err);
     ret = sk_image_install (s, &config, layers, n, &man, names, repo_digest, id, err);
     if (ret < 0)
       sk_err_wrap (err, "%s", full);
