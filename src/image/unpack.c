@@ -1,11 +1,12 @@
 /* skiff: applying a layer to a directory; see unpack.h.
  *
- * Two libarchive readers are chained. The first only decompresses (format
- * "raw"); its output, the uncompressed tar stream, is hashed for the diff_id
- * and counted against the size limit, then handed to the second, which
- * parses it as tar. Hashing only what the tar parser asks for would miss the
- * padding after the end-of-archive blocks, which the diff_id covers, so the
- * rest of the stream is read and hashed at the end.
+ * Two readers are chained. The first only decompresses: gzip with ISA-L
+ * (gunzip.h), zstd with libarchive (format "raw"). Its output, the
+ * uncompressed tar stream, is hashed for the diff_id and counted against
+ * the size limit, then handed to the second, libarchive's tar reader.
+ * Hashing only what the tar parser asks for would miss the padding after
+ * the end-of-archive blocks, which the diff_id covers, so the rest of the
+ * stream is read and hashed at the end.
  *
  * Each entry is created with *at calls on its parent directory, which is
  * resolved inside the root (RESOLVE_IN_ROOT, see sk_mkdir_in_root): a
@@ -31,6 +32,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "gunzip.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -49,12 +51,14 @@ archive_freep (struct archive **a)
 /* ---- the uncompressed stream ---- */
 
 typedef struct stream {
-  struct archive *raw; /* the decompressor */
+  sk_gunzip *gz;       /* the decompressor for gzip, */
+  struct archive *raw; /* or libarchive's, for zstd and plain tar */
   sk_hasher *hasher;
   uint64_t size; /* uncompressed bytes so far */
   uint64_t max;
   bool too_big;
   bool eof;
+  const char *broken; /* why decompressing failed, or NULL */
   char buf[READ_CHUNK];
 } stream;
 
@@ -66,7 +70,18 @@ stream_read (struct archive *tar, void *data, const void **out)
   stream *s = data;
   if (s->eof)
     return 0;
-  la_ssize_t n = archive_read_data (s->raw, s->buf, sizeof s->buf);
+  la_ssize_t n;
+  if (s->gz) {
+    const char *why = NULL;
+    n = sk_gunzip_read (s->gz, s->buf, sizeof s->buf, &why);
+    if (n < 0) {
+      s->broken = why;
+      archive_set_error (tar, errno ? errno : EIO, "%s", why);
+      return -1;
+    }
+  } else {
+    n = archive_read_data (s->raw, s->buf, sizeof s->buf);
+  }
   if (n < 0) {
     const char *why = archive_error_string (s->raw);
     archive_set_error (tar, archive_errno (s->raw) ? archive_errno (s->raw) : EIO, "%s",
@@ -145,6 +160,8 @@ archive_fail (unpacker *u, sk_err **err)
 {
   if (u->in->too_big)
     return sk_err_set (err, 0, "layer exceeds %" PRIu64 " bytes", u->in->max);
+  if (u->in->broken) /* the tar reader may have put its own words over it */
+    return sk_err_set (err, 0, "%s", u->in->broken);
   const char *why = archive_error_string (u->tar);
   return sk_err_set (err, 0, "%s", why ? why : "cannot read the layer");
 }
@@ -756,7 +773,10 @@ sk_layer_unpack (int dirfd, int fd, const sk_unpack_opts *opts, sk_unpack_result
   /* gzip and zstd only (none is implied): the layer media types. Not
    * filter_all, some of whose filters run external programs. */
   struct archive_entry *e;
-  if (archive_read_support_filter_gzip (raw) < ARCHIVE_WARN ||
+  if (sk_gunzip_detect (fd)) {
+    if ((in->gz = sk_gunzip_new (fd)) == NULL)
+      return sk_err_set (err, ENOMEM, "unpack the layer");
+  } else if (archive_read_support_filter_gzip (raw) < ARCHIVE_WARN ||
       archive_read_support_filter_zstd (raw) < ARCHIVE_WARN ||
       archive_read_support_format_raw (raw) != ARCHIVE_OK ||
       archive_read_open_fd (raw, fd, READ_CHUNK) != ARCHIVE_OK ||
@@ -784,6 +804,7 @@ sk_layer_unpack (int dirfd, int fd, const sk_unpack_opts *opts, sk_unpack_result
     ret = unpack_entries (&u, err);
   }
   unpacker_clear (&u);
+  sk_gunzip_free (in->gz);
   if (ret < 0)
     return -1;
   if (res) {

@@ -525,6 +525,22 @@ test_sparse (void **state)
 
 /* ---- compression and the diff_id ---- */
 
+/* `packed`, the compressed form of the tar t (freed), unpacks to t's file. */
+static void
+assert_unpacks_to (fixture *f, tarw *t, const char *packed, size_t len)
+{
+  sk_digest want;
+  sk_digest_of (t->buf, t->used, &want);
+  sk_unpack_result res;
+  sk_err *err = NULL;
+  if (unpack_bytes (f, packed, len, NULL, &res, &err) < 0)
+    fail_msg ("%s", err->msg);
+  assert_content (f, "etc/hostname", "skiff\n");
+  assert_true (sk_digest_equal (&res.diff_id, &want));
+  assert_int_equal (res.size, t->used);
+  free (t->buf);
+}
+
 static void
 check_compressed (fixture *f, int filter)
 {
@@ -533,20 +549,11 @@ check_compressed (fixture *f, int filter)
   add_dir (&t, "etc");
   add_file (&t, "etc/hostname", "skiff\n");
   tar_end (&t);
-  sk_digest want;
-  sk_digest_of (t.buf, t.used, &want);
   _cleanup_free_ char *packed = NULL;
   size_t len = 0;
   compress (&t, filter, &packed, &len);
   assert_true (len < t.used); /* it is compressed */
-  sk_unpack_result res;
-  sk_err *err = NULL;
-  if (unpack_bytes (f, packed, len, NULL, &res, &err) < 0)
-    fail_msg ("%s", err->msg);
-  assert_content (f, "etc/hostname", "skiff\n");
-  assert_true (sk_digest_equal (&res.diff_id, &want));
-  assert_int_equal (res.size, t.used);
-  free (t.buf);
+  assert_unpacks_to (f, &t, packed, len);
 }
 
 static void
@@ -559,6 +566,56 @@ static void
 test_zstd (void **state)
 {
   check_compressed (*state, ARCHIVE_FILTER_ZSTD);
+}
+
+/* A tar with one file, and its gzip form: the whole tar as one member, or
+ * cut at `cut` into two members (0: one member). */
+static void
+gzip_layer (tarw *t, size_t cut, char **out, size_t *len)
+{
+  tar_begin (t);
+  add_dir (t, "etc");
+  add_file (t, "etc/hostname", "skiff\n");
+  tar_end (t);
+  tarw first = {.buf = t->buf, .used = cut ? cut : t->used};
+  compress (&first, ARCHIVE_FILTER_GZIP, out, len);
+  if (cut) {
+    tarw rest = {.buf = t->buf + cut, .used = t->used - cut};
+    _cleanup_free_ char *more = NULL;
+    size_t more_len = 0;
+    compress (&rest, ARCHIVE_FILTER_GZIP, &more, &more_len);
+    assert_true (*len + more_len + 1024 <= TAR_CAP);
+    memcpy (*out + *len, more, more_len);
+    *len += more_len;
+  }
+}
+
+/* Several gzip members make one stream (gzip -c a >x; gzip -c b >>x), and
+ * zeros after the last one are ignored, as gzip(1) ignores them; a stream cut
+ * short, or whose CRC-32 is wrong, is an error. */
+static void
+test_gzip_streams (void **state)
+{
+  fixture *f = *state;
+  tarw t;
+  _cleanup_free_ char *packed = NULL, *single = NULL;
+  size_t len = 0, single_len = 0;
+  gzip_layer (&t, 700, &packed, &len);
+  memset (packed + len, 0, 1024);
+  assert_unpacks_to (f, &t, packed, len + 1024);
+
+  gzip_layer (&t, 0, &single, &single_len);
+  free (t.buf);
+  sk_err *err = NULL;
+  assert_int_equal (unpack_bytes (f, single, single_len - 20, NULL, NULL, &err), -1);
+  assert_non_null (err);
+  assert_non_null (strstr (err->msg, "ends in the middle"));
+  sk_err_free (&err);
+  single[single_len - 8] ^= 0x55; /* the trailer's CRC-32 */
+  assert_int_equal (unpack_bytes (f, single, single_len, NULL, NULL, &err), -1);
+  assert_non_null (err);
+  assert_non_null (strstr (err->msg, "checksum"));
+  sk_err_free (&err);
 }
 
 /* The diff_id covers the whole stream, the zero blocks after the end included. */
@@ -941,6 +998,7 @@ main (void)
       cmocka_unit_test_setup_teardown (test_sparse, setup, teardown),
       cmocka_unit_test_setup_teardown (test_gzip, setup, teardown),
       cmocka_unit_test_setup_teardown (test_zstd, setup, teardown),
+      cmocka_unit_test_setup_teardown (test_gzip_streams, setup, teardown),
       cmocka_unit_test_setup_teardown (test_diff_id_covers_padding, setup, teardown),
       cmocka_unit_test_setup_teardown (test_not_a_tar, setup, teardown),
       cmocka_unit_test_setup_teardown (test_whiteouts_overlay, setup, teardown),
