@@ -16,13 +16,16 @@
 typedef struct {
   const sk_pull_opts *o;
   size_t n_layers;
-  size_t *map; /* request index -> layer index (n_layers: the config) */
+  size_t *map;     /* request index -> layer index (n_layers: the config) */
+  sk_install *in; /* told of each layer stored */
 } pull_progress;
 
 static void
 on_blob (size_t i, uint64_t done, uint64_t total, void *data)
 {
   pull_progress *p = data;
+  if (p->in && done == total && total)
+    sk_install_blob_ready (p->in, p->map[i]);
   if (p->o->progress == NULL)
     return;
   sk_pull_event e = {.kind = done == total && total ? SK_PULL_LAYER_DONE : SK_PULL_PROGRESS,
@@ -150,9 +153,20 @@ pull_locked (sk_image_service *s, const char *reference, const sk_pull_opts *o, 
       map[n_reqs++] = i;
     }
   }
+  /* the config first: the layers unpack as they arrive, on its diff_ids */
+  int parallel = o->parallel ? o->parallel : 3;
   pull_progress pp = {.o = o, .n_layers = n, .map = map};
-  if (ret == 0 && n_reqs &&
-      sk_registry_fetch_blobs (reg, ref->path, s->store, reqs, n_reqs, o->parallel ? o->parallel : 3,
+  size_t first = n_reqs && map[0] == n ? 1 : 0;
+  if (ret == 0 && first &&
+      sk_registry_fetch_blobs (reg, ref->path, s->store, reqs, 1, 1, on_blob, &pp, err) < 0)
+    ret = sk_err_wrap (err, "%s", full);
+  sk_install *in = NULL;
+  if (ret == 0 && sk_install_start (s, &config, layers, n, &in, err) < 0)
+    ret = sk_err_wrap (err, "%s", full);
+  pp.in = in;
+  pp.map = map + first;
+  if (ret == 0 && n_reqs > first &&
+      sk_registry_fetch_blobs (reg, ref->path, s->store, reqs + first, n_reqs - first, parallel,
                                on_blob, &pp, err) < 0)
     ret = sk_err_wrap (err, "%s", full);
   /* the name it had before: to tell a new image from an up-to-date one */
@@ -166,10 +180,11 @@ pull_locked (sk_image_service *s, const char *reference, const sk_pull_opts *o, 
   if (ret == 0) {
     sk_digest man;
     sk_digest_parse (pdigest, &man, err);
-    ret = sk_image_install (s, &config, layers, n, &man, names, repo_digest, id, err);
+    ret = sk_install_finish (steal_ptr (in), &man, names, repo_digest, id, err);
     if (ret < 0)
       sk_err_wrap (err, "%s", full);
   }
+  sk_install_cancel (in);
   if (ret == 0) {
     for (size_t i = 0; i < n; i++)
       emit (o, SK_PULL_LAYER_EXTRACTED, i, n, NULL, doc->layers[i].digest);

@@ -72,6 +72,18 @@ int sk_image_install (sk_image_service *s, const sk_digest *config, const sk_lay
                       size_t n_layers, const sk_digest *manifest, const char *const *names,
                       const char *repo_digest, char **id, sk_err **err);
 
+/* The same in steps, for a pull that unpacks layers while others download:
+ * start once the config blob is stored (layers[] must live until finish or
+ * cancel), tell each layer's blob as it is stored (index in layers[]), then
+ * finish, or cancel to throw away what was unpacked. */
+typedef struct sk_install sk_install;
+int sk_install_start (sk_image_service *s, const sk_digest *config, const sk_layer_src *layers,
+                      size_t n_layers, sk_install **out, sk_err **err);
+void sk_install_blob_ready (sk_install *in, size_t layer);
+int sk_install_finish (sk_install *in, const sk_digest *manifest, const char *const *names,
+                       const char *repo_digest, char **id, sk_err **err);
+void sk_install_cancel (sk_install *in);
+
 /* `docker load`: a docker-archive (manifest.json) or OCI layout (index.json)
  * tarball from fd; loaded() is told each name ("busybox:latest") or, for an
  * image without one, its id. Every path and name in the archive is

@@ -31,6 +31,7 @@ struct sk_layer_writer {
   char tmp[ID_MAX + 32]; /* tmp-<id>-XXXXXX, in s->dir */
   int lockfd;            /* the tmp directory, flocked */
   int difffd;
+  char parent[ID_MAX + 1]; /* "" for a base layer */
 };
 
 static bool
@@ -204,7 +205,8 @@ sk_storage_layer_begin (sk_storage *s, const char *id, const char *parent, sk_la
     return -1;
   if (sk_storage_layer_exists (s, id))
     return 1;
-  if (parent && !sk_storage_layer_exists (s, parent))
+  /* vfs copies the parent now; overlay needs it only by commit */
+  if (parent && !s->overlay && !sk_storage_layer_exists (s, parent))
     return sk_err_set (err, 0, "layer %s: its parent layer %s is not stored", id, parent);
 
   sk_layer_writer *w = calloc (1, sizeof *w);
@@ -213,6 +215,7 @@ sk_storage_layer_begin (sk_storage *s, const char *id, const char *parent, sk_la
   w->s = s;
   w->lockfd = w->difffd = -1;
   snprintf (w->id, sizeof w->id, "%s", id);
+  snprintf (w->parent, sizeof w->parent, "%s", parent ? parent : "");
   snprintf (w->tmp, sizeof w->tmp, "tmp-%s-XXXXXX", id);
   if (sk_create_unique_at (s->dirfd, w->tmp, true, err) < 0) {
     free (w);
@@ -262,14 +265,22 @@ sk_layer_writer_set_id (sk_layer_writer *w, const char *id, sk_err **err)
 }
 
 int
-sk_layer_writer_commit (sk_layer_writer *w, sk_err **err)
+sk_storage_sync (sk_storage *s, sk_err **err)
+{
+  _cleanup_close_ int fd = openat (s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || syncfs (fd) < 0)
+    return sk_err_set (err, errno, "sync the layers");
+  return 0;
+}
+
+int
+sk_layer_writer_publish (sk_layer_writer *w, sk_err **err)
 {
   sk_storage *s = w->s;
-  /* the content durable before the name: syncfs of the filesystem */
-  if (syncfs (w->lockfd) < 0) {
-    int saved = errno;
+  if (w->parent[0] && !sk_storage_layer_exists (s, w->parent)) {
+    int r = sk_err_set (err, 0, "layer %s: its parent layer %s is not stored", w->id, w->parent);
     sk_layer_writer_abort (w);
-    return sk_err_set (err, saved, "layer %s: sync", w->id);
+    return r;
   }
   if (renameat (s->dirfd, w->tmp, s->dirfd, w->id) < 0) {
     int saved = errno;
@@ -286,6 +297,20 @@ sk_layer_writer_commit (sk_layer_writer *w, sk_err **err)
     fsync (dfd);
   writer_free (w);
   return 0;
+}
+
+int
+sk_layer_writer_commit (sk_layer_writer *w, sk_err **err)
+{
+  /* the content durable before the name: syncfs of the filesystem */
+  if (syncfs (w->lockfd) < 0) {
+    int saved = errno;
+    char id[ID_MAX + 1];
+    snprintf (id, sizeof id, "%s", w->id);
+    sk_layer_writer_abort (w);
+    return sk_err_set (err, saved, "layer %s: sync", id);
+  }
+  return sk_layer_writer_publish (w, err);
 }
 
 int

@@ -42,7 +42,9 @@ bool sk_storage_layer_exists (sk_storage *s, const char *id);
 /* ROOT/<driver>/<id>/diff; NULL on ENOMEM. */
 char *sk_storage_layer_path (sk_storage *s, const char *id);
 /* Starts a layer on top of parent (NULL for a base layer). Returns 1 with
- * *out NULL when the layer exists already. */
+ * *out NULL when the layer exists already. With overlay the parent need only
+ * be stored by the time the layer is published (layers of one image can be
+ * written side by side); vfs copies it, so it must be stored now. */
 int sk_storage_layer_begin (sk_storage *s, const char *id, const char *parent,
                             sk_layer_writer **out, sk_err **err);
 /* The directory to fill (O_PATH|O_DIRECTORY; the writer keeps it). */
@@ -50,8 +52,13 @@ int sk_layer_writer_dirfd (const sk_layer_writer *w);
 /* Gives the layer its id only now, for a layer whose id comes from its
  * content (an imported tarball's diff_id); begin it under a provisional id. */
 int sk_layer_writer_set_id (sk_layer_writer *w, const char *id, sk_err **err);
-/* Makes the layer visible under its id (frees w, also on failure). */
+/* Makes the layer visible under its id, its content made durable first
+ * (frees w, also on failure). */
 int sk_layer_writer_commit (sk_layer_writer *w, sk_err **err);
+/* Several layers at once: one sk_storage_sync for all their content, then
+ * each published (renamed, parent first), which is commit without the sync. */
+int sk_storage_sync (sk_storage *s, sk_err **err);
+int sk_layer_writer_publish (sk_layer_writer *w, sk_err **err);
 /* Throws away what was written. */
 void sk_layer_writer_abort (sk_layer_writer *w);
 int sk_storage_layer_remove (sk_storage *s, const char *id, sk_err **err);

@@ -22,6 +22,8 @@ storage elsewhere leads to. Options make it misbehave:
   --hold N          each blob answer waits until N blob GETs are in flight
                     (at most 10 s): a client that overlaps its transfers
                     shows it whatever the machine's load
+  --gate HEX FILE   the answer for blob HEX waits until FILE exists (at
+                    most 60 s): what the client does meanwhile can be seen
   --manifest FILE   GET /v2/<repo>/manifests/<any ref> answers FILE (its media
                     type its "mediaType"), with a Docker-Content-Digest of
   --manifest-digest D  (default: the file's own)
@@ -118,6 +120,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
         if hexd == args.wrong:
             data = bytes([data[0] ^ 0xff]) + data[1:]
+        if args.gate and hexd == args.gate[0]:
+            for _ in range(600):
+                if os.path.exists(args.gate[1]):
+                    break
+                time.sleep(0.1)
         with lock:
             state["in_flight"] += 1
             arrived.notify_all()
@@ -181,6 +188,7 @@ def main():
     p.add_argument("--ignore-range", action="store_true")
     p.add_argument("--delay", type=float, default=0)
     p.add_argument("--hold", type=int, default=0)
+    p.add_argument("--gate", nargs=2)
     p.add_argument("--manifest")
     p.add_argument("--manifest-digest")
     args = p.parse_args()

@@ -350,6 +350,33 @@ start_flaky() {
   [ "$output" = "regclient: $FLAKY/test/busybox:latest: the registry says its digest is $other, its content's is $MANIFEST_DIGEST" ]
 }
 
+@test "pull: layers unpack while another still downloads; the image is whole once it arrives" {
+  local m="$IMG/blobs/sha256/${MANIFEST_DIGEST#sha256:}" last gate="$BATS_TEST_TMPDIR/gate" dr="$BATS_TEST_TMPDIR/dr"
+  last=$(image_blobs | sed -n 4p | cut -d: -f2)
+  start_flaky --manifest "$m" --gate "$last" "$gate"
+  "$SKIFF" --data-root "$dr" pull -q "$FLAKY/test/busybox:latest" > "$BATS_TEST_TMPDIR/out" 2>&1 &
+  local pid=$! i seen=
+  # layers 1 and 2 (the rootfs, the test files) appear in layers being written
+  for i in $(seq 300); do
+    if compgen -G "$dr/overlay/tmp-*/diff/bin/busybox" > /dev/null &&
+      compgen -G "$dr/overlay/tmp-*/diff/data/xattr" > /dev/null; then
+      seen=1
+      break
+    fi
+    sleep 0.1
+  done
+  # the third layer's blob is still held: no image, no layer published yet
+  run "$SKIFF" --data-root "$dr" images -q
+  touch "$gate"
+  wait "$pid"
+  [ -n "$seen" ] || { echo "nothing unpacked while the last blob was held"; cat "$BATS_TEST_TMPDIR/out"; return 1; }
+  [ -z "$output" ]
+  id=$("$SKIFF" --data-root "$dr" images -q --no-trunc)
+  [ "$id" = "$(jq -r .config.digest "$m")" ]
+  [ -z "$(compgen -G "$dr/overlay/tmp-*")" ]
+  [ "$(ls "$dr/overlay" | grep -cv '^containers$')" -eq 3 ]
+}
+
 @test "nothing is left: no process of this file, no port" {
   local pid name port
   while read -r pid name port; do

@@ -206,7 +206,16 @@ test_layer_lifecycle (void **state)
     assert_null (w);
     sk_err_free (&err);
   }
-  assert_int_equal (sk_storage_layer_begin (f->s, "child", "nosuch", &w, &err), -1);
+  /* vfs copies the parent at once; overlay needs it when the child is
+   * published, and leaves nothing when it is not there */
+  int begun = sk_storage_layer_begin (f->s, "child", "nosuch", &w, &err);
+  if (strcmp (sk_storage_driver (f->s), "vfs") == 0) {
+    assert_int_equal (begun, -1);
+  } else {
+    assert_int_equal (begun, 0);
+    assert_int_equal (sk_layer_writer_commit (w, &err), -1);
+    assert_false (sk_storage_layer_exists (f->s, "child"));
+  }
   assert_non_null (strstr (err->msg, "its parent layer nosuch is not stored"));
   sk_err_free (&err);
 
