@@ -13,6 +13,11 @@
 #                                 tests/helpers/token-server.py: REG_TOKEN,
 #                                 REG_TOKEN_REALM, REG_TOKEN_SERVICE,
 #                                 REG_TOKEN_ISSUER, REG_PUBLIC_REPO (anonymous pull)
+#   registry_netns_start          a private network namespace (only lo, up) for
+#                                 what follows: REG_NETNS is the pid of the process
+#                                 that holds it; the registries started after it,
+#                                 reg_curl, reg_skopeo and reg_ns CMD run in it
+#   _reg_serve NAME http "" ""    one more plain registry in $REG_DIR/NAME: REG_ADDR
 #   registry_stop_all             in teardown_file: stops every process started
 #                                 here by its pid, removes $REG_DIR
 #   make_test_image DIR [opts]    the OCI layout (see make-image.py; --index-tag T
@@ -56,19 +61,47 @@ registry_init() {
   echo '{"auths": {}}' > "$REG_DIR/auth.json"
 }
 
+# CMD in the private network namespace when there is one, as it is otherwise
+reg_ns() {
+  if [ -n "${REG_NETNS:-}" ]; then
+    nsenter --target "$REG_NETNS" --net -- "$@"
+  else
+    "$@"
+  fi
+}
+
+# A network namespace with only lo, held by a process that names $REG_DIR
+# (so that registry_stop_all stops it); it goes when that process does.
+registry_netns_start() {
+  registry_init
+  local pid i
+  unshare --net -- python3 -c 'import signal; signal.pause()' "$REG_DIR/netns" \
+    > /dev/null 2>&1 < /dev/null 3>&- &
+  pid=$!
+  echo "$pid netns -" >> "$REG_DIR/pids"
+  for i in $(seq 50); do
+    [ "$(readlink "/proc/$pid/ns/net" 2> /dev/null)" != "$(readlink /proc/self/ns/net)" ] && break
+    sleep 0.1
+  done
+  [ "$(readlink "/proc/$pid/ns/net" 2> /dev/null)" != "$(readlink /proc/self/ns/net)" ] ||
+    { echo "no private network namespace"; return 1; }
+  nsenter --target "$pid" --net -- ip link set lo up || return 1
+  export REG_NETNS=$pid
+}
+
 reg_curl() {
-  curl --noproxy '*' --silent --show-error --max-time 20 "$@"
+  reg_ns curl --noproxy '*' --silent --show-error --max-time 20 "$@"
 }
 
 _reg_free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  reg_ns python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # the HTTP status of GET /v2/ (000 when nothing answers)
 _reg_v2_status() { # SCHEME HOSTPORT [curl options]
   local scheme=$1 hostport=$2
   shift 2
-  curl --noproxy '*' --silent --max-time 5 -o /dev/null -w '%{http_code}' "$@" \
+  reg_ns curl --noproxy '*' --silent --max-time 5 -o /dev/null -w '%{http_code}' "$@" \
     "$scheme://$hostport/v2/" 2> /dev/null || true
 }
 
@@ -79,7 +112,9 @@ _reg_v2_status() { # SCHEME HOSTPORT [curl options]
 _reg_serve() {
   local name=$1 scheme=$2 http_extra=$3 auth=$4
   shift 4
-  local dir="$REG_DIR/$name" try port pid i code
+  local dir="$REG_DIR/$name" try port pid i code ns=()
+  # started as itself (not in a function) so that $! is the registry
+  [ -n "${REG_NETNS:-}" ] && ns=(nsenter --target "$REG_NETNS" --net --)
   mkdir -p "$dir/storage"
   for try in 1 2 3 4 5; do
     port=$(_reg_free_port)
@@ -105,7 +140,7 @@ $auth
 EOF
     # fd 3 is bats' own: a daemon holding it would make bats wait for it;
     # the registry reads REGISTRY_* variables as configuration: none of them
-    env $(compgen -e | grep '^REGISTRY_' | sed 's/^/-u /') docker-registry serve "$dir/config.yml" > "$dir/registry.log" 2>&1 < /dev/null 3>&- &
+    "${ns[@]}" env $(compgen -e | grep '^REGISTRY_' | sed 's/^/-u /') docker-registry serve "$dir/config.yml" > "$dir/registry.log" 2>&1 < /dev/null 3>&- &
     pid=$!
     echo "$pid registry-$name $port" >> "$REG_DIR/pids"
     for i in $(seq 100); do
@@ -248,7 +283,7 @@ layout_digest() { # DIR TAG
 # would make /var/lib/containers/cache on the host for its blob info cache.
 reg_skopeo() {
   REGISTRY_AUTH_FILE="$REG_DIR/auth.json" TMPDIR="$REG_DIR/tmp" \
-    unshare --mount --propagation private -- sh -c \
+    reg_ns unshare --mount --propagation private -- sh -c \
     'mount -t tmpfs -o mode=0755,size=64m skiff-test-skopeo /var/lib && exec skopeo --policy "$0" "$@"' \
     "$REG_DIR/policy.json" "$@" 3>&-
 }
