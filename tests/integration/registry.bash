@@ -26,6 +26,9 @@
 #   reg_skopeo ARGS...            skopeo, kept off the host's state
 #   skopeo_push_{plain,tls,token} [FLAGS...] LAYOUT:TAG REPO:TAG
 #   reg_curl ARGS...              curl, never through a proxy
+#   reg_push_raw LAYOUT TAG HOST REPO:TAG   the layout's blobs and the manifests
+#                                 of TAG as they are (media types kept: Docker's
+#                                 too), with curl, to a plain registry
 #
 # Every process is recorded in $REG_DIR/pids ("PID NAME PORT") and stopped by
 # that pid; nothing is written outside of $REG_DIR and the test's own dirs.
@@ -307,4 +310,33 @@ skopeo_push_token() {
   local n=$#
   _reg_push --dest-tls-verify=false --dest-creds "$REG_USER:$REG_PASS" \
     "${@:1:$((n - 1))}" "$REG_TOKEN/${@:$n:1}"
+}
+
+# PUT of a manifest (a file of the layout) under REF, with its media type
+_reg_put_manifest() { # FILE HOST REPO REF MEDIA_TYPE
+  local code
+  code=$(reg_curl -o /dev/null -w '%{http_code}' -X PUT -H "Content-Type: $5" \
+    --data-binary "@$1" "http://$2/v2/$3/manifests/$4") || return 1
+  [ "$code" = 201 ] || { echo "PUT of manifest $4 of $3: HTTP $code"; return 1; }
+}
+
+reg_push_raw() { # LAYOUT TAG HOST REPO:TAG
+  local lay=$1 host=$3 repo=${4%:*} tag=${4##*:} f loc code top mt child cmt
+  for f in "$lay"/blobs/sha256/*; do
+    loc=$(reg_curl -X POST -o /dev/null -D - \
+      "http://$host/v2/$repo/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p') || return 1
+    [ -n "$loc" ] || { echo "no upload location for $repo"; return 1; }
+    case "$loc" in /*) loc="http://$host$loc" ;; esac
+    code=$(reg_curl -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
+      --data-binary "@$f" "$loc&digest=sha256:$(basename "$f")") || return 1
+    [ "$code" = 201 ] || { echo "PUT of blob $(basename "$f"): HTTP $code"; return 1; }
+  done
+  top=$(layout_digest "$lay" "$2")
+  f="$lay/blobs/sha256/${top#sha256:}"
+  mt=$(jq -r .mediaType "$f")
+  # an index's manifests first, by their digests
+  jq -r '.manifests[]? | "\(.digest) \(.mediaType)"' "$f" | while read -r child cmt; do
+    _reg_put_manifest "$lay/blobs/sha256/${child#sha256:}" "$host" "$repo" "$child" "$cmt" || return 1
+  done || return 1
+  _reg_put_manifest "$f" "$host" "$repo" "$tag" "$mt"
 }
