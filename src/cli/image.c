@@ -1,5 +1,5 @@
 /* skiff: the image commands: import, images (image ls), tag, rmi (image
- * rm), history, image inspect, image prune; docker's flags and output. */
+ * rm), history, image inspect (prune is in prune.c); docker's flags and output. */
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -735,88 +735,6 @@ cmd_history (sk_cli *cli, int argc, char **argv)
   strv_free (stack);
   sk_image_config_free (cfg);
   sk_image_info_free (info);
-  return ret;
-}
-
-/* ---- prune ---- */
-
-static const char prune_help[] = "Usage:  skiff image prune [OPTIONS]\n\n"
-                                 "Remove unused images\n\n"
-                                 "Options:\n"
-                                 "  -a, --all      Remove all unused images, not just dangling ones\n"
-                                 "  -f, --force    Do not prompt for confirmation\n";
-
-typedef struct {
-  bool header;
-} prune_out;
-
-static void
-print_pruned (const char *what, void *data)
-{
-  prune_out *p = data;
-  if (!p->header)
-    printf ("Deleted Images:\n");
-  p->header = true;
-  printf ("deleted: %s\n", what);
-}
-
-int
-cmd_image_prune (sk_cli *cli, int argc, char **argv)
-{
-  if (sk_cli_wants_help (argc, argv, prune_help))
-    return 0;
-  static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
-                                       {"force", no_argument, NULL, 'f'},
-                                       {"filter", required_argument, NULL, 'F'},
-                                       {0}};
-  bool all = false, force = false;
-  int c;
-  optind = 0;
-  while ((c = getopt_long (argc, argv, "af", opts, NULL)) != -1) {
-    switch (c) {
-    case 'a': all = true; break;
-    case 'f': force = true; break;
-    case 'F': return sk_cli_usage ("image prune", "--filter is not supported yet");
-    default: return sk_cli_usage ("image prune", "bad option");
-    }
-  }
-  if (!force) {
-    printf ("WARNING! This will remove all %s.\nAre you sure you want to continue? [y/N] ",
-            all ? "images without at least one container associated to them" : "dangling images");
-    fflush (stdout);
-    char answer[16] = "";
-    if (fgets (answer, sizeof answer, stdin) == NULL || (answer[0] != 'y' && answer[0] != 'Y'))
-      return 0;
-  }
-  sk_err *err = NULL;
-  sk_image_service *s = NULL;
-  sk_image_info **list = NULL;
-  if (sk_cli_images (cli, &s, &err) < 0 || sk_images_list (s->db, &list, &err) < 0)
-    return sk_cli_fail (err);
-  prune_out out = {0};
-  int64_t reclaimed = 0;
-  int ret = 0;
-  for (sk_image_info **ip = list; *ip && ret == 0; ip++) {
-    sk_image_info *i = *ip;
-    if (!all && i->tags[0])
-      continue;
-    /* no container uses an image yet: every one is unused */
-    for (char **t = i->tags; *t; t++) {
-      _cleanup_free_ char *f = sk_image_name_familiar (*t);
-      if (!out.header)
-        printf ("Deleted Images:\n");
-      out.header = true;
-      printf ("untagged: %s\n", f);
-    }
-    if (sk_image_remove (s, i->id, print_pruned, &out, &reclaimed, &err) < 0)
-      ret = sk_cli_fail (err);
-  }
-  sk_image_info_list_free (list);
-  if (ret == 0 && sk_image_gc (s, print_pruned, &out, &reclaimed, &err) < 0)
-    ret = sk_cli_fail (err);
-  char size[32];
-  sk_cli_human_size (reclaimed, size, sizeof size);
-  printf ("%sTotal reclaimed space: %s\n", out.header ? "\n" : "", size);
   return ret;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds a test image as an OCI image layout, with the standard library only.
 
-    make-image.py --rootfs DIR [--tag TAG] [--index-tag TAG] [--epoch N] OUT
+    make-image.py --rootfs DIR [--tag TAG] [--index-tag TAG] [--epoch N] [--docker] OUT
 
 OUT gets oci-layout, index.json and blobs/sha256/. The image (tag TAG,
 "latest" by default) is linux/amd64 with three gzip layers:
@@ -15,6 +15,9 @@ OUT gets oci-layout, index.json and blobs/sha256/. The image (tag TAG,
 With --index-tag, an image index of linux/amd64 (the manifest above) and
 linux/arm64/v8 (the same layers, a config of its own) is tagged too. The
 arm64 image holds the amd64 busybox: it is for image tests, not for running.
+With --docker, Docker's media types instead of OCI's: schema 2 manifests, a
+manifest list, the image config and gzip layer types of Docker (index.json
+itself stays an OCI index that points at them).
 
 Everything is deterministic (sorted entries, a fixed mtime, no user or group
 names, gzip without a name or time): the same rootfs gives the same digests.
@@ -36,6 +39,12 @@ MT_INDEX = "application/vnd.oci.image.index.v1+json"
 MT_CONFIG = "application/vnd.oci.image.config.v1+json"
 MT_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 REF_NAME = "org.opencontainers.image.ref.name"
+DOCKER_TYPES = {
+    MT_MANIFEST: "application/vnd.docker.distribution.manifest.v2+json",
+    MT_INDEX: "application/vnd.docker.distribution.manifest.list.v2+json",
+    MT_CONFIG: "application/vnd.docker.container.image.v1+json",
+    MT_LAYER: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+}
 
 
 class Layer:
@@ -181,16 +190,18 @@ def main():
     ap.add_argument("--tag", default="latest")
     ap.add_argument("--index-tag", default=None)
     ap.add_argument("--epoch", type=int, default=1704067200)  # 2024-01-01T00:00:00Z
+    ap.add_argument("--docker", action="store_true", help="Docker's media types")
     ap.add_argument("out")
     a = ap.parse_args()
     if not os.path.isfile(os.path.join(a.rootfs, "bin", "busybox")):
         sys.exit(f"make-image: {a.rootfs} is not the busybox rootfs (no bin/busybox)")
 
     created = "%04d-%02d-%02dT%02d:%02d:%02dZ" % time.gmtime(a.epoch)[:6]
+    mt = (lambda t: DOCKER_TYPES[t]) if a.docker else (lambda t: t)
     layout = Layout(a.out)
     layers, diff_ids, history = [], [], []
     for what, (raw, gz) in build_layers(a.rootfs, a.epoch):
-        layers.append(layout.blob(gz, MT_LAYER))
+        layers.append(layout.blob(gz, mt(MT_LAYER)))
         diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
         history.append({"created": created, "created_by": "make-image.py: " + what})
 
@@ -213,25 +224,25 @@ def main():
             config["variant"] = platform["variant"] = variant
         manifest = {
             "schemaVersion": 2,
-            "mediaType": MT_MANIFEST,
-            "config": layout.json_blob(config, MT_CONFIG),
+            "mediaType": mt(MT_MANIFEST),
+            "config": layout.json_blob(config, mt(MT_CONFIG)),
             "layers": layers,
         }
         return manifest, platform
 
     amd64, amd64_platform = image("amd64")
-    refs = [layout.json_blob(amd64, MT_MANIFEST, annotations={REF_NAME: a.tag})]
+    refs = [layout.json_blob(amd64, mt(MT_MANIFEST), annotations={REF_NAME: a.tag})]
     if a.index_tag:
         arm64, arm64_platform = image("arm64", "v8")
         index = {
             "schemaVersion": 2,
-            "mediaType": MT_INDEX,
+            "mediaType": mt(MT_INDEX),
             "manifests": [
-                layout.json_blob(amd64, MT_MANIFEST, platform=amd64_platform),
-                layout.json_blob(arm64, MT_MANIFEST, platform=arm64_platform),
+                layout.json_blob(amd64, mt(MT_MANIFEST), platform=amd64_platform),
+                layout.json_blob(arm64, mt(MT_MANIFEST), platform=arm64_platform),
             ],
         }
-        refs.append(layout.json_blob(index, MT_INDEX, annotations={REF_NAME: a.index_tag}))
+        refs.append(layout.json_blob(index, mt(MT_INDEX), annotations={REF_NAME: a.index_tag}))
     layout.finish(refs)
 
 

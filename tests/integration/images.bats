@@ -143,6 +143,72 @@ store_contents() {
   [ -z "$(store_contents)" ]
 }
 
+@test "image prune --filter until=: images created before a time, or before a duration ago" {
+  old=$(sk import "$TARBALL" old:1)
+  sleep 1
+  t=$(date +%s)
+  sleep 1
+  new=$(sk import "$TARBALL" new:1)
+  # a duration: nothing is an hour old
+  run sk image prune -a -f --filter until=1h
+  [ "$status" -eq 0 ]
+  [ "$output" = "Total reclaimed space: 0B" ]
+  [ "$(sk images -q | wc -l)" -eq 2 ]
+  # an RFC 3339 time between the two imports, then the same as a Unix time
+  run sk image prune -a -f --filter "until=$(date -u -d "@$t" +%Y-%m-%dT%H:%M:%SZ)"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "Deleted Images:" ]
+  [ "${lines[1]}" = "untagged: old:1" ]
+  [ "${lines[2]}" = "deleted: $old" ]
+  [[ "$output" != *new:1* ]]
+  run sk images --format '{{.Repository}} {{.ID}}' --no-trunc
+  [ "$output" = "new $new" ]
+  run sk image prune -a -f --filter "until=$t"
+  [ "$output" = "Total reclaimed space: 0B" ]
+  run sk image prune -a -f --filter "until=$((t + 3600))"
+  [[ "$output" == *"untagged: new:1"* ]]
+  [ -z "$(sk images -q)" ]
+  [ -z "$(store_contents)" ]
+}
+
+@test "image prune --filter label= and label!=: on the labels of the image's config" {
+  red=$(sk import -c 'LABEL team=red' "$TARBALL" red:1)
+  blue=$(sk import -c 'LABEL team=blue' "$TARBALL" blue:1)
+  none=$(sk import "$TARBALL" none:1)
+  run sk image prune -a -f --filter 'label!=team'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[1]}" = "untagged: none:1" ]
+  [ "$(sk images --format '{{.Repository}}' | sort | tr '\n' ' ')" = "blue red " ]
+  # key and value, and every filter given must hold
+  run sk image prune -a -f --filter label=team=red --filter 'label!=team=blue'
+  echo "$output"
+  [ "${lines[1]}" = "untagged: red:1" ]
+  [ "${lines[2]}" = "deleted: $red" ]
+  run sk images --format '{{.ID}}' --no-trunc
+  [ "$output" = "$blue" ]
+  run sk image prune -a -f --filter label=other --filter label=team
+  [ "$output" = "Total reclaimed space: 0B" ]
+  run sk image prune -a -f --filter label=team
+  [ "${lines[1]}" = "untagged: blue:1" ]
+  [ -z "$(sk images -q)" ]
+}
+
+@test "image prune: a bad filter is a one-line error before anything is removed" {
+  sk import "$TARBALL" > /dev/null
+  run sk image prune -f --filter dangling=true
+  [ "$status" -eq 1 ]
+  [ "$output" = "skiff: invalid filter 'dangling' (image prune takes until, label and label!=)" ]
+  run sk image prune -f --filter until=yesterday
+  [ "$status" -eq 1 ]
+  [ "$output" = "skiff: invalid filter 'until=yesterday': not a time (a Unix time, RFC 3339) or a duration (10m, 2h)" ]
+  run sk image prune -f --filter label
+  [ "$status" -eq 1 ]
+  [ "$output" = "skiff: bad format of filter (expected name=value)" ]
+  [ "$(sk images -q | wc -l)" -eq 1 ]
+}
+
 @test "bad input: one-line errors, a non-zero exit, nothing stored" {
   run sk import "$TARBALL" 'Bad:Name'
   [ "$status" -ne 0 ]

@@ -15,6 +15,10 @@ setup_file() {
   registry_start_plain
   skopeo_push_plain "$LAYOUT:v1" test/app:v1 > /dev/null
   skopeo_push_plain --all "$LAYOUT:multi" test/multi:latest > /dev/null
+  # the same images with Docker's media types: a manifest list, pushed as it is
+  export DOCKER_LAYOUT="$REG_DIR/docker-layout"
+  make_test_image "$DOCKER_LAYOUT" --docker --tag v1 --index-tag list > /dev/null
+  reg_push_raw "$DOCKER_LAYOUT" list "$REG_PLAIN" test/dockerlist:latest
   # a second image with the same layers and another config: v2
   python3 - "$LAYOUT" <<'PY'
 import hashlib, json, os, sys
@@ -102,6 +106,33 @@ store_is_sound() {
   run sk pull --platform linux/s390x "$REG_PLAIN/test/multi"
   [ "$status" -ne 0 ]
   [[ "${lines[-1]}" == *"no image for the platform linux/s390x (the image has: linux/amd64, linux/arm64/v8)"* ]]
+}
+
+@test "a Docker manifest list of schema 2 manifests: this machine's platform, or the one asked" {
+  list=$(layout_digest "$DOCKER_LAYOUT" list)
+  [ "$(jq -r .mediaType "$DOCKER_LAYOUT/blobs/sha256/${list#sha256:}")" = application/vnd.docker.distribution.manifest.list.v2+json ]
+  # the registry serves it as it was pushed
+  run reg_curl -o /dev/null -w '%{content_type}' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' "http://$REG_PLAIN/v2/test/dockerlist/manifests/latest"
+  [ "$output" = application/vnd.docker.distribution.manifest.list.v2+json ]
+  # the id of each platform's image: its Docker config's digest
+  ids=$(jq -r '.manifests[] | "\(.platform.architecture) \(.digest)"' "$DOCKER_LAYOUT/blobs/sha256/${list#sha256:}" |
+    while read -r arch m; do echo "$arch $(jq -r .config.digest "$DOCKER_LAYOUT/blobs/sha256/${m#sha256:}")"; done)
+  amd64_id=$(echo "$ids" | awk '$1 == "amd64" {print $2}')
+  arm64_id=$(echo "$ids" | awk '$1 == "arm64" {print $2}')
+  [ -n "$amd64_id" ] && [ -n "$arm64_id" ] && [ "$amd64_id" != "$arm64_id" ]
+  run sk pull "$REG_PLAIN/test/dockerlist"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Digest: $list"* ]]
+  run sk image inspect "$REG_PLAIN/test/dockerlist" --format '{{.Id}} {{.Os}}/{{.Architecture}} {{json .RepoDigests}}'
+  [ "$output" = "$amd64_id linux/amd64 [\"$REG_PLAIN/test/dockerlist@$list\"]" ]
+  run sk pull -q --platform linux/arm64 "$REG_PLAIN/test/dockerlist"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run sk image inspect "$REG_PLAIN/test/dockerlist" --format '{{.Id}} {{.Architecture}} {{.Variant}}'
+  [ "$output" = "$arm64_id arm64 v8" ]
+  store_is_sound
 }
 
 @test "errors name the registry and the cause, in one line, and leave nothing" {

@@ -13,6 +13,11 @@
 #                                 tests/helpers/token-server.py: REG_TOKEN,
 #                                 REG_TOKEN_REALM, REG_TOKEN_SERVICE,
 #                                 REG_TOKEN_ISSUER, REG_PUBLIC_REPO (anonymous pull)
+#   registry_netns_start          a private network namespace (only lo, up) for
+#                                 what follows: REG_NETNS is the pid of the process
+#                                 that holds it; the registries started after it,
+#                                 reg_curl, reg_skopeo and reg_ns CMD run in it
+#   _reg_serve NAME http "" ""    one more plain registry in $REG_DIR/NAME: REG_ADDR
 #   registry_stop_all             in teardown_file: stops every process started
 #                                 here by its pid, removes $REG_DIR
 #   make_test_image DIR [opts]    the OCI layout (see make-image.py; --index-tag T
@@ -21,6 +26,9 @@
 #   reg_skopeo ARGS...            skopeo, kept off the host's state
 #   skopeo_push_{plain,tls,token} [FLAGS...] LAYOUT:TAG REPO:TAG
 #   reg_curl ARGS...              curl, never through a proxy
+#   reg_push_raw LAYOUT TAG HOST REPO:TAG   the layout's blobs and the manifests
+#                                 of TAG as they are (media types kept: Docker's
+#                                 too), with curl, to a plain registry
 #
 # Every process is recorded in $REG_DIR/pids ("PID NAME PORT") and stopped by
 # that pid; nothing is written outside of $REG_DIR and the test's own dirs.
@@ -56,19 +64,47 @@ registry_init() {
   echo '{"auths": {}}' > "$REG_DIR/auth.json"
 }
 
+# CMD in the private network namespace when there is one, as it is otherwise
+reg_ns() {
+  if [ -n "${REG_NETNS:-}" ]; then
+    nsenter --target "$REG_NETNS" --net -- "$@"
+  else
+    "$@"
+  fi
+}
+
+# A network namespace with only lo, held by a process that names $REG_DIR
+# (so that registry_stop_all stops it); it goes when that process does.
+registry_netns_start() {
+  registry_init
+  local pid i
+  unshare --net -- python3 -c 'import signal; signal.pause()' "$REG_DIR/netns" \
+    > /dev/null 2>&1 < /dev/null 3>&- &
+  pid=$!
+  echo "$pid netns -" >> "$REG_DIR/pids"
+  for i in $(seq 50); do
+    [ "$(readlink "/proc/$pid/ns/net" 2> /dev/null)" != "$(readlink /proc/self/ns/net)" ] && break
+    sleep 0.1
+  done
+  [ "$(readlink "/proc/$pid/ns/net" 2> /dev/null)" != "$(readlink /proc/self/ns/net)" ] ||
+    { echo "no private network namespace"; return 1; }
+  nsenter --target "$pid" --net -- ip link set lo up || return 1
+  export REG_NETNS=$pid
+}
+
 reg_curl() {
-  curl --noproxy '*' --silent --show-error --max-time 20 "$@"
+  reg_ns curl --noproxy '*' --silent --show-error --max-time 20 "$@"
 }
 
 _reg_free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  reg_ns python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # the HTTP status of GET /v2/ (000 when nothing answers)
 _reg_v2_status() { # SCHEME HOSTPORT [curl options]
   local scheme=$1 hostport=$2
   shift 2
-  curl --noproxy '*' --silent --max-time 5 -o /dev/null -w '%{http_code}' "$@" \
+  reg_ns curl --noproxy '*' --silent --max-time 5 -o /dev/null -w '%{http_code}' "$@" \
     "$scheme://$hostport/v2/" 2> /dev/null || true
 }
 
@@ -79,7 +115,9 @@ _reg_v2_status() { # SCHEME HOSTPORT [curl options]
 _reg_serve() {
   local name=$1 scheme=$2 http_extra=$3 auth=$4
   shift 4
-  local dir="$REG_DIR/$name" try port pid i code
+  local dir="$REG_DIR/$name" try port pid i code ns=()
+  # started as itself (not in a function) so that $! is the registry
+  [ -n "${REG_NETNS:-}" ] && ns=(nsenter --target "$REG_NETNS" --net --)
   mkdir -p "$dir/storage"
   for try in 1 2 3 4 5; do
     port=$(_reg_free_port)
@@ -105,7 +143,7 @@ $auth
 EOF
     # fd 3 is bats' own: a daemon holding it would make bats wait for it;
     # the registry reads REGISTRY_* variables as configuration: none of them
-    env $(compgen -e | grep '^REGISTRY_' | sed 's/^/-u /') docker-registry serve "$dir/config.yml" > "$dir/registry.log" 2>&1 < /dev/null 3>&- &
+    "${ns[@]}" env $(compgen -e | grep '^REGISTRY_' | sed 's/^/-u /') docker-registry serve "$dir/config.yml" > "$dir/registry.log" 2>&1 < /dev/null 3>&- &
     pid=$!
     echo "$pid registry-$name $port" >> "$REG_DIR/pids"
     for i in $(seq 100); do
@@ -248,7 +286,7 @@ layout_digest() { # DIR TAG
 # would make /var/lib/containers/cache on the host for its blob info cache.
 reg_skopeo() {
   REGISTRY_AUTH_FILE="$REG_DIR/auth.json" TMPDIR="$REG_DIR/tmp" \
-    unshare --mount --propagation private -- sh -c \
+    reg_ns unshare --mount --propagation private -- sh -c \
     'mount -t tmpfs -o mode=0755,size=64m skiff-test-skopeo /var/lib && exec skopeo --policy "$0" "$@"' \
     "$REG_DIR/policy.json" "$@" 3>&-
 }
@@ -272,4 +310,33 @@ skopeo_push_token() {
   local n=$#
   _reg_push --dest-tls-verify=false --dest-creds "$REG_USER:$REG_PASS" \
     "${@:1:$((n - 1))}" "$REG_TOKEN/${@:$n:1}"
+}
+
+# PUT of a manifest (a file of the layout) under REF, with its media type
+_reg_put_manifest() { # FILE HOST REPO REF MEDIA_TYPE
+  local code
+  code=$(reg_curl -o /dev/null -w '%{http_code}' -X PUT -H "Content-Type: $5" \
+    --data-binary "@$1" "http://$2/v2/$3/manifests/$4") || return 1
+  [ "$code" = 201 ] || { echo "PUT of manifest $4 of $3: HTTP $code"; return 1; }
+}
+
+reg_push_raw() { # LAYOUT TAG HOST REPO:TAG
+  local lay=$1 host=$3 repo=${4%:*} tag=${4##*:} f loc code top mt child cmt
+  for f in "$lay"/blobs/sha256/*; do
+    loc=$(reg_curl -X POST -o /dev/null -D - \
+      "http://$host/v2/$repo/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p') || return 1
+    [ -n "$loc" ] || { echo "no upload location for $repo"; return 1; }
+    case "$loc" in /*) loc="http://$host$loc" ;; esac
+    code=$(reg_curl -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
+      --data-binary "@$f" "$loc&digest=sha256:$(basename "$f")") || return 1
+    [ "$code" = 201 ] || { echo "PUT of blob $(basename "$f"): HTTP $code"; return 1; }
+  done
+  top=$(layout_digest "$lay" "$2")
+  f="$lay/blobs/sha256/${top#sha256:}"
+  mt=$(jq -r .mediaType "$f")
+  # an index's manifests first, by their digests
+  jq -r '.manifests[]? | "\(.digest) \(.mediaType)"' "$f" | while read -r child cmt; do
+    _reg_put_manifest "$lay/blobs/sha256/${child#sha256:}" "$host" "$repo" "$child" "$cmt" || return 1
+  done || return 1
+  _reg_put_manifest "$f" "$host" "$repo" "$tag" "$mt"
 }
