@@ -15,6 +15,7 @@
 
 typedef struct {
   const sk_pull_opts *o;
+  const sk_image_doc *doc;
   size_t n_layers;
   size_t *map; /* request index -> layer index (n_layers: the config) */
 } pull_progress;
@@ -25,8 +26,10 @@ on_blob (size_t i, uint64_t done, uint64_t total, void *data)
   pull_progress *p = data;
   if (p->o->progress == NULL)
     return;
+  size_t layer = p->map[i];
   sk_pull_event e = {.kind = done == total && total ? SK_PULL_LAYER_DONE : SK_PULL_PROGRESS,
-                     .index = p->map[i], .n = p->n_layers, .done = done, .total = total};
+                     .index = layer, .n = p->n_layers, .done = done, .total = total,
+                     .layer_digest = layer < p->n_layers ? p->doc->layers[layer].digest : NULL};
   p->o->progress (&e, p->o->data);
 }
 
@@ -150,7 +153,7 @@ pull_locked (sk_image_service *s, const char *reference, const sk_pull_opts *o, 
       map[n_reqs++] = i;
     }
   }
-  pull_progress pp = {.o = o, .n_layers = n, .map = map};
+  pull_progress pp = {.o = o, .doc = doc, .n_layers = n, .map = map};
   if (ret == 0 && n_reqs &&
       sk_registry_fetch_blobs (reg, ref->path, s->store, reqs, n_reqs, o->parallel ? o->parallel : 3,
                                on_blob, &pp, err) < 0)
