@@ -75,7 +75,7 @@ void sk_cli_bars_id (sk_cli_bars *b, size_t i, const char *digest);
 /* On a terminal, prints every line with text, once. */
 void sk_cli_bars_start (sk_cli_bars *b, const char *text);
 void sk_cli_bars_line (sk_cli_bars *b, size_t i, const char *text);
-/* "VERB [=====>    ]  1.2MB/4.5MB" on a terminal, rate-limited. */
+/* "VERB [=====>    ]   1.2MB/4.5MB" on a terminal, rate-limited. */
 void sk_cli_bars_progress (sk_cli_bars *b, size_t i, const char *verb, uint64_t done,
                            uint64_t total);
 

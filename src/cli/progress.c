@@ -75,18 +75,21 @@ sk_cli_bars_progress (sk_cli_bars *b, size_t i, const char *verb, uint64_t done,
   if (!b->tty || b->quiet || b->lines == NULL || i >= b->n)
     return;
   double t = now_s ();
-  if (done < total && t - b->lines[i].drawn < BAR_INTERVAL)
+  if ((total == 0 || done < total) && t - b->lines[i].drawn < BAR_INTERVAL)
     return;
   b->lines[i].drawn = t;
+  /* docker's: one '=' per 2 %, then '>', padded to 51 */
   char text[192], have[32], all[32], bar[64];
-  int width = 50, fill = total ? (int) ((done < total ? done : total) * width / total) : 0;
-  memset (bar, ' ', width);
+  int width = 50, fill = total ? (int) ((done < total ? done : total) * 100 / total / 2) : 0;
+  memset (bar, ' ', width + 1);
   memset (bar, '=', fill);
-  if (fill < width)
-    bar[fill] = '>';
-  bar[width] = '\0';
+  bar[fill] = '>';
+  bar[width + 1] = '\0';
   sk_cli_human_size ((int64_t) done, have, sizeof have);
   sk_cli_human_size ((int64_t) total, all, sizeof all);
-  snprintf (text, sizeof text, "%s [%s]  %s/%s", verb, bar, have, all);
+  if (total)
+    snprintf (text, sizeof text, "%s [%s] %8s/%s", verb, bar, have, all);
+  else /* a size not known: the bytes alone */
+    snprintf (text, sizeof text, "%s %8s", verb, have);
   sk_cli_bars_line (b, i, text);
 }
