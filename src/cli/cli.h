@@ -54,6 +54,31 @@ void sk_cli_human_since (time_t then, time_t now, char *buf, size_t size);
 /* The 12-digit short id of "sha256:<hex>". */
 void sk_cli_short_id (const char *id, char buf[13]);
 
+/* Docker's per-layer lines of pull and push (progress.c). On a terminal,
+ * one line a layer, each redrawn in place, its bar at most every 100 ms;
+ * otherwise a line for each step, without the bars; nothing when quiet.
+ * Lines are numbered from the top of the list. */
+typedef struct sk_cli_bar_line {
+  char id[13];  /* the short id shown */
+  double drawn; /* when its bar was last drawn (monotonic seconds) */
+} sk_cli_bar_line;
+typedef struct sk_cli_bars {
+  bool quiet, tty;
+  bool started; /* the lines are printed */
+  size_t n;
+  sk_cli_bar_line *lines;
+} sk_cli_bars;
+int sk_cli_bars_init (sk_cli_bars *b, size_t n);
+void sk_cli_bars_free (sk_cli_bars *b);
+/* Line i's id: the short form of digest, unless it has one. */
+void sk_cli_bars_id (sk_cli_bars *b, size_t i, const char *digest);
+/* On a terminal, prints every line with text, once. */
+void sk_cli_bars_start (sk_cli_bars *b, const char *text);
+void sk_cli_bars_line (sk_cli_bars *b, size_t i, const char *text);
+/* "VERB [=====>    ]   1.2MB/4.5MB" on a terminal, rate-limited. */
+void sk_cli_bars_progress (sk_cli_bars *b, size_t i, const char *verb, uint64_t done,
+                           uint64_t total);
+
 /* --format (see format.c): rows are JSON objects; headers name the columns
  * of a "table" format ({field, header}, ended by {NULL}). */
 typedef struct sk_cli_column {

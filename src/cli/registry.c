@@ -1,6 +1,6 @@
-/* skiff: the registry commands: pull (docker's output: per-layer progress
- * bars on a terminal, one line per step otherwise, the name alone with -q),
- * push, login and logout. */
+/* skiff: the registry commands: pull and push (docker's output: per-layer
+ * progress bars on a terminal, one line per step otherwise, the reference
+ * alone with -q), login and logout. */
 #include <errno.h>
 #include <getopt.h>
 #include <openssl/evp.h>
@@ -29,71 +29,36 @@ sk_cli_registry_opts (sk_cli *cli, sk_registry_opts *o)
     o->auth_file = auth_path;
 }
 
-typedef struct {
-  bool quiet, tty;
-  size_t n;         /* layers */
-  char (*ids)[13];  /* their short blob digests */
-  bool started;
-} pull_view;
-
-static void
-layer_line (pull_view *v, size_t i, const char *text)
-{
-  if (v->quiet || i >= v->n)
-    return;
-  if (v->tty) {
-    /* the layer's own line, counted from the bottom of the list */
-    size_t up = v->n - i;
-    printf ("\033[%zuA\r\033[2K%s: %s\033[%zuB\r", up, v->ids[i], text, up);
-  } else {
-    printf ("%s: %s\n", v->ids[i], text);
-  }
-  fflush (stdout);
-}
-
 static void
 on_pull (const sk_pull_event *e, void *data)
 {
-  pull_view *v = data;
+  sk_cli_bars *v = data;
   if (e->kind == SK_PULL_RESOLVED) {
-    v->n = e->n;
-    v->ids = calloc (e->n + 1, sizeof *v->ids);
+    sk_cli_bars_init (v, e->n);
     return;
   }
-  if (v->ids == NULL || e->index >= v->n)
+  if (v->lines == NULL || e->index >= v->n)
     return;
-  if (e->layer_digest && !*v->ids[e->index])
-    snprintf (v->ids[e->index], 13, "%s", e->layer_digest + 7);
-  if (!v->started) {
-    v->started = true;
-    if (v->tty && !v->quiet)
-      for (size_t i = 0; i < v->n; i++)
-        printf ("%s: Waiting\n", *v->ids[i] ? v->ids[i] : "............");
-  }
-  char text[192], done[32], total[32];
+  sk_cli_bars_id (v, e->index, e->layer_digest);
+  sk_cli_bars_start (v, "Waiting");
   switch (e->kind) {
-  case SK_PULL_LAYER_HAVE: layer_line (v, e->index, "Already exists"); break;
+  case SK_PULL_LAYER_HAVE: sk_cli_bars_line (v, e->index, "Already exists"); break;
   case SK_PULL_PROGRESS:
-    if (!v->tty)
-      break; /* plain output: the steps only */
-    sk_cli_human_size ((int64_t) e->done, done, sizeof done);
-    sk_cli_human_size ((int64_t) e->total, total, sizeof total);
-    {
-      int width = 50, fill = e->total ? (int) (e->done * width / e->total) : 0;
-      char bar[64];
-      memset (bar, ' ', width);
-      memset (bar, '=', fill);
-      if (fill < width)
-        bar[fill] = '>';
-      bar[width] = '\0';
-      snprintf (text, sizeof text, "Downloading [%s]  %s/%s", bar, done, total);
-    }
-    layer_line (v, e->index, text);
+    sk_cli_bars_progress (v, e->index, "Downloading", e->done, e->total);
     break;
-  case SK_PULL_LAYER_DONE: layer_line (v, e->index, "Download complete"); break;
-  case SK_PULL_LAYER_EXTRACTED: layer_line (v, e->index, "Pull complete"); break;
+  case SK_PULL_LAYER_DONE: sk_cli_bars_line (v, e->index, "Download complete"); break;
+  case SK_PULL_LAYER_EXTRACTED: sk_cli_bars_line (v, e->index, "Pull complete"); break;
   default: break;
   }
+}
+
+/* Whether a reference names neither a tag nor a digest ("latest" then). */
+static bool
+default_tag (const char *what)
+{
+  const char *colon = strrchr (what, ':'), *slash = strrchr (what, '/');
+  return strchr (what, '@') == NULL &&
+         !(colon && colon > slash && (slash || strchr (what, ':') == colon));
 }
 
 static const char pull_help[] =
@@ -117,7 +82,7 @@ cmd_pull (sk_cli *cli, int argc, char **argv)
                                        {"disable-content-trust", no_argument, NULL, 'D'},
                                        {0}};
   const char *platform = NULL;
-  pull_view view = {.tty = isatty (1)};
+  sk_cli_bars view = {.tty = isatty (1)};
   int c;
   optind = 0;
   while ((c = getopt_long (argc, argv, "qa", opts, NULL)) != -1) {
@@ -138,11 +103,8 @@ cmd_pull (sk_cli *cli, int argc, char **argv)
     return sk_cli_fail (err);
   _cleanup_free_ char *fam = sk_image_ref_familiar (ref);
   _cleanup_free_ char *full = sk_image_ref_string (ref);
-  bool default_tag = strchr (what, '@') == NULL &&
-                     !(strrchr (what, ':') && strrchr (what, ':') > strrchr (what, '/') &&
-                       (strrchr (what, '/') || strchr (what, ':') == strrchr (what, ':')));
   if (!view.quiet) {
-    if (default_tag && ref->digest == NULL)
+    if (default_tag (what) && ref->digest == NULL)
       printf ("Using default tag: %s\n", ref->tag);
     /* docker names the repository without its registry when it is docker.io */
     const char *repo = strcmp (ref->domain, SK_DEFAULT_DOMAIN) == 0 ? ref->path : NULL;
@@ -159,7 +121,7 @@ cmd_pull (sk_cli *cli, int argc, char **argv)
   _cleanup_free_ char *id = NULL, *digest = NULL;
   bool fresh = false;
   int r = sk_image_pull (s, what, &o, &id, &digest, &fresh, &err);
-  free (view.ids);
+  sk_cli_bars_free (&view);
   if (r < 0)
     return sk_cli_fail (err);
   if (!view.quiet) {
@@ -173,19 +135,36 @@ cmd_pull (sk_cli *cli, int argc, char **argv)
 /* ---- push ---- */
 
 static void
-on_push (const char *blob, sk_push_status st, const char *from, void *data)
+on_push (const sk_push_event *e, void *data)
 {
-  if (*(bool *) data)
+  sk_cli_bars *v = data;
+  if (v->lines == NULL && sk_cli_bars_init (v, e->n) < 0)
     return;
-  char id[13];
-  sk_cli_short_id (blob, id);
-  if (st == SK_PUSH_EXISTS)
-    printf ("%s: Layer already exists\n", id);
-  else if (st == SK_PUSH_MOUNTED)
-    printf ("%s: Mounted from %s\n", id, from);
-  else
-    printf ("%s: Pushed\n", id);
-  fflush (stdout);
+  if (e->index >= v->n)
+    return;
+  /* docker lists the top layer first */
+  size_t line = v->n - 1 - e->index;
+  sk_cli_bars_id (v, line, e->diff_id);
+  if (e->kind == SK_PUSH_PREPARING) {
+    if (!v->tty)
+      sk_cli_bars_line (v, line, "Preparing");
+    else if (line + 1 == v->n)
+      sk_cli_bars_start (v, "Preparing");
+    return;
+  }
+  sk_cli_bars_start (v, "Preparing");
+  char text[160];
+  switch (e->kind) {
+  case SK_PUSH_WAITING: sk_cli_bars_line (v, line, "Waiting"); break;
+  case SK_PUSH_PROGRESS: sk_cli_bars_progress (v, line, "Pushing", e->done, e->total); break;
+  case SK_PUSH_EXISTS: sk_cli_bars_line (v, line, "Layer already exists"); break;
+  case SK_PUSH_MOUNTED:
+    snprintf (text, sizeof text, "Mounted from %s", e->from);
+    sk_cli_bars_line (v, line, text);
+    break;
+  case SK_PUSH_PUSHED: sk_cli_bars_line (v, line, "Pushed"); break;
+  default: break;
+  }
 }
 
 int
@@ -202,12 +181,12 @@ cmd_push (sk_cli *cli, int argc, char **argv)
                                        {"all-tags", no_argument, NULL, 'a'},
                                        {"disable-content-trust", no_argument, NULL, 'D'},
                                        {0}};
-  bool quiet = false;
+  sk_cli_bars view = {.tty = isatty (1)};
   int c;
   optind = 0;
   while ((c = getopt_long (argc, argv, "qa", opts, NULL)) != -1) {
     switch (c) {
-    case 'q': quiet = true; break;
+    case 'q': view.quiet = true; break;
     case 'a': return sk_cli_usage ("push", "--all-tags is not supported");
     case 'D': break;
     default: return sk_cli_usage ("push", "bad option");
@@ -221,23 +200,29 @@ cmd_push (sk_cli *cli, int argc, char **argv)
   if (sk_image_ref_parse (what, &ref, &err) < 0)
     return sk_cli_fail (err);
   _cleanup_free_ char *name = sk_image_ref_name (ref);
+  _cleanup_free_ char *full = sk_image_ref_string (ref);
   _cleanup_free_ char *tag = ref->tag ? strdup (ref->tag) : NULL;
   sk_image_ref_free (ref);
-  if (!quiet) {
+  if (!view.quiet) {
+    if (default_tag (what))
+      printf ("Using default tag: %s\n", tag ? tag : "latest");
     printf ("The push refers to repository [%s]\n", name);
     fflush (stdout);
   }
   sk_image_service *s = NULL;
   if (sk_cli_images (cli, &s, &err) < 0)
     return sk_cli_fail (err);
-  sk_push_opts o = {.progress = on_push, .data = &quiet};
+  sk_push_opts o = {.progress = on_push, .data = &view};
   sk_cli_registry_opts (cli, &o.registry);
   _cleanup_free_ char *digest = NULL;
   size_t size = 0;
-  if (sk_image_push (s, what, &o, &digest, &size, &err) < 0)
+  int r = sk_image_push (s, what, &o, &digest, &size, &err);
+  sk_cli_bars_free (&view);
+  if (r < 0)
     return sk_cli_fail (err);
-  if (quiet)
-    printf ("%s\n", what);
+  /* docker's -q: the reference pushed, in full */
+  if (view.quiet)
+    printf ("%s\n", full);
   else
     printf ("%s: digest: %s size: %zu\n", tag ? tag : "latest", digest, size);
   return 0;

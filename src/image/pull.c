@@ -15,6 +15,7 @@
 
 typedef struct {
   const sk_pull_opts *o;
+  const sk_image_doc *doc;
   size_t n_layers;
   size_t *map;     /* request index -> layer index (n_layers: the config) */
   sk_install *in; /* told of each layer stored */
@@ -28,8 +29,10 @@ on_blob (size_t i, uint64_t done, uint64_t total, void *data)
     sk_install_blob_ready (p->in, p->map[i]);
   if (p->o->progress == NULL)
     return;
+  size_t layer = p->map[i];
   sk_pull_event e = {.kind = done == total && total ? SK_PULL_LAYER_DONE : SK_PULL_PROGRESS,
-                     .index = p->map[i], .n = p->n_layers, .done = done, .total = total};
+                     .index = layer, .n = p->n_layers, .done = done, .total = total,
+                     .layer_digest = layer < p->n_layers ? p->doc->layers[layer].digest : NULL};
   p->o->progress (&e, p->o->data);
 }
 
@@ -155,7 +158,7 @@ pull_locked (sk_image_service *s, const char *reference, const sk_pull_opts *o, 
   }
   /* the config first: the layers unpack as they arrive, on its diff_ids */
   int parallel = o->parallel ? o->parallel : 3;
-  pull_progress pp = {.o = o, .n_layers = n, .map = map};
+  pull_progress pp = {.o = o, .doc = doc, .n_layers = n, .map = map};
   size_t first = n_reqs && map[0] == n ? 1 : 0;
   if (ret == 0 && first &&
       sk_registry_fetch_blobs (reg, ref->path, s->store, reqs, 1, 1, on_blob, &pp, err) < 0)

@@ -708,6 +708,9 @@ typedef struct http_req {
   size_t max; /* the most of the answer's body kept */
   bool follow;
   bool retry_5xx;
+  sk_upload_progress progress; /* told of a PUT's bytes as they are sent */
+  void *progress_data;
+  uint64_t reported;
   /* the answer */
   resp rs;
   sk_strbuf out;
@@ -776,6 +779,46 @@ upload_read (char *buf, size_t size, size_t n, void *data)
   return want;
 }
 
+/* libcurl's progress callback: an upload's bytes, told once each time
+ * more were sent */
+static int
+upload_progress (void *data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                 curl_off_t ulnow)
+{
+  http_req *q = data;
+  (void) dltotal;
+  (void) dlnow;
+  (void) ultotal;
+  if (ulnow > 0 && (uint64_t) ulnow != q->reported && (uint64_t) ulnow <= q->body_len) {
+    q->reported = (uint64_t) ulnow;
+    q->progress (q->reported, q->body_len, q->progress_data);
+  }
+  return 0;
+}
+
+/* A PUT's body, from q->body or q->fd, and its progress when asked for. */
+static CURLcode
+setup_put (CURL *h, http_req *q, upload *u)
+{
+  *u = (upload) {q->body, q->fd, 0, q->body_len, 0};
+  q->reported = 0;
+  CURLcode c = curl_easy_setopt (h, CURLOPT_UPLOAD, 1L);
+  if (c == CURLE_OK)
+    c = curl_easy_setopt (h, CURLOPT_READFUNCTION, upload_read);
+  if (c == CURLE_OK)
+    c = curl_easy_setopt (h, CURLOPT_READDATA, u);
+  if (c == CURLE_OK)
+    c = curl_easy_setopt (h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) q->body_len);
+  if (c == CURLE_OK && q->progress) {
+    c = curl_easy_setopt (h, CURLOPT_XFERINFOFUNCTION, upload_progress);
+    if (c == CURLE_OK)
+      c = curl_easy_setopt (h, CURLOPT_XFERINFODATA, q);
+    if (c == CURLE_OK)
+      c = curl_easy_setopt (h, CURLOPT_NOPROGRESS, 0L);
+  }
+  return c;
+}
+
 /* One attempt of a request; the answer's status in q->rs.status. */
 static int
 http_once (sk_registry *r, http_req *q, upload *u)
@@ -817,14 +860,7 @@ http_once (sk_registry *r, http_req *q, upload *u)
     if (c == CURLE_OK)
       c = curl_easy_setopt (h, CURLOPT_POSTFIELDS, "");
   } else if (c == CURLE_OK && strcmp (q->method, "PUT") == 0) {
-    *u = (upload) {q->body, q->fd, 0, q->body_len, 0};
-    c = curl_easy_setopt (h, CURLOPT_UPLOAD, 1L);
-    if (c == CURLE_OK)
-      c = curl_easy_setopt (h, CURLOPT_READFUNCTION, upload_read);
-    if (c == CURLE_OK)
-      c = curl_easy_setopt (h, CURLOPT_READDATA, u);
-    if (c == CURLE_OK)
-      c = curl_easy_setopt (h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) q->body_len);
+    c = setup_put (h, q, u);
   } else if (c == CURLE_OK && strcmp (q->method, "DELETE") == 0)
     c = curl_easy_setopt (h, CURLOPT_CUSTOMREQUEST, "DELETE");
   if (c == CURLE_OK)
@@ -1271,7 +1307,7 @@ sk_registry_mount_blob (sk_registry *r, const char *repo, const char *from_repo,
 
 int
 sk_registry_push_blob (sk_registry *r, const char *repo, int fd, const char *digest, int64_t size,
-                       sk_err **err)
+                       sk_upload_progress progress, void *data, sk_err **err)
 {
   sk_digest d;
   if (sk_reg_check_repo (repo, err) < 0 || sk_digest_parse (digest, &d, err) < 0)
@@ -1299,6 +1335,7 @@ sk_registry_push_blob (sk_registry *r, const char *repo, int fd, const char *dig
   _cleanup_http_req_ http_req p = {
     .method = "PUT", .url = put, .scope = scope, .fd = fd, .body_len = (uint64_t) size,
     .content_type = "application/octet-stream", .max = ERROR_BODY_MAX,
+    .progress = progress, .progress_data = data,
   };
   if (http_do (r, &p, err) < 0)
     return sk_err_wrap (err, "%s", what);

@@ -106,10 +106,14 @@ int sk_registry_blob_exists (sk_registry *r, const char *repo, const char *diges
  * cancelled); then push the blob. */
 int sk_registry_mount_blob (sk_registry *r, const char *repo, const char *from_repo,
                             const char *digest, bool *mounted, sk_err **err);
+/* Called as an upload's bytes are sent: done of total (from 0 again when the
+ * upload is retried). */
+typedef void (*sk_upload_progress) (uint64_t done, uint64_t total, void *data);
 /* Uploads size bytes of fd (read from offset 0 with pread) as a blob of that
- * digest: POST, then one PUT ?digest= (a monolithic upload). */
+ * digest: POST, then one PUT ?digest= (a monolithic upload). progress, when
+ * not NULL, is told how much of it was sent. */
 int sk_registry_push_blob (sk_registry *r, const char *repo, int fd, const char *digest,
-                           int64_t size, sk_err **err);
+                           int64_t size, sk_upload_progress progress, void *data, sk_err **err);
 /* PUTs a manifest under ref (a tag, or its digest); *digest (may be NULL)
  * receives the digest of body. */
 int sk_registry_put_manifest (sk_registry *r, const char *repo, const char *ref,

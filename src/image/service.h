@@ -135,18 +135,37 @@ typedef struct sk_pull_opts {
 int sk_image_pull (sk_image_service *s, const char *reference, const sk_pull_opts *o, char **id,
                    char **digest, bool *fresh, sk_err **err);
 
-/* What a push reports for each blob (index n: the config). */
-typedef enum { SK_PUSH_EXISTS, SK_PUSH_MOUNTED, SK_PUSH_PUSHED } sk_push_status;
+/* What a push reports of each layer (the config is pushed unreported, as
+ * docker does). */
+typedef enum {
+  SK_PUSH_PREPARING, /* every layer, top first, before anything is sent */
+  SK_PUSH_WAITING,   /* every layer but the first pushed: one goes at a time */
+  SK_PUSH_PROGRESS,  /* done of total bytes sent */
+  SK_PUSH_EXISTS,    /* the repository has it */
+  SK_PUSH_MOUNTED,   /* from: the repository it was mounted from */
+  SK_PUSH_PUSHED,
+} sk_push_status;
+
+typedef struct sk_push_event {
+  sk_push_status kind;
+  size_t index, n;     /* the layer (0: the base), of n */
+  const char *diff_id; /* what docker names a layer by when pushing (its blob's
+                        * digest when the config has no diff ids for it) */
+  const char *from;
+  uint64_t done, total;
+} sk_push_event;
+
 typedef struct sk_push_opts {
   sk_registry_opts registry;
-  void (*progress) (const char *blob, sk_push_status st, const char *from, void *data);
+  void (*progress) (const sk_push_event *e, void *data);
   void *data;
 } sk_push_opts;
 
 /* `docker push`: the image named by reference (a tag; "latest" when none)
  * to its registry: each blob the repository lacks is mounted from another
- * repository of the same registry the image came from, or uploaded; then the
- * manifest under the tag. *digest and *size: the manifest's. */
+ * repository of the same registry the image came from, or uploaded (the top
+ * layer first); then the manifest under the tag. *digest and *size: the
+ * manifest's. */
 int sk_image_push (sk_image_service *s, const char *reference, const sk_push_opts *o,
                    char **digest, size_t *size, sk_err **err);
 

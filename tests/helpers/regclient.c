@@ -86,7 +86,8 @@ cmd_push_blob (sk_registry *r, int argc, char **argv, sk_err **err)
   _cleanup_close_ int fd = open (file, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return sk_err_set (err, errno, "open `%s`", file);
-  if (sk_registry_push_blob (r, repo, fd, sk_digest_format (&d, ds), (int64_t) len, err) < 0)
+  if (sk_registry_push_blob (r, repo, fd, sk_digest_format (&d, ds), (int64_t) len, NULL, NULL,
+                             err) < 0)
     return -1;
   printf ("%s\n", ds);
   return 0;

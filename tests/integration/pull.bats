@@ -233,7 +233,8 @@ store_is_sound() {
   echo "$output"
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "The push refers to repository [$REG_PLAIN/pushed/app]" ]
-  [[ "${lines[1]}" =~ ^[0-9a-f]{12}:\ Pushed$ ]]
+  [[ "${lines[1]}" =~ ^[0-9a-f]{12}:\ Preparing$ ]]
+  [[ "${lines[2]}" =~ ^[0-9a-f]{12}:\ Pushed$ ]]
   [[ "${lines[-1]}" =~ ^v1:\ digest:\ sha256:[0-9a-f]{64}\ size:\ [0-9]+$ ]]
   digest=$(echo "${lines[-1]}" | cut -d' ' -f3)
   [ "$(reg_skopeo inspect --tls-verify=false "docker://$REG_PLAIN/pushed/app:v1" | jq -r .Digest)" = "$digest" ]
@@ -297,6 +298,78 @@ store_is_sound() {
   rm -rf "$DR"
   run sk pull -q "$REG_PLAIN/test/app:v1"
   [ "$output" = "$REG_PLAIN/test/app:v1" ]
+}
+
+# the lines of a push as docker has them: each layer's short diff id
+push_ids() { # REF: the short diff ids, top layer first
+  sk image inspect --format '{{json .RootFS.Layers}}' "$1" | jq -r 'reverse[]' | cut -c8-19
+}
+
+@test "push on a terminal: a line per layer, Preparing then Pushing with its bar redrawn in place, then Pushed; the digest line is the registry's" {
+  tar -C "$ROOTFS" -czf "$BATS_TEST_TMPDIR/rootfs.tgz" .
+  head -c 8000000 /dev/urandom > "$BATS_TEST_TMPDIR/big"
+  tar -C "$BATS_TEST_TMPDIR" -czf "$BATS_TEST_TMPDIR/big.tgz" big
+  sk import "$BATS_TEST_TMPDIR/big.tgz" "$REG_PLAIN/pushtty/big:v1" > /dev/null
+  run script -qec "'$SKIFF' --data-root '$DR' push '$REG_PLAIN/pushtty/big:v1'" /dev/null
+  echo "$output" | cat -v
+  [ "$status" -eq 0 ]
+  id=$(push_ids "$REG_PLAIN/pushtty/big:v1")
+  [[ "$output" == "The push refers to repository [$REG_PLAIN/pushtty/big]"* ]]
+  [[ "$output" == *"$id: Preparing"* ]]
+  # the cursor moves up to the layer's line, clears it and draws the bar
+  [[ "$output" == *$'\e['*'A'$'\r\e[2K'"$id: Pushing ["*"]  "*"/8MB"* ]]
+  [[ "$output" == *$'\e[2K'"$id: Pushed"* ]]
+  # the last line, after the cursor came back below the layers'
+  last=$(echo "$output" | tr -d '\r' | tail -n1 | sed 's/^.*\x1b\[[0-9]*B//')
+  [[ "$last" =~ ^v1:\ digest:\ sha256:[0-9a-f]{64}\ size:\ [0-9]+$ ]]
+  digest=$(echo "$last" | cut -d' ' -f3)
+  [ "$(reg_skopeo inspect --tls-verify=false "docker://$REG_PLAIN/pushtty/big:v1" | jq -r .Digest)" = "$digest" ]
+  # pushed again: the layer is there already
+  run script -qec "'$SKIFF' --data-root '$DR' push '$REG_PLAIN/pushtty/big:v1'" /dev/null
+  [[ "$output" == *$'\e[2K'"$id: Layer already exists"* ]]
+  [[ "$output" != *"Pushing"* ]]
+}
+
+@test "push without a terminal: each step once, no bars; -q prints the reference alone; the default tag is said" {
+  tar -C "$ROOTFS" -czf "$BATS_TEST_TMPDIR/rootfs.tgz" .
+  head -c 3000000 /dev/urandom > "$BATS_TEST_TMPDIR/big"
+  tar -C "$BATS_TEST_TMPDIR" -czf "$BATS_TEST_TMPDIR/big.tgz" big
+  sk import "$BATS_TEST_TMPDIR/big.tgz" "$REG_PLAIN/pushplain/big" > /dev/null
+  run sk push "$REG_PLAIN/pushplain/big"
+  echo "$output" | cat -v
+  [ "$status" -eq 0 ]
+  id=$(push_ids "$REG_PLAIN/pushplain/big")
+  [ "${lines[0]}" = "Using default tag: latest" ]
+  [ "${lines[1]}" = "The push refers to repository [$REG_PLAIN/pushplain/big]" ]
+  [ "${lines[2]}" = "$id: Preparing" ]
+  [ "${lines[3]}" = "$id: Pushed" ]
+  [[ "${lines[4]}" =~ ^latest:\ digest:\ sha256:[0-9a-f]{64}\ size:\ [0-9]+$ ]]
+  [ "${#lines[@]}" -eq 5 ]
+  [[ "$output" != *$'\e'* ]]
+  [ "$(reg_skopeo inspect --tls-verify=false "docker://$REG_PLAIN/pushplain/big:latest" | jq -r .Digest)" = \
+    "$(echo "${lines[4]}" | cut -d' ' -f3)" ]
+  run sk push "$REG_PLAIN/pushplain/big:latest"
+  [ "${lines[1]}" = "$id: Preparing" ]
+  [ "${lines[2]}" = "$id: Layer already exists" ]
+  # an image of several layers: listed top first, all but the one under way waiting
+  sk pull -q "$REG_PLAIN/test/app:v1" > /dev/null
+  sk tag "$REG_PLAIN/test/app:v1" "$REG_PLAIN/pushplain/app:v1"
+  run sk push "$REG_PLAIN/pushplain/app:v1"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  mapfile -t ids < <(push_ids "$REG_PLAIN/pushplain/app:v1")
+  n=${#ids[@]}
+  for i in $(seq 0 $((n - 1))); do
+    [ "${lines[1 + i]}" = "${ids[i]}: Preparing" ]
+    [[ "$output" == *"${ids[i]}: Mounted from test/app"* ]]
+  done
+  for i in $(seq 1 $((n - 1))); do
+    [[ "$output" == *"${ids[i]}: Waiting"* ]]
+  done
+  [ "$(echo "$output" | grep -c ': Waiting$')" -eq $((n - 1)) ]
+  run sk push -q "$REG_PLAIN/pushplain/big"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$REG_PLAIN/pushplain/big:latest" ]
 }
 
 @test "garbage collection waits for a pull: prunes during a pull never take its blobs" {
