@@ -38,8 +38,8 @@ sk_image_service_open (const char *root, const char *driver, sk_image_service **
   }
   _cleanup_free_ char *lockpath = sk_path_join (root, "gc.lock");
   if (lockpath == NULL || sk_mkdir_p (root, 0700, err) < 0 ||
-      sk_store_open (root, &s->store, err) < 0 ||
-      sk_storage_open (root, driver, &s->storage, err) < 0 || sk_db_open (dbpath, &s->db, err) < 0 ||
+      sk_storage_open (root, driver, &s->storage, err) < 0 ||
+      sk_store_open (root, &s->store, err) < 0 || sk_db_open (dbpath, &s->db, err) < 0 ||
       (s->gc_lock = open (lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
     if (s->gc_lock < 0 && err && *err == NULL)
       sk_err_set (err, errno, "open `%s`", lockpath ? lockpath : "gc.lock");

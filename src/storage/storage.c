@@ -92,20 +92,79 @@ remove_stale (sk_storage *s)
   closedir (d);
 }
 
+static bool
+has_dir (const char *root, const char *name)
+{
+  _cleanup_free_ char *p = sk_path_join (root, name);
+  struct stat st;
+  return p && lstat (p, &st) == 0 && S_ISDIR (st.st_mode);
+}
+
+static int fsconfig_string (int fsfd, const char *key, const char *value);
+
+/* Whether root's filesystem takes overlay's upper and work directories (an
+ * overlay, say, does not): an overlay is configured over a scratch directory
+ * there and created, never mounted anywhere, and the scratch removed. */
+static bool
+overlay_works_on (const char *root)
+{
+  _cleanup_free_ char *scratch = sk_path_join (root, "overlay-probe-XXXXXX");
+  if (scratch == NULL || mkdtemp (scratch) == NULL)
+    return false;
+  _cleanup_free_ char *l = sk_path_join (scratch, "l"), *u = sk_path_join (scratch, "u"),
+                      *w = sk_path_join (scratch, "w");
+  bool ok = false;
+  if (l && u && w && mkdir (l, 0700) == 0 && mkdir (u, 0700) == 0 && mkdir (w, 0700) == 0) {
+    _cleanup_close_ int fsfd = (int) syscall (SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+    ok = fsfd >= 0 && fsconfig_string (fsfd, "lowerdir", l) == 0 &&
+         fsconfig_string (fsfd, "upperdir", u) == 0 && fsconfig_string (fsfd, "workdir", w) == 0 &&
+         syscall (SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0;
+  }
+  sk_err *ignored = NULL;
+  sk_remove_tree_at (AT_FDCWD, scratch, &ignored);
+  sk_err_free (&ignored);
+  return ok;
+}
+
+/* The driver asked for; else the one the root has used (as Docker keeps
+ * its prior driver); else overlay where the kernel has it and the root's
+ * filesystem takes it, and vfs, the fallback, everywhere else. */
+static int
+choose_driver (const char *root, const char *driver, bool *overlay, sk_err **err)
+{
+  if (driver == NULL && has_dir (root, "overlay"))
+    driver = "overlay";
+  else if (driver == NULL && has_dir (root, "vfs"))
+    driver = "vfs";
+  if (driver == NULL) {
+    *overlay = kernel_has_overlay () && overlay_works_on (root);
+    return 0;
+  }
+  if (strcmp (driver, "vfs") == 0) {
+    *overlay = false;
+    return 0;
+  }
+  if (!kernel_has_overlay ())
+    return sk_err_set (err, 0, "storage driver overlay: this kernel has no overlay filesystem");
+  if (!has_dir (root, "overlay") && !overlay_works_on (root))
+    return sk_err_set (err, 0,
+                       "storage driver overlay: its filesystem cannot hold overlay's upper "
+                       "directories (use vfs)");
+  *overlay = true;
+  return 0;
+}
+
 int
 sk_storage_open (const char *root, const char *driver, sk_storage **out, sk_err **err)
 {
-  bool overlay;
-  if (driver == NULL)
-    overlay = kernel_has_overlay ();
-  else if (strcmp (driver, "overlay") == 0 || strcmp (driver, "overlay2") == 0)
-    overlay = true;
-  else if (strcmp (driver, "vfs") == 0)
-    overlay = false;
-  else
+  bool overlay = false;
+  if (driver && strcmp (driver, "vfs") != 0 && strcmp (driver, "overlay") != 0 &&
+      strcmp (driver, "overlay2") != 0)
     return sk_err_set (err, 0, "unknown storage driver `%s` (overlay or vfs)", driver);
-  if (overlay && !kernel_has_overlay ())
-    return sk_err_set (err, 0, "storage driver overlay: this kernel has no overlay filesystem");
+  if (sk_mkdir_p (root, 0700, err) < 0)
+    return sk_err_wrap (err, "storage");
+  if (choose_driver (root, driver, &overlay, err) < 0)
+    return -1;
 
   sk_storage *s = calloc (1, sizeof *s);
   if (s == NULL)

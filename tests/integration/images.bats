@@ -276,6 +276,31 @@ PY
   [[ "$output" == *"unknown storage driver \`zfs\` (overlay or vfs)"* ]]
 }
 
+@test "the driver: the data root's own, else overlay; vfs by itself on a filesystem overlay cannot sit on" {
+  # a root used with vfs stays vfs without the flag, as Docker keeps its prior driver
+  "$SKIFF" --data-root "$DR" --storage-driver vfs import "$TARBALL" v:1 > /dev/null
+  "$SKIFF" --data-root "$DR" import "$TARBALL" v:2 > /dev/null
+  [ ! -e "$DR/overlay" ]
+  # a data root on an overlay (as in a container): vfs, and the image is whole;
+  # asked for overlay there, a one-line error, and no overlay directory made
+  local o="$BATS_TEST_TMPDIR/ovl"
+  mkdir -p "$o/lower" "$o/upper" "$o/work" "$o/merged"
+  run unshare --mount --propagation private sh -c '
+    mount -t overlay skiff-test-ovl -o "lowerdir=$1/lower,upperdir=$1/upper,workdir=$1/work" "$1/merged" || exit 9
+    "$2" --data-root "$1/merged/root" import "$3" v:1 > /dev/null || exit 1
+    ls "$1/merged/root"
+    "$2" --data-root "$1/merged/root" images --format "{{.Repository}}:{{.Tag}}"
+    "$2" --data-root "$1/merged/root2" --storage-driver overlay images
+    echo "exit $?"
+    ls "$1/merged/root2"' sh "$o" "$SKIFF" "$TARBALL"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *$'\nvfs\n'* ]]
+  [[ "$output" != *overlay-probe* ]]
+  [[ "$output" == *$'\nv:1\n'* ]]
+  [[ "$output" == *"skiff: data root \`$o/merged/root2\`: storage driver overlay: its filesystem cannot hold overlay's upper directories (use vfs)"$'\n'"exit 1" ]]
+  [ -z "$(grep "$o" /proc/self/mountinfo)" ]
+}
+
 @test "busybox:latest, when it is needed and not there, is the image bundled with skiff: no network" {
   run sk images -q
   [ -z "$output" ]
