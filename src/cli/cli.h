@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "engine/engine.h"
 #include "image/service.h"
 #include "util/error.h"
 
@@ -22,7 +23,10 @@ typedef struct sk_cli {
   const char *certs_dir;      /* Docker's certs.d convention; NULL: /etc/skiff/certs.d */
   const char **insecure;      /* --insecure-registry, NULL-terminated */
   const char **mirrors;       /* --registry-mirror, NULL-terminated */
+  const char *exec_root;      /* NULL: SK_DEFAULT_EXEC_ROOT */
+  const char *cgroup_parent;  /* daemon.json's; NULL: "skiff" */
   sk_image_service *images;   /* opened on first use */
+  sk_engine *engine;          /* opened on first use */
 } sk_cli;
 
 /* The registry options from the global ones; auth_file is owned by cli. */
@@ -33,6 +37,8 @@ typedef int (*sk_cli_fn) (sk_cli *cli, int argc, char **argv);
 /* The image service of the data root, opened once. */
 int sk_cli_images (sk_cli *cli, sk_image_service **out, sk_err **err);
 void sk_cli_close (sk_cli *cli);
+/* The engine over it, opened once. */
+int sk_cli_engine (sk_cli *cli, sk_engine **out, sk_err **err);
 
 /* sk_image_lookup, and for busybox:latest when it is not there, the image
  * bundled with skiff, imported first (the demo needs no network). */
@@ -94,6 +100,8 @@ int cmd_rmi (sk_cli *cli, int argc, char **argv);
 int cmd_tag (sk_cli *cli, int argc, char **argv);
 int cmd_history (sk_cli *cli, int argc, char **argv);
 int cmd_image_inspect (sk_cli *cli, int argc, char **argv);
+/* Docker's image inspect document of an image a user names. */
+int sk_cli_image_inspect_json (sk_cli *cli, const char *what, struct json_object **doc, sk_err **err);
 int cmd_image_prune (sk_cli *cli, int argc, char **argv);
 int cmd_load (sk_cli *cli, int argc, char **argv);
 int cmd_save (sk_cli *cli, int argc, char **argv);
@@ -101,5 +109,20 @@ int cmd_pull (sk_cli *cli, int argc, char **argv);
 int cmd_push (sk_cli *cli, int argc, char **argv);
 int cmd_login (sk_cli *cli, int argc, char **argv);
 int cmd_logout (sk_cli *cli, int argc, char **argv);
+/* Prints a container's output as it comes until it stops (logs.c); its
+ * exit code. proxy: SIGINT and SIGTERM are sent on to it. */
+int sk_cli_follow (sk_cli *cli, const char *id, bool proxy, int *exit_code, sk_err **err);
+
+int cmd_create (sk_cli *cli, int argc, char **argv);
+int cmd_run (sk_cli *cli, int argc, char **argv);
+int cmd_start (sk_cli *cli, int argc, char **argv);
+int cmd_ps (sk_cli *cli, int argc, char **argv);
+int cmd_logs (sk_cli *cli, int argc, char **argv);
+int cmd_stop (sk_cli *cli, int argc, char **argv);
+int cmd_kill (sk_cli *cli, int argc, char **argv);
+int cmd_rm (sk_cli *cli, int argc, char **argv);
+int cmd_wait (sk_cli *cli, int argc, char **argv);
+int cmd_inspect (sk_cli *cli, int argc, char **argv);
+int cmd_container_inspect (sk_cli *cli, int argc, char **argv);
 
 #endif

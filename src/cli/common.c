@@ -23,9 +23,26 @@ sk_cli_images (sk_cli *cli, sk_image_service **out, sk_err **err)
   return 0;
 }
 
+int
+sk_cli_engine (sk_cli *cli, sk_engine **out, sk_err **err)
+{
+  sk_image_service *s = NULL;
+  if (cli->engine == NULL) {
+    sk_engine_opts o = {.exec_root = cli->exec_root,
+                        .shim = getenv ("SKIFF_SHIM"),
+                        .cgroup_parent = cli->cgroup_parent};
+    if (sk_cli_images (cli, &s, err) < 0 || sk_engine_open (s, &o, &cli->engine, err) < 0)
+      return -1;
+  }
+  *out = cli->engine;
+  return 0;
+}
+
 void
 sk_cli_close (sk_cli *cli)
 {
+  sk_engine_free (cli->engine);
+  cli->engine = NULL;
   sk_image_service_free (cli->images);
   cli->images = NULL;
 }

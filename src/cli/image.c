@@ -383,6 +383,41 @@ print_deleted (const char *what, void *data)
   printf ("Deleted: %s\n", what);
 }
 
+/* rmi of an image a container uses: docker's conflicts; with force (and
+ * no container running), its names go and the image stays for the
+ * containers, as an untagged one. */
+static int
+in_use (sk_image_service *s, const char *what, const char *id, sk_image_info *info, bool by_tag,
+        bool force, bool running, const char *user, sk_err **err)
+{
+  char short_id[13];
+  sk_cli_short_id (id, short_id);
+  if (running)
+    return sk_err_set (err, EBUSY,
+                       "conflict: unable to delete %s (cannot be forced) - image is being used by "
+                       "running container %.12s",
+                       short_id, user);
+  if (!force && by_tag)
+    return sk_err_set (err, EBUSY,
+                       "conflict: unable to remove repository reference \"%s\" (must force) - "
+                       "container %.12s is using its referenced image %s",
+                       what, user, short_id);
+  if (!force)
+    return sk_err_set (err, EBUSY,
+                       "conflict: unable to delete %s (must be forced) - image is being used by "
+                       "stopped container %.12s",
+                       short_id, user);
+  char *const *lists[] = {info->tags, info->repo_digests};
+  for (size_t l = 0; l < 2; l++)
+    for (char *const *t = lists[l]; *t; t++) {
+      if (sk_images_untag (s->db, *t, err) < 0)
+        return -1;
+      _cleanup_free_ char *f = sk_image_name_familiar (*t);
+      printf ("Untagged: %s\n", f);
+    }
+  return 0;
+}
+
 /* One argument of rmi: untag it, or remove the image when nothing else
  * names it (or with force). */
 static int
@@ -408,8 +443,16 @@ remove_one (sk_image_service *s, const char *what, bool force, sk_err **err)
   for (char **t = info->tags; *t; t++, n_tags++)
     if (name && strcmp (*t, name) == 0)
       by_tag = true;
+  char **users = NULL;
+  bool running = false;
+  if (sk_ctrs_using_image (s->db, id, &users, &running, err) < 0) {
+    sk_image_info_free (info);
+    return -1;
+  }
   int ret = 0;
-  if (by_tag && n_tags > 1) {
+  if (users[0] && !(by_tag && n_tags > 1))
+    ret = in_use (s, what, id, info, by_tag, force, running, users[0], err);
+  else if (by_tag && n_tags > 1) {
     /* another tag keeps the image */
     _cleanup_free_ char *f = sk_image_name_familiar (name);
     if (sk_images_untag (s->db, name, err) < 0)
@@ -434,6 +477,9 @@ remove_one (sk_image_service *s, const char *what, bool force, sk_err **err)
     }
     ret = sk_image_remove (s, id, print_deleted, NULL, NULL, err);
   }
+  for (char **u = users; *u; u++)
+    free (*u);
+  free (users);
   sk_image_info_free (info);
   return ret;
 }
@@ -576,6 +622,16 @@ inspect_json (sk_image_service *s, const char *id, sk_json **out, sk_err **err)
   sk_image_info_free (info);
   *out = o;
   return 0;
+}
+
+int
+sk_cli_image_inspect_json (sk_cli *cli, const char *what, sk_json **doc, sk_err **err)
+{
+  sk_image_service *s = NULL;
+  _cleanup_free_ char *id = NULL;
+  if (sk_cli_images (cli, &s, err) < 0 || sk_cli_lookup (cli, what, &id, err) < 0)
+    return -1;
+  return inspect_json (s, id, doc, err);
 }
 
 int

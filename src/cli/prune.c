@@ -227,7 +227,16 @@ static int
 prune_one (sk_image_service *s, const sk_image_info *i, prune_out *out, int64_t *reclaimed,
            sk_err **err)
 {
-  /* no container uses an image yet: every one is unused */
+  char **users = NULL;
+  bool running = false;
+  if (sk_ctrs_using_image (s->db, i->id, &users, &running, err) < 0)
+    return -1;
+  bool used = users[0] != NULL;
+  for (char **u = users; *u; u++)
+    free (*u);
+  free (users);
+  if (used) /* docker keeps an image a container has, stopped or not */
+    return 0;
   for (char **t = i->tags; *t; t++) {
     _cleanup_free_ char *f = sk_image_name_familiar (*t);
     if (!out->header)

@@ -18,18 +18,28 @@ static const struct {
   sk_cli_fn fn;
   const char *what;
 } commands[] = {
+    {"create", cmd_create, "Create a new container"},
     {"image", cmd_image, "Manage images"},
     {"images", cmd_images, "List images"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
+    {"inspect", cmd_inspect, "Return low-level information on containers or images"},
+    {"kill", cmd_kill, "Kill one or more running containers"},
     {"history", cmd_history, "Show the history of an image"},
     {"load", cmd_load, "Load an image from a tar archive or STDIN"},
     {"login", cmd_login, "Log in to a registry"},
     {"logout", cmd_logout, "Log out from a registry"},
+    {"logs", cmd_logs, "Fetch the logs of a container"},
+    {"ps", cmd_ps, "List containers"},
     {"pull", cmd_pull, "Download an image from a registry"},
     {"push", cmd_push, "Upload an image to a registry"},
+    {"rm", cmd_rm, "Remove one or more containers"},
     {"rmi", cmd_rmi, "Remove one or more images"},
+    {"run", cmd_run, "Create and run a new container from an image"},
     {"save", cmd_save, "Save one or more images to a tar archive"},
+    {"start", cmd_start, "Start one or more stopped containers"},
+    {"stop", cmd_stop, "Stop one or more running containers"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
+    {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
 };
 
 static void
@@ -40,6 +50,8 @@ usage (FILE *out)
                 "Options:\n"
                 "      --data-root string       Where images and containers are kept (default "
                 "\"" SK_DEFAULT_DATA_ROOT "\")\n"
+                "      --exec-root string       Where running containers' state is kept (default "
+                "\"" SK_DEFAULT_EXEC_ROOT "\")\n"
                 "  -s, --storage-driver string  overlay or vfs (default: the one the data root has, "
                 "else overlay where it works)\n"
                 "      --config string          The client's configuration and credentials "
@@ -106,7 +118,7 @@ read_daemon_json (const char *path, bool required, sk_cli *cli, const char **ins
   /* what skiff reads, and Docker's keys it will read (accepted, unused) */
   static const char *const known[] = {"data-root", "storage-driver", "insecure-registries",
                                       "registry-mirrors", "bip", "default-address-pools",
-                                      "log-driver", "log-opts", "dns", "debug", NULL};
+                                      "log-driver", "log-opts", "dns", "debug", "exec-root", "cgroup-parent", NULL};
   json_object_object_foreach (*keep, key, val)
   {
     (void) val;
@@ -124,6 +136,14 @@ read_daemon_json (const char *path, bool required, sk_cli *cli, const char **ins
     cli->data_root = root;
   if (driver)
     cli->storage_driver = driver;
+  const char *exec_root = setting_string (*keep, "exec-root", path, err);
+  const char *cgroup_parent = *err ? NULL : setting_string (*keep, "cgroup-parent", path, err);
+  if (err && *err)
+    return -1;
+  if (exec_root)
+    cli->exec_root = exec_root;
+  if (cgroup_parent)
+    cli->cgroup_parent = cgroup_parent;
   if (setting_list (*keep, "insecure-registries", path, insecure, n_insecure, max, err) < 0 ||
       setting_list (*keep, "registry-mirrors", path, mirrors, n_mirrors, max, err) < 0)
     return -1;
@@ -133,8 +153,9 @@ read_daemon_json (const char *path, bool required, sk_cli *cli, const char **ins
 int
 main (int argc, char **argv)
 {
-  enum { G_DATA_ROOT = 1000, G_DEBUG, G_CONFIG, G_CERTS, G_INSECURE, G_MIRROR, G_DAEMON };
+  enum { G_DATA_ROOT = 1000, G_DEBUG, G_CONFIG, G_CERTS, G_INSECURE, G_MIRROR, G_DAEMON, G_EXEC };
   static const struct option opts[] = {{"data-root", required_argument, NULL, G_DATA_ROOT},
+                                       {"exec-root", required_argument, NULL, G_EXEC},
                                        {"config", required_argument, NULL, G_CONFIG},
                                        {"certs-dir", required_argument, NULL, G_CERTS},
                                        {"insecure-registry", required_argument, NULL, G_INSECURE},
@@ -149,7 +170,7 @@ main (int argc, char **argv)
   /* room for the command line's and daemon.json's */
   _cleanup_free_ const char **insecure = calloc ((size_t) argc + 65, sizeof *insecure);
   _cleanup_free_ const char **mirrors = calloc ((size_t) argc + 65, sizeof *mirrors);
-  const char *data_root = NULL, *driver = NULL, *daemon_config = NULL;
+  const char *data_root = NULL, *driver = NULL, *daemon_config = NULL, *exec_root = NULL;
   size_t n_insecure = 0, n_mirrors = 0;
   cli.insecure = insecure;
   cli.mirrors = mirrors;
@@ -164,6 +185,7 @@ main (int argc, char **argv)
   while ((c = getopt_long (argc, argv, "+s:vhD", opts, NULL)) != -1) {
     switch (c) {
     case G_DATA_ROOT: data_root = optarg; break;
+    case G_EXEC: exec_root = optarg; break;
     case 's': driver = optarg; break;
     case G_DAEMON: daemon_config = optarg; break;
     case G_CONFIG: cli.config_dir = optarg; break;
@@ -196,6 +218,11 @@ main (int argc, char **argv)
     cli.data_root = data_root;
   if (driver)
     cli.storage_driver = driver;
+  const char *env_exec = getenv ("SKIFF_EXEC_ROOT");
+  if (env_exec && *env_exec)
+    cli.exec_root = env_exec;
+  if (exec_root)
+    cli.exec_root = exec_root;
   const char *name = argv[optind];
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp (commands[i].name, name) == 0) {

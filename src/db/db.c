@@ -52,6 +52,25 @@ static const char *const migrations[] = {
     "  name TEXT PRIMARY KEY,"                /* docker.io/library/busybox@sha256:... */
     "  image TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE"
     ");",
+    /* 2: containers; an image a container uses cannot be deleted */
+    "CREATE TABLE containers ("
+    "  id TEXT PRIMARY KEY,"                  /* 64 hex */
+    "  name TEXT NOT NULL UNIQUE,"            /* without docker's leading / */
+    "  image TEXT NOT NULL REFERENCES images (id),"
+    "  config TEXT NOT NULL,"                 /* the create body, the image's defaults merged */
+    "  created INTEGER NOT NULL,"             /* nanoseconds since the epoch */
+    "  state TEXT NOT NULL DEFAULT 'created' CHECK (state IN ('created', 'running', 'paused',"
+    "    'restarting', 'exited', 'dead', 'removing')),"
+    "  pid INTEGER NOT NULL DEFAULT 0,"
+    "  shim_pid INTEGER NOT NULL DEFAULT 0,"
+    "  exit_code INTEGER NOT NULL DEFAULT 0,"
+    "  oom_killed INTEGER NOT NULL DEFAULT 0,"
+    "  started_at INTEGER NOT NULL DEFAULT 0,"
+    "  finished_at INTEGER NOT NULL DEFAULT 0,"
+    "  restart_count INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX containers_image ON containers (image);",
 };
 
 #define N_MIGRATIONS ((int) (sizeof migrations / sizeof migrations[0]))

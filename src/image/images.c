@@ -200,6 +200,8 @@ int
 sk_images_untag (sk_db *db, const char *name, sk_err **err)
 {
   const char *args[] = {name};
+  if (strchr (name, '@'))
+    return run (db, "DELETE FROM repo_digests WHERE name = ?", 1, args, "untag", err);
   return run (db, "DELETE FROM tags WHERE name = ?", 1, args, "untag", err);
 }
 

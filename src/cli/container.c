@@ -1,0 +1,337 @@
+/* skiff: the container commands: create, run, start, stop, kill, rm, wait,
+ * ps; docker's flags, output and exit codes (125: skiff's own error, 126
+ * and 127: the command could not be run, else the container's). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "run-flags.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/proc.h"
+
+static int
+fail_with (int code, sk_err *err)
+{
+  sk_cli_fail (err);
+  return code;
+}
+
+/* Creates the container the flags describe; *id, and the options that are
+ * only the CLI's. */
+static int
+create_from_flags (sk_cli *cli, int argc, char **argv, sk_run_cli *rc, char **id, sk_err **err)
+{
+  _cleanup_json_ sk_json *body = NULL;
+  *rc = (sk_run_cli){.sig_proxy = true};
+  int r = sk_run_flags_parse (argc, argv, &body, rc, err);
+  if (r != 0)
+    return r;
+  sk_json *v = NULL;
+  const char *image = json_object_object_get_ex (body, "Image", &v) ? json_object_get_string (v) : NULL;
+  if (image == NULL)
+    return sk_err_set (err, 0, "\"%s\" requires at least 1 argument", argv[0]);
+  sk_engine *e = NULL;
+  _cleanup_free_ char *image_id = NULL;
+  if (sk_cli_engine (cli, &e, err) < 0)
+    return -1;
+  if (sk_cli_lookup (cli, image, &image_id, err) < 0) {
+    if ((*err)->errnum == ENOENT || strstr ((*err)->msg, "No such image"))
+      return sk_err_wrap (err, "Unable to find image '%s' locally", image);
+    return -1;
+  }
+  if (sk_engine_create (e, image_id, body, rc->name, id, err) < 0)
+    return -1;
+  if (rc->cidfile) {
+    if (access (rc->cidfile, F_OK) == 0)
+      return sk_err_set (err, EEXIST, "Container ID file found, make sure the other container isn't "
+                                      "running or delete %s", rc->cidfile);
+    if (sk_write_file_atomic (rc->cidfile, *id, strlen (*id), 0644, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+int
+cmd_create (sk_cli *cli, int argc, char **argv)
+{
+  sk_run_cli rc;
+  _cleanup_free_ char *id = NULL;
+  sk_err *err = NULL;
+  int r = create_from_flags (cli, argc, argv, &rc, &id, &err);
+  if (r > 0)
+    return 0; /* --help */
+  if (r < 0)
+    return fail_with (125, err);
+  printf ("%s\n", id);
+  return 0;
+}
+
+/* Removes the container after an attached run with --rm. */
+static void
+auto_remove (sk_cli *cli, const char *id)
+{
+  sk_engine *e = NULL;
+  sk_err *err = NULL;
+  if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_remove (e, id, true, &err) < 0) {
+    fprintf (stderr, "skiff: %s\n", err->msg);
+    sk_err_free (&err);
+  }
+}
+
+static bool
+auto_remove_wanted (sk_cli *cli, const char *id)
+{
+  sk_engine *e = NULL;
+  sk_err *err = NULL;
+  _cleanup_ctr_ sk_ctr *c = NULL;
+  if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_get (e, id, &c, &err) < 0) {
+    sk_err_free (&err);
+    return false;
+  }
+  return sk_ctr_auto_remove (c);
+}
+
+int
+cmd_run (sk_cli *cli, int argc, char **argv)
+{
+  sk_run_cli rc;
+  _cleanup_free_ char *id = NULL;
+  sk_err *err = NULL;
+  int r = create_from_flags (cli, argc, argv, &rc, &id, &err);
+  if (r > 0)
+    return 0;
+  if (r < 0)
+    return fail_with (125, err);
+  sk_engine *e = NULL;
+  int code = 125;
+  bool rm = auto_remove_wanted (cli, id);
+  if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_start (e, id, &code, &err) < 0) {
+    sk_cli_fail (err);
+    if (rm)
+      auto_remove (cli, id);
+    return code;
+  }
+  if (rc.detach) {
+    printf ("%s\n", id);
+    return 0;
+  }
+  if (sk_cli_follow (cli, id, rc.sig_proxy, &code, &err) < 0)
+    return fail_with (125, err);
+  if (rm)
+    auto_remove (cli, id);
+  return code;
+}
+
+/* ---- start, stop, kill, rm, wait: one or more containers each ---- */
+
+typedef int (*each_fn) (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed,
+                        void *data, sk_err **err);
+
+/* Runs fn on each container named; prints what was typed for each one
+ * done when print; docker's "Error response from daemon: ..." for the
+ * others, and 1 if there were any. */
+static int
+for_each (sk_cli *cli, int argc, char **argv, bool print, each_fn fn, void *data)
+{
+  sk_engine *e = NULL;
+  sk_err *err = NULL;
+  if (sk_cli_engine (cli, &e, &err) < 0)
+    return sk_cli_fail (err);
+  int ret = 0;
+  for (int i = 0; i < argc; i++) {
+    _cleanup_free_ char *id = NULL;
+    if (sk_engine_resolve (e, argv[i], &id, &err) < 0 || fn (cli, e, id, argv[i], data, &err) < 0) {
+      fprintf (stderr, "Error response from daemon: %s\n", err->msg);
+      sk_err_free (&err);
+      ret = 1;
+      continue;
+    }
+    if (print) {
+      printf ("%s\n", argv[i]);
+      fflush (stdout);
+    }
+  }
+  return ret;
+}
+
+typedef struct {
+  bool attach;
+  int code;
+} start_data;
+
+static int
+start_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, void *data,
+           sk_err **err)
+{
+  (void) as_typed;
+  start_data *d = data;
+  if (sk_engine_start (e, id, &d->code, err) < 0)
+    return -1;
+  if (d->attach && sk_cli_follow (cli, id, true, &d->code, err) < 0)
+    return -1;
+  return 0;
+}
+
+static const char start_help[] = "Usage:  skiff start [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+                                 "Start one or more stopped containers\n\n"
+                                 "Options:\n"
+                                 "  -a, --attach    Attach STDOUT/STDERR and forward signals\n";
+
+int
+cmd_start (sk_cli *cli, int argc, char **argv)
+{
+  if (sk_cli_wants_help (argc, argv, start_help))
+    return 0;
+  static const struct option opts[] = {{"attach", no_argument, NULL, 'a'}, {0}};
+  start_data d = {0};
+  int c;
+  optind = 0;
+  while ((c = getopt_long (argc, argv, "+a", opts, NULL)) != -1) {
+    if (c != 'a')
+      return sk_cli_usage ("start", "bad option");
+    d.attach = true;
+  }
+  if (optind >= argc)
+    return sk_cli_usage ("start", "\"start\" requires at least 1 argument.");
+  if (d.attach && argc - optind > 1)
+    return sk_cli_usage ("start", "you cannot start and attach multiple containers at once");
+  int r = for_each (cli, argc - optind, argv + optind, !d.attach, start_one, &d);
+  return d.attach && r == 0 ? d.code : r;
+}
+
+static int
+stop_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, void *data, sk_err **err)
+{
+  (void) cli, (void) as_typed;
+  return sk_engine_stop (e, id, *(int *) data, err);
+}
+
+static const char stop_help[] = "Usage:  skiff stop [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+                                "Stop one or more running containers\n\n"
+                                "Options:\n"
+                                "  -s, --signal string   Signal to send to the container\n"
+                                "  -t, --time int        Seconds to wait before killing the container\n";
+
+int
+cmd_stop (sk_cli *cli, int argc, char **argv)
+{
+  if (sk_cli_wants_help (argc, argv, stop_help))
+    return 0;
+  static const struct option opts[] = {{"time", required_argument, NULL, 't'}, {0}};
+  int timeout = -1, c;
+  optind = 0;
+  while ((c = getopt_long (argc, argv, "+t:", opts, NULL)) != -1) {
+    char *end;
+    if (c != 't')
+      return sk_cli_usage ("stop", "bad option");
+    timeout = (int) strtol (optarg, &end, 10);
+    if (*end || end == optarg)
+      return sk_cli_usage ("stop", "invalid argument \"%s\" for \"-t, --time\" flag", optarg);
+  }
+  if (optind >= argc)
+    return sk_cli_usage ("stop", "\"stop\" requires at least 1 argument.");
+  return for_each (cli, argc - optind, argv + optind, true, stop_one, &timeout);
+}
+
+static int
+kill_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, void *data, sk_err **err)
+{
+  (void) cli, (void) as_typed;
+  return sk_engine_kill (e, id, *(int *) data, false, err);
+}
+
+static const char kill_help[] = "Usage:  skiff kill [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+                                "Kill one or more running containers\n\n"
+                                "Options:\n"
+                                "  -s, --signal string   Signal to send to the container (default "
+                                "\"KILL\")\n";
+
+int
+cmd_kill (sk_cli *cli, int argc, char **argv)
+{
+  if (sk_cli_wants_help (argc, argv, kill_help))
+    return 0;
+  static const struct option opts[] = {{"signal", required_argument, NULL, 's'}, {0}};
+  int sig = SIGKILL, c;
+  optind = 0;
+  while ((c = getopt_long (argc, argv, "+s:", opts, NULL)) != -1) {
+    if (c != 's')
+      return sk_cli_usage ("kill", "bad option");
+    if ((sig = sk_signal_parse (optarg)) <= 0) {
+      fprintf (stderr, "skiff: invalid signal: %s\n", optarg);
+      return 1;
+    }
+  }
+  if (optind >= argc)
+    return sk_cli_usage ("kill", "\"kill\" requires at least 1 argument.");
+  return for_each (cli, argc - optind, argv + optind, true, kill_one, &sig);
+}
+
+static int
+rm_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, void *data, sk_err **err)
+{
+  (void) cli, (void) as_typed;
+  return sk_engine_remove (e, id, *(bool *) data, err);
+}
+
+static const char rm_help[] = "Usage:  skiff rm [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+                              "Remove one or more containers\n\n"
+                              "Options:\n"
+                              "  -f, --force     Force the removal of a running container (uses "
+                              "SIGKILL)\n"
+                              "  -v, --volumes   Remove anonymous volumes associated with the "
+                              "container\n";
+
+int
+cmd_rm (sk_cli *cli, int argc, char **argv)
+{
+  if (sk_cli_wants_help (argc, argv, rm_help))
+    return 0;
+  static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
+                                       {"volumes", no_argument, NULL, 'v'},
+                                       {0}};
+  bool force = false;
+  int c;
+  optind = 0;
+  while ((c = getopt_long (argc, argv, "+fv", opts, NULL)) != -1) {
+    if (c == 'f')
+      force = true;
+    else if (c != 'v')
+      return sk_cli_usage ("rm", "bad option");
+  }
+  if (optind >= argc)
+    return sk_cli_usage ("rm", "\"rm\" requires at least 1 argument.");
+  return for_each (cli, argc - optind, argv + optind, true, rm_one, &force);
+}
+
+static int
+wait_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, void *data,
+          sk_err **err)
+{
+  (void) cli, (void) as_typed, (void) data;
+  int code;
+  if (sk_engine_wait (e, id, &code, err) < 0)
+    return -1;
+  printf ("%d\n", code);
+  fflush (stdout);
+  return 0;
+}
+
+int
+cmd_wait (sk_cli *cli, int argc, char **argv)
+{
+  if (sk_cli_wants_help (argc, argv,
+                         "Usage:  skiff wait CONTAINER [CONTAINER...]\n\n"
+                         "Block until one or more containers stop, then print their exit codes\n"))
+    return 0;
+  if (argc < 2)
+    return sk_cli_usage ("wait", "\"wait\" requires at least 1 argument.");
+  return for_each (cli, argc - 1, argv + 1, false, wait_one, NULL);
+}

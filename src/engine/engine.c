@@ -1,0 +1,499 @@
+/* skiff: the engine: opening it, creating containers, and their records made
+ * true to what their shims said (see engine.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "image/images.h"
+#include "internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define EXIT_MAX (64 * 1024)
+
+int64_t
+sk_engine_now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static char *
+sub_path (const char *root, const char *id, const char *sub)
+{
+  char *p = NULL;
+  if (asprintf (&p, "%s/containers/%s%s%s", root, id, sub ? "/" : "", sub ? sub : "") < 0)
+    return NULL;
+  return p;
+}
+
+char *
+sk_engine_bundle_path (sk_engine *e, const char *id, const char *sub)
+{
+  return sub_path (e->data_root, id, sub);
+}
+
+char *
+sk_engine_state_path (sk_engine *e, const char *id, const char *sub)
+{
+  return sub_path (e->exec_root, id, sub);
+}
+
+char *
+sk_engine_log_path (sk_engine *e, const char *id)
+{
+  char name[80];
+  snprintf (name, sizeof name, "%s-json.log", id);
+  return sk_engine_bundle_path (e, id, name);
+}
+
+/* The skiff-shim next to this program. */
+static char *
+default_shim (void)
+{
+  char self[PATH_MAX];
+  ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0)
+    return strdup ("skiff-shim");
+  self[n] = '\0';
+  char *slash = strrchr (self, '/');
+  char *p = NULL;
+  return asprintf (&p, "%.*s/skiff-shim", (int) (slash ? slash - self : 0), self) < 0 ? NULL : p;
+}
+
+void
+sk_engine_free (sk_engine *e)
+{
+  if (e == NULL)
+    return;
+  free (e->data_root);
+  free (e->exec_root);
+  free (e->runtime_root);
+  free (e->shim);
+  free (e->cgroup_parent);
+  free (e);
+}
+
+int
+sk_engine_open (sk_image_service *images, const sk_engine_opts *o, sk_engine **out, sk_err **err)
+{
+  *out = NULL;
+  sk_engine *e = calloc (1, sizeof *e);
+  if (e == NULL)
+    return sk_err_set (err, ENOMEM, "engine");
+  e->images = images;
+  e->db = images->db;
+  e->storage = images->storage;
+  e->data_root = strdup (images->root);
+  e->exec_root = strdup (o && o->exec_root ? o->exec_root : SK_DEFAULT_EXEC_ROOT);
+  e->shim = o && o->shim ? strdup (o->shim) : default_shim ();
+  e->cgroup_parent = strdup (o && o->cgroup_parent ? o->cgroup_parent : "skiff");
+  e->runtime_root = e->exec_root ? sk_path_join (e->exec_root, "runtime") : NULL;
+  if (!e->data_root || !e->exec_root || !e->shim || !e->cgroup_parent || !e->runtime_root) {
+    sk_engine_free (e);
+    return sk_err_set (err, ENOMEM, "engine");
+  }
+  e->rt.root = e->runtime_root;
+  _cleanup_free_ char *states = sk_path_join (e->exec_root, "containers");
+  _cleanup_free_ char *bundles = sk_path_join (e->data_root, "containers");
+  if (states == NULL || bundles == NULL || sk_mkdir_p (states, 0700, err) < 0 ||
+      sk_mkdir_p (e->runtime_root, 0700, err) < 0 || sk_mkdir_p (bundles, 0700, err) < 0) {
+    sk_engine_free (e);
+    return sk_err_wrap (err, "engine");
+  }
+  *out = e;
+  return 0;
+}
+
+int
+sk_engine_image_layers (sk_engine *e, const char *image, char ***layers, size_t *n, sk_err **err)
+{
+  *layers = NULL;
+  *n = 0;
+  sk_image_info *info = NULL;
+  if (sk_images_get (e->db, image, &info, err) < 0)
+    return -1;
+  if (info == NULL)
+    return sk_err_set (err, ENOENT, "No such image: %s", image);
+  int ret = 0;
+  if (info->top_layer == NULL)
+    ret = sk_err_set (err, 0, "image %s has no layers: nothing to run", image);
+  else if (sk_images_layer_stack (e->db, info->top_layer, layers, err) < 0)
+    ret = -1;
+  sk_image_info_free (info);
+  if (ret < 0)
+    return -1;
+  for (char **l = *layers; *l; l++, (*n)++) {
+    char *colon = strchr (*l, ':');
+    if (colon)
+      memmove (*l, colon + 1, strlen (colon + 1) + 1);
+  }
+  return 0;
+}
+
+int
+sk_engine_resolve (sk_engine *e, const char *what, char **id, sk_err **err)
+{
+  return sk_ctrs_resolve (e->db, what, id, err);
+}
+
+const char *
+sk_engine_driver (sk_engine *e)
+{
+  return sk_storage_driver (e->storage);
+}
+
+bool
+sk_ctr_auto_remove (const sk_ctr *c)
+{
+  sk_json *doc = NULL, *hc = NULL, *v = NULL;
+  sk_err *ignored = NULL;
+  if (sk_json_parse (c->config, strlen (c->config), "config", &doc, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return false;
+  }
+  bool yes = json_object_object_get_ex (doc, "HostConfig", &hc) &&
+             json_object_object_get_ex (hc, "AutoRemove", &v) && json_object_get_boolean (v);
+  json_object_put (doc);
+  return yes;
+}
+
+/* ---- names ---- */
+
+static const char *const adjectives[] = {
+    "amber",  "bold",   "brisk",  "calm",   "clever", "crisp",  "daring", "eager",  "fair",
+    "fleet",  "gentle", "glad",   "hardy",  "keen",   "lively", "lucid",  "merry",  "nimble",
+    "noble",  "patient", "quiet", "rapid",  "serene", "sharp",  "steady", "sturdy", "swift",
+    "tidy",   "trusty", "vivid",  "wary",   "wise",
+};
+static const char *const nouns[] = {
+    "anchor", "beacon", "bow",    "breeze", "buoy",   "cove",    "current", "dinghy", "dock",
+    "estuary", "ferry", "fjord",  "gale",   "harbor", "helm",    "inlet",   "jetty",  "keel",
+    "lagoon", "mast",   "oar",    "pier",   "reef",   "rudder",  "sail",    "shoal",  "sloop",
+    "stern",  "tide",   "wake",   "wharf",  "yawl",
+};
+
+static void
+make_name (char *buf, size_t size, unsigned extra)
+{
+  unsigned r[2] = {0, 0};
+  if (getrandom (r, sizeof r, 0) != (ssize_t) sizeof r)
+    r[0] = (unsigned) getpid (), r[1] = (unsigned) time (NULL);
+  const char *a = adjectives[r[0] % (sizeof adjectives / sizeof adjectives[0])];
+  const char *n = nouns[r[1] % (sizeof nouns / sizeof nouns[0])];
+  if (extra)
+    snprintf (buf, size, "%s_%s%u", a, n, extra);
+  else
+    snprintf (buf, size, "%s_%s", a, n);
+}
+
+static int
+make_id (char out[65], sk_err **err)
+{
+  unsigned char raw[32];
+  if (getrandom (raw, sizeof raw, 0) != (ssize_t) sizeof raw)
+    return sk_err_set (err, errno, "make a container id");
+  for (size_t i = 0; i < sizeof raw; i++)
+    snprintf (out + 2 * i, 3, "%02x", raw[i]);
+  return 0;
+}
+
+/* ---- create ---- */
+
+static sk_json *
+strv_json (char **v)
+{
+  sk_json *a = json_object_new_array ();
+  for (; a && v && *v; v++)
+    json_object_array_add (a, json_object_new_string (*v));
+  return a;
+}
+
+/* Whether the body says nothing of key (absent, null, or an empty string). */
+static bool
+unset (sk_json *c, const char *key)
+{
+  sk_json *v = NULL;
+  if (!json_object_object_get_ex (c, key, &v) || v == NULL)
+    return true;
+  return json_object_is_type (v, json_type_string) && json_object_get_string_len (v) == 0;
+}
+
+static void
+default_string (sk_json *c, const char *key, const char *value)
+{
+  if (value && *value && unset (c, key))
+    json_object_object_add (c, key, json_object_new_string (value));
+}
+
+/* Env: the image's, each overridden by the body's value of the same name. */
+static void
+merge_env (sk_json *c, char **image_env)
+{
+  sk_json *mine = NULL, *env = json_object_new_array ();
+  json_object_object_get_ex (c, "Env", &mine);
+  size_t n = mine && json_object_is_type (mine, json_type_array) ? json_object_array_length (mine) : 0;
+  for (char **p = image_env; p && *p; p++) {
+    size_t klen = strcspn (*p, "=");
+    bool overridden = false;
+    for (size_t i = 0; i < n && !overridden; i++) {
+      const char *s = json_object_get_string (json_object_array_get_idx (mine, i));
+      overridden = s && strncmp (s, *p, klen) == 0 && (s[klen] == '=' || s[klen] == '\0');
+    }
+    if (!overridden)
+      json_object_array_add (env, json_object_new_string (*p));
+  }
+  for (size_t i = 0; i < n; i++)
+    json_object_array_add (env, json_object_get (json_object_array_get_idx (mine, i)));
+  json_object_object_add (c, "Env", env);
+}
+
+/* An object of the image's keys (values from vals, or {}) under the body's. */
+static void
+merge_map (sk_json *c, const char *key, char **keys, char **vals)
+{
+  sk_json *mine = NULL, *out = json_object_new_object ();
+  for (size_t i = 0; keys && keys[i]; i++)
+    json_object_object_add (out, keys[i],
+                            vals ? json_object_new_string (vals[i]) : json_object_new_object ());
+  if (json_object_object_get_ex (c, key, &mine) && json_object_is_type (mine, json_type_object)) {
+    json_object_object_foreach (mine, k, v)
+      json_object_object_add (out, k, json_object_get (v));
+  }
+  if (json_object_object_length (out) == 0 && !json_object_object_get_ex (c, key, NULL))
+    json_object_put (out);
+  else
+    json_object_object_add (c, key, out);
+}
+
+/* The body with the image's defaults, as docker's create does. */
+static sk_json *
+merge_image (const sk_json *body, const sk_image_config *img, const char *id)
+{
+  sk_json *c = NULL;
+  if (json_object_deep_copy ((sk_json *) body, &c, NULL) != 0 || c == NULL)
+    return NULL;
+  bool own_entrypoint = !unset (c, "Entrypoint");
+  if (!own_entrypoint && img->entrypoint)
+    json_object_object_add (c, "Entrypoint", strv_json (img->entrypoint));
+  sk_json *cmd = NULL;
+  bool no_cmd = !json_object_object_get_ex (c, "Cmd", &cmd) || cmd == NULL ||
+                (json_object_is_type (cmd, json_type_array) && json_object_array_length (cmd) == 0);
+  if (no_cmd && !own_entrypoint && img->cmd)
+    json_object_object_add (c, "Cmd", strv_json (img->cmd));
+  merge_env (c, img->env);
+  default_string (c, "WorkingDir", img->working_dir);
+  default_string (c, "User", img->user);
+  default_string (c, "StopSignal", img->stop_signal);
+  if (unset (c, "Hostname"))
+    json_object_object_add (c, "Hostname", json_object_new_string_len (id, 12));
+  merge_map (c, "Labels", img->label_keys, img->label_values);
+  merge_map (c, "ExposedPorts", img->exposed_ports, NULL);
+  merge_map (c, "Volumes", img->volumes, NULL);
+  return c;
+}
+
+/* Makes the record: a free name (made up, or given), the writable layer,
+ * then the row; the layer removed again when the row cannot be added. */
+static int
+add_container (sk_engine *e, sk_ctr *c, const char *name, char **layers, size_t n, sk_err **err)
+{
+  char made[64];
+  if (sk_storage_rootfs_create (e->storage, c->id, (const char *const *) layers, n, err) < 0)
+    return -1;
+  int ret = -1;
+  for (unsigned attempt = 0; attempt < 10; attempt++) {
+    if (name == NULL)
+      make_name (made, sizeof made, attempt > 3 ? attempt : 0);
+    c->name = (char *) (name ? name : made);
+    sk_err_free (err);
+    ret = sk_ctrs_insert (e->db, c, err);
+    if (ret == 0 || name || (*err)->errnum != EEXIST)
+      break;
+  }
+  c->name = NULL;
+  if (ret < 0) {
+    sk_err *ignored = NULL;
+    sk_storage_rootfs_remove (e->storage, c->id, &ignored);
+    sk_err_free (&ignored);
+  }
+  return ret;
+}
+
+int
+sk_engine_create (sk_engine *e, const char *image_id, const sk_json *body, const char *name,
+                  char **id, sk_err **err)
+{
+  *id = NULL;
+  if (name && *name == '/')
+    name++;
+  if (name && !sk_ctr_name_valid (name))
+    return sk_err_set (err, 0, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                       name);
+  char cid[65];
+  if (make_id (cid, err) < 0)
+    return -1;
+  sk_image_config *img = NULL;
+  _cleanup_free_ char *raw = NULL;
+  if (sk_image_read_config (e->images, image_id, &img, &raw, err) < 0)
+    return -1;
+  _cleanup_json_ sk_json *merged = merge_image (body, img, cid);
+  sk_image_config_free (img);
+  _cleanup_free_ char *config = merged ? sk_json_dump (merged, false) : NULL;
+  if (config == NULL)
+    return sk_err_set (err, ENOMEM, "create");
+  char **layers = NULL;
+  size_t n = 0;
+  if (sk_engine_image_layers (e, image_id, &layers, &n, err) < 0)
+    return -1;
+  _cleanup_free_ char *bundle = sk_engine_bundle_path (e, cid, NULL);
+  sk_ctr c = {.id = cid, .image = (char *) image_id, .config = config, .created = sk_engine_now ()};
+  int ret = bundle ? 0 : sk_err_set (err, ENOMEM, "create");
+  if (ret == 0 && mkdir (bundle, 0700) < 0)
+    ret = sk_err_set (err, errno, "create `%s`", bundle);
+  if (ret == 0 && add_container (e, &c, name, layers, n, err) < 0) {
+    rmdir (bundle);
+    ret = -1;
+  }
+  for (char **l = layers; l && *l; l++)
+    free (*l);
+  free (layers);
+  if (ret < 0)
+    return -1;
+  *id = strdup (cid);
+  return *id ? 0 : sk_err_set (err, ENOMEM, "create");
+}
+
+/* ---- the record made true ---- */
+
+/* "2026-11-29T07:10:00.123456789Z" in nanoseconds; 0 when malformed. */
+static int64_t
+parse_time (const char *s)
+{
+  struct tm tm = {0};
+  char frac[16] = "";
+  if (s == NULL || sscanf (s, "%4d-%2d-%2dT%2d:%2d:%2d.%9[0-9]Z", &tm.tm_year, &tm.tm_mon,
+                           &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, frac) < 6)
+    return 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  int64_t ns = 0;
+  for (size_t i = 0; i < 9; i++)
+    ns = ns * 10 + (frac[i] && i < strlen (frac) ? frac[i] - '0' : 0);
+  return (int64_t) timegm (&tm) * 1000000000 + ns;
+}
+
+int
+sk_engine_read_exit (sk_engine *e, sk_ctr *c)
+{
+  _cleanup_free_ char *path = sk_engine_state_path (e, c->id, "exit.json");
+  sk_json *doc = NULL;
+  sk_err *ignored = NULL;
+  if (path == NULL || access (path, F_OK) < 0 ||
+      sk_json_parse_file (path, "exit.json", &doc, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return 1;
+  }
+  sk_json *v;
+  c->exit_code = json_object_object_get_ex (doc, "exit_code", &v) ? json_object_get_int (v) : 255;
+  c->oom_killed = json_object_object_get_ex (doc, "oom_killed", &v) && json_object_get_boolean (v);
+  c->finished_at = json_object_object_get_ex (doc, "finished_at", &v)
+                       ? parse_time (json_object_get_string (v))
+                       : sk_engine_now ();
+  json_object_put (doc);
+  free (c->state);
+  c->state = strdup ("exited");
+  c->pid = 0;
+  return 0;
+}
+
+/* Whether the shim of the record still runs (its pid is a skiff-shim). */
+static bool
+shim_alive (pid_t pid)
+{
+  if (pid <= 0)
+    return false;
+  char path[64], comm[32] = "";
+  snprintf (path, sizeof path, "/proc/%d/comm", (int) pid);
+  FILE *f = fopen (path, "re");
+  if (f == NULL)
+    return false;
+  bool ok = fgets (comm, sizeof comm, f) != NULL;
+  fclose (f);
+  if (!ok)
+    return false;
+  comm[strcspn (comm, "\n")] = '\0';
+  char stat_path[64], state = 0;
+  snprintf (stat_path, sizeof stat_path, "/proc/%d/stat", (int) pid);
+  FILE *s = fopen (stat_path, "re");
+  if (s) {
+    if (fscanf (s, "%*d (%*[^)]) %c", &state) != 1)
+      state = 0;
+    fclose (s);
+  }
+  return strcmp (comm, "skiff-shim") == 0 && state != 'Z';
+}
+
+/* A running record whose shim has written its exit, or is gone. */
+static int
+reconcile (sk_engine *e, sk_ctr *c, sk_err **err)
+{
+  bool live = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
+  if (!live)
+    return 0;
+  if (sk_engine_read_exit (e, c) != 0) {
+    if (shim_alive (c->shim_pid))
+      return 0;
+    if (sk_engine_read_exit (e, c) != 0) { /* it may have written it meanwhile */
+      free (c->state);
+      free (c->error);
+      c->state = strdup ("exited");
+      c->exit_code = 255;
+      c->finished_at = sk_engine_now ();
+      c->pid = 0;
+      if (asprintf (&c->error, "skiff-shim %d, the container's monitor, died", (int) c->shim_pid) < 0)
+        c->error = NULL;
+    }
+  }
+  if (c->state == NULL)
+    return sk_err_set (err, ENOMEM, "container");
+  return sk_ctrs_update (e->db, c, err);
+}
+
+int
+sk_engine_get (sk_engine *e, const char *id, sk_ctr **out, sk_err **err)
+{
+  if (sk_ctrs_get (e->db, id, out, err) < 0)
+    return -1;
+  if (*out == NULL)
+    return sk_err_set (err, ENOENT, "No such container: %s", id);
+  if (reconcile (e, *out, err) < 0) {
+    sk_ctr_free (*out);
+    *out = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+int
+sk_engine_list (sk_engine *e, sk_ctr ***out, sk_err **err)
+{
+  if (sk_ctrs_list (e->db, out, err) < 0)
+    return -1;
+  for (sk_ctr **c = *out; *c; c++)
+    if (reconcile (e, *c, err) < 0) {
+      sk_ctr_list_free (*out);
+      *out = NULL;
+      return -1;
+    }
+  return 0;
+}

@@ -1,0 +1,78 @@
+/* skiff: the engine: containers made from images, run by one skiff-shim
+ * each, recorded in the database the images use.
+ *
+ * Where a container's things live:
+ *   DATA_ROOT/containers/<id>/    config.json (the OCI bundle), rootfs/ (its
+ *                                 mount point), hostname, hosts, resolv.conf,
+ *                                 <id>-json.log (its output, docker's format)
+ *   DATA_ROOT/<driver>/containers/<id>/   its writable layer (storage.h)
+ *   EXEC_ROOT/containers/<id>/    shim.pid, exit.json: what the shim says
+ *   EXEC_ROOT/runtime/            the runtime's state of running containers
+ * The record's state is made true to these whenever it is read: a container
+ * whose shim wrote exit.json has exited; one whose shim is gone without a
+ * word is reported exited with 255 and an error saying so. */
+#ifndef SKIFF_ENGINE_ENGINE_H
+#define SKIFF_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+
+#include "engine/containers.h"
+#include "image/service.h"
+#include "util/error.h"
+#include "util/json.h"
+
+#define SK_DEFAULT_EXEC_ROOT "/run/skiff"
+
+typedef struct sk_engine sk_engine;
+
+typedef struct sk_engine_opts {
+  const char *exec_root;     /* NULL: SK_DEFAULT_EXEC_ROOT */
+  const char *shim;          /* the skiff-shim binary; NULL: next to this program */
+  const char *cgroup_parent; /* NULL: "skiff" */
+} sk_engine_opts;
+
+/* The engine over an image service (which the caller keeps open). */
+int sk_engine_open (sk_image_service *images, const sk_engine_opts *o, sk_engine **out,
+                    sk_err **err);
+void sk_engine_free (sk_engine *e);
+
+/* A new container of the image `image_id` (an id), from Docker's create
+ * body (Config's fields, HostConfig; borrowed): the image's defaults
+ * merged in, its writable layer made, its record added. name NULL: one is
+ * made up. *id: the new container's id. Nothing is left on failure. */
+int sk_engine_create (sk_engine *e, const char *image_id, const sk_json *body, const char *name,
+                      char **id, sk_err **err);
+
+/* Starts a created or exited container: its rootfs mounted, config.json
+ * written, its shim started and the process running. On failure
+ * *exit_code is docker's (127: command not found, 126: not executable,
+ * 125: anything else) and the container is left created. */
+int sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err);
+
+/* The record, its state made true first (see above). */
+int sk_engine_get (sk_engine *e, const char *id, sk_ctr **out, sk_err **err);
+int sk_engine_list (sk_engine *e, sk_ctr ***out, sk_err **err);
+
+/* Sends sig to the container's process (all: to every process of its
+ * cgroup). A container that is not running is an error saying so. */
+int sk_engine_kill (sk_engine *e, const char *id, int sig, bool all, sk_err **err);
+/* docker stop: the stop signal, then after timeout seconds (negative: the
+ * container's StopTimeout, else 10) SIGKILL to every process; returns once
+ * it has exited. A container that is not running is left as it is. */
+int sk_engine_stop (sk_engine *e, const char *id, int timeout, sk_err **err);
+/* Waits until the container is not running; its exit code. */
+int sk_engine_wait (sk_engine *e, const char *id, int *exit_code, sk_err **err);
+/* docker rm: refused while it runs unless force (then killed first). */
+int sk_engine_remove (sk_engine *e, const char *id, bool force, sk_err **err);
+
+/* The id a user means (a full id, a name, an unambiguous id prefix). */
+int sk_engine_resolve (sk_engine *e, const char *what, char **id, sk_err **err);
+/* Whether the container goes when it stops (HostConfig.AutoRemove). */
+bool sk_ctr_auto_remove (const sk_ctr *c);
+/* overlay or vfs */
+const char *sk_engine_driver (sk_engine *e);
+
+/* DATA_ROOT/containers/<id>/<id>-json.log (freed by the caller). */
+char *sk_engine_log_path (sk_engine *e, const char *id);
+
+#endif

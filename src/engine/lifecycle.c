@@ -1,0 +1,470 @@
+/* skiff: starting, signalling, stopping, waiting for and removing
+ * containers (see engine.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/spec.h"
+#include "internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/proc.h"
+
+#define READY_TIMEOUT_MS (120 * 1000)
+
+static bool
+is_live (const sk_ctr *c)
+{
+  return strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0 ||
+         strcmp (c->state, "restarting") == 0;
+}
+
+static void
+sleep_ms (long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+  nanosleep (&ts, NULL);
+}
+
+static void
+set_string (char **field, const char *value)
+{
+  char *copy = strdup (value ? value : "");
+  if (copy) {
+    free (*field);
+    *field = copy;
+  }
+}
+
+/* ---- start ---- */
+
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf of the container, in its
+ * bundle (bind-mounted by the spec). */
+static int
+write_etc_files (sk_engine *e, const char *id, const char *hostname, sk_err **err)
+{
+  _cleanup_free_ char *hn = sk_engine_bundle_path (e, id, "hostname");
+  _cleanup_free_ char *hosts = sk_engine_bundle_path (e, id, "hosts");
+  _cleanup_free_ char *resolv = sk_engine_bundle_path (e, id, "resolv.conf");
+  if (!hn || !hosts || !resolv)
+    return sk_err_set (err, ENOMEM, "start");
+  _cleanup_free_ char *hn_text = NULL, *hosts_text = NULL, *resolv_text = NULL;
+  size_t resolv_len = 0;
+  sk_err *ignored = NULL;
+  if (sk_read_file ("/etc/resolv.conf", &resolv_text, &resolv_len, &ignored) < 0) {
+    sk_err_free (&ignored);
+    resolv_text = strdup ("");
+  }
+  if (asprintf (&hn_text, "%s\n", hostname) < 0 ||
+      asprintf (&hosts_text,
+                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                "ff02::2\tip6-allrouters\n127.0.1.1\t%s\n",
+                hostname) < 0 ||
+      resolv_text == NULL)
+    return sk_err_set (err, ENOMEM, "start");
+  if (sk_write_file_replace (hn, hn_text, strlen (hn_text), 0644, err) < 0 ||
+      sk_write_file_replace (hosts, hosts_text, strlen (hosts_text), 0644, err) < 0 ||
+      sk_write_file_replace (resolv, resolv_text, strlen (resolv_text), 0644, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* The rootfs mounted on BUNDLE/rootfs and config.json written for it. */
+static int
+prepare_bundle (sk_engine *e, sk_ctr *c, sk_json *config, sk_err **err)
+{
+  _cleanup_free_ char *rootfs = sk_engine_bundle_path (e, c->id, "rootfs");
+  _cleanup_free_ char *cfg_path = sk_engine_bundle_path (e, c->id, "config.json");
+  if (!rootfs || !cfg_path)
+    return sk_err_set (err, ENOMEM, "start");
+  if (mkdir (rootfs, 0755) < 0 && errno != EEXIST)
+    return sk_err_set (err, errno, "create `%s`", rootfs);
+  umount2 (rootfs, MNT_DETACH); /* what a killed start left */
+  char **layers = NULL;
+  size_t n = 0;
+  if (sk_engine_image_layers (e, c->image, &layers, &n, err) < 0)
+    return -1;
+  int ret = sk_storage_rootfs_mount (e->storage, c->id, (const char *const *) layers, n, rootfs, err);
+  for (char **l = layers; l && *l; l++)
+    free (*l);
+  free (layers);
+  if (ret < 0)
+    return -1;
+  sk_json *v = NULL;
+  const char *hostname = json_object_object_get_ex (config, "Hostname", &v) ? json_object_get_string (v) : NULL;
+  _cleanup_free_ char *hn = sk_engine_bundle_path (e, c->id, "hostname");
+  _cleanup_free_ char *hosts = sk_engine_bundle_path (e, c->id, "hosts");
+  _cleanup_free_ char *resolv = sk_engine_bundle_path (e, c->id, "resolv.conf");
+  _cleanup_close_ int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_free_ char *json = NULL;
+  sk_spec_env env = {.id = c->id, .rootfs = rootfs, .rootfd = rootfd, .hostname_path = hn,
+                     .hosts_path = hosts, .resolv_path = resolv, .cgroup_parent = e->cgroup_parent};
+  if (!hn || !hosts || !resolv)
+    ret = sk_err_set (err, ENOMEM, "start");
+  else if (rootfd < 0)
+    ret = sk_err_set (err, errno, "open `%s`", rootfs);
+  else if (write_etc_files (e, c->id, hostname && *hostname ? hostname : "localhost", err) < 0 ||
+           sk_engine_spec (config, &env, &json, err) < 0 ||
+           sk_write_file_replace (cfg_path, json, strlen (json), 0600, err) < 0)
+    ret = -1;
+  if (ret < 0)
+    umount2 (rootfs, MNT_DETACH);
+  return ret;
+}
+
+/* Bytes of a docker size ("10m"), or -1. */
+static long long
+size_value (const char *s)
+{
+  char *end;
+  double v = strtod (s, &end);
+  if (end == s || v < 0)
+    return -1;
+  switch (*end == '\0' ? 'b' : *end | 0x20) {
+  case 'b': return (long long) v;
+  case 'k': return (long long) (v * 1024);
+  case 'm': return (long long) (v * 1024 * 1024);
+  case 'g': return (long long) (v * 1024 * 1024 * 1024);
+  default: return -1;
+  }
+}
+
+/* The shim's log options from HostConfig.LogConfig. */
+static int
+log_args (sk_json *config, const char **driver, char *max_size, char *max_file, sk_err **err)
+{
+  sk_json *hc = NULL, *lc = NULL, *v = NULL, *opts = NULL;
+  *driver = "json-file";
+  max_size[0] = max_file[0] = '\0';
+  if (!json_object_object_get_ex (config, "HostConfig", &hc) ||
+      !json_object_object_get_ex (hc, "LogConfig", &lc) || lc == NULL)
+    return 0;
+  if (json_object_object_get_ex (lc, "Type", &v) && v && json_object_get_string_len (v) > 0) {
+    const char *t = json_object_get_string (v);
+    if (strcmp (t, "json-file") != 0 && strcmp (t, "local") != 0 && strcmp (t, "none") != 0)
+      return sk_err_set (err, 0, "logger: no log driver named '%s' is registered", t);
+    *driver = strcmp (t, "none") == 0 ? "none" : "json-file";
+  }
+  if (json_object_object_get_ex (lc, "Config", &opts) && opts) {
+    if (json_object_object_get_ex (opts, "max-size", &v) && v) {
+      long long n = size_value (json_object_get_string (v));
+      if (n <= 0)
+        return sk_err_set (err, 0, "log-opt max-size: `%s` is not a size", json_object_get_string (v));
+      snprintf (max_size, 32, "%lld", n);
+    }
+    if (json_object_object_get_ex (opts, "max-file", &v) && v) {
+      int n = atoi (json_object_get_string (v));
+      if (n < 1)
+        return sk_err_set (err, 0, "log-opt max-file: `%s` is not a positive number",
+                           json_object_get_string (v));
+      snprintf (max_file, 32, "%d", n);
+    }
+  }
+  return 0;
+}
+
+/* Starts the shim, detached (a grandchild: init or a subreaper adopts it);
+ * *ready: the read end of its ready pipe. */
+static int
+spawn_shim (sk_engine *e, const char *id, sk_json *config, int *ready, sk_err **err)
+{
+  const char *driver;
+  char max_size[32], max_file[32];
+  if (log_args (config, &driver, max_size, max_file, err) < 0)
+    return -1;
+  _cleanup_free_ char *bundle = sk_engine_bundle_path (e, id, NULL);
+  _cleanup_free_ char *state = sk_engine_state_path (e, id, NULL);
+  _cleanup_free_ char *log = sk_engine_log_path (e, id);
+  if (!bundle || !state || !log)
+    return sk_err_set (err, ENOMEM, "start");
+  const char *argv[24] = {e->shim, "--id", id, "--bundle", bundle, "--runtime-root",
+                          e->runtime_root, "--state-dir", state, "--log", log, "--log-driver",
+                          driver, "--ready-fd", "3"};
+  size_t n = 15;
+  if (max_size[0])
+    argv[n++] = "--log-max-size", argv[n++] = max_size;
+  if (max_file[0])
+    argv[n++] = "--log-max-file", argv[n++] = max_file;
+  int p[2];
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return sk_err_set (err, errno, "pipe");
+  pid_t pid = fork ();
+  if (pid == 0) {
+    if (fork () != 0)
+      _exit (0);
+    if (dup2 (p[1], 3) < 0)
+      _exit (127);
+    execv (e->shim, (char *const *) argv);
+    dprintf (3, "err 125 exec `%s`: %s\n", e->shim, strerror (errno));
+    _exit (127);
+  }
+  int saved = errno;
+  close (p[1]);
+  if (pid < 0) {
+    close (p[0]);
+    return sk_err_set (err, saved, "fork");
+  }
+  waitpid (pid, NULL, 0);
+  *ready = p[0];
+  return 0;
+}
+
+/* The shim's word: "ok PID" or "err CODE MESSAGE". */
+static int
+read_ready (int fd, pid_t *pid, int *code, sk_err **err)
+{
+  char buf[4096];
+  size_t used = 0;
+  while (used < sizeof buf - 1 && memchr (buf, '\n', used) == NULL) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int r = poll (&pfd, 1, READY_TIMEOUT_MS);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r == 0)
+      return sk_err_set (err, ETIMEDOUT, "skiff-shim did not say whether the container started");
+    ssize_t n = read (fd, buf + used, sizeof buf - 1 - used);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    used += (size_t) n;
+  }
+  buf[used] = '\0';
+  buf[strcspn (buf, "\n")] = '\0';
+  int p = 0;
+  if (sscanf (buf, "ok %d", &p) == 1 && p > 0) {
+    *pid = p;
+    return 0;
+  }
+  int n = 0;
+  if (sscanf (buf, "err %d %n", code, &n) >= 1 && n > 0)
+    return sk_err_set (err, 0, "%s", buf + n);
+  *code = 125;
+  return sk_err_set (err, 0, "skiff-shim ended without starting the container%s%s",
+                     used ? ": " : "", buf);
+}
+
+static pid_t
+read_shim_pid (sk_engine *e, const char *id)
+{
+  _cleanup_free_ char *path = sk_engine_state_path (e, id, "shim.pid");
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  sk_err *ignored = NULL;
+  if (path == NULL || sk_read_file (path, &text, &len, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return 0;
+  }
+  return (pid_t) atoi (text);
+}
+
+/* A fresh state directory for the shim. */
+static int
+reset_state_dir (sk_engine *e, const char *id, sk_err **err)
+{
+  _cleanup_free_ char *state = sk_engine_state_path (e, id, NULL);
+  if (state == NULL)
+    return sk_err_set (err, ENOMEM, "start");
+  if (sk_remove_tree_at (AT_FDCWD, state, err) < 0)
+    return -1;
+  if (mkdir (state, 0700) < 0)
+    return sk_err_set (err, errno, "create `%s`", state);
+  return 0;
+}
+
+int
+sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err)
+{
+  *exit_code = 125;
+  _cleanup_ctr_ sk_ctr *c = NULL;
+  if (sk_engine_get (e, id, &c, err) < 0)
+    return -1;
+  if (is_live (c))
+    return 0; /* docker start of a running container: nothing to do */
+  if (strcmp (c->state, "removing") == 0 || strcmp (c->state, "dead") == 0)
+    return sk_err_set (err, 0, "container %s is marked for removal and cannot be started", c->name);
+  _cleanup_json_ sk_json *config = NULL;
+  if (sk_json_parse (c->config, strlen (c->config), "the container's config", &config, err) < 0 ||
+      reset_state_dir (e, id, err) < 0 || prepare_bundle (e, c, config, err) < 0)
+    return -1;
+  int ready = -1;
+  pid_t pid = 0;
+  int ret = spawn_shim (e, id, config, &ready, err);
+  if (ret == 0) {
+    ret = read_ready (ready, &pid, exit_code, err);
+    close (ready);
+  }
+  if (ret < 0) {
+    _cleanup_free_ char *rootfs = sk_engine_bundle_path (e, id, "rootfs");
+    if (rootfs)
+      umount2 (rootfs, MNT_DETACH);
+    set_string (&c->error, (*err)->msg);
+    sk_err *ignored = NULL;
+    sk_ctrs_update (e->db, c, &ignored);
+    sk_err_free (&ignored);
+    return -1;
+  }
+  set_string (&c->state, "running");
+  set_string (&c->error, "");
+  c->pid = pid;
+  c->shim_pid = read_shim_pid (e, id);
+  c->exit_code = 0;
+  c->oom_killed = false;
+  c->started_at = sk_engine_now ();
+  c->finished_at = 0;
+  *exit_code = 0;
+  return sk_ctrs_update (e->db, c, err);
+}
+
+/* ---- signals, stop, wait ---- */
+
+int
+sk_engine_kill (sk_engine *e, const char *id, int sig, bool all, sk_err **err)
+{
+  _cleanup_ctr_ sk_ctr *c = NULL;
+  if (sk_engine_get (e, id, &c, err) < 0)
+    return -1;
+  if (!is_live (c))
+    return sk_err_set (err, 0, "cannot kill container: %s: container %s is not running", id, id);
+  if (sk_container_kill (&e->rt, id, sig, all, err) < 0) {
+    /* it ended meanwhile: docker says the same as above */
+    sk_err_free (err);
+    return sk_err_set (err, 0, "cannot kill container: %s: container %s is not running", id, id);
+  }
+  return 0;
+}
+
+/* Waits up to ms (negative: for ever) for the container to stop running:
+ * 1 when it still runs. */
+static int
+wait_stopped (sk_engine *e, const char *id, long ms, sk_ctr **out, sk_err **err)
+{
+  for (long waited = 0;; waited += 20) {
+    sk_ctr *c = NULL;
+    if (sk_engine_get (e, id, &c, err) < 0)
+      return -1;
+    bool live = is_live (c);
+    if (!live || (ms >= 0 && waited >= ms)) {
+      if (out)
+        *out = c;
+      else
+        sk_ctr_free (c);
+      return live ? 1 : 0;
+    }
+    sk_ctr_free (c);
+    sleep_ms (20);
+  }
+}
+
+/* The container's stop signal and timeout (seconds). */
+static void
+stop_settings (const sk_ctr *c, int *sig, int *timeout)
+{
+  *sig = SIGTERM;
+  *timeout = 10;
+  _cleanup_json_ sk_json *config = NULL;
+  sk_err *ignored = NULL;
+  if (sk_json_parse (c->config, strlen (c->config), "config", &config, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return;
+  }
+  sk_json *v = NULL;
+  if (json_object_object_get_ex (config, "StopSignal", &v) && v && json_object_get_string_len (v)) {
+    int s = sk_signal_parse (json_object_get_string (v));
+    if (s > 0)
+      *sig = s;
+  }
+  if (json_object_object_get_ex (config, "StopTimeout", &v) && v && json_object_is_type (v, json_type_int))
+    *timeout = json_object_get_int (v);
+}
+
+int
+sk_engine_stop (sk_engine *e, const char *id, int timeout, sk_err **err)
+{
+  _cleanup_ctr_ sk_ctr *c = NULL;
+  if (sk_engine_get (e, id, &c, err) < 0)
+    return -1;
+  if (!is_live (c))
+    return 0;
+  int sig, own_timeout;
+  stop_settings (c, &sig, &own_timeout);
+  if (timeout < 0)
+    timeout = own_timeout;
+  sk_err *ignored = NULL;
+  if (strcmp (c->state, "paused") == 0)
+    sk_container_resume (&e->rt, id, &ignored);
+  sk_err_free (&ignored);
+  if (sk_container_kill (&e->rt, id, sig, false, &ignored) < 0)
+    sk_err_free (&ignored);
+  int r = wait_stopped (e, id, timeout < 0 ? -1 : (long) timeout * 1000, NULL, err);
+  if (r <= 0)
+    return r;
+  if (sk_container_kill (&e->rt, id, SIGKILL, true, &ignored) < 0)
+    sk_err_free (&ignored);
+  r = wait_stopped (e, id, 30 * 1000, NULL, err);
+  if (r > 0)
+    return sk_err_set (err, 0, "container %s did not stop after SIGKILL", id);
+  return r;
+}
+
+int
+sk_engine_wait (sk_engine *e, const char *id, int *exit_code, sk_err **err)
+{
+  sk_ctr *c = NULL;
+  if (wait_stopped (e, id, -1, &c, err) < 0)
+    return -1;
+  *exit_code = c->exit_code;
+  sk_ctr_free (c);
+  return 0;
+}
+
+/* ---- remove ---- */
+
+int
+sk_engine_remove (sk_engine *e, const char *id, bool force, sk_err **err)
+{
+  _cleanup_ctr_ sk_ctr *c = NULL;
+  if (sk_engine_get (e, id, &c, err) < 0)
+    return -1;
+  sk_err *ignored = NULL;
+  if (is_live (c)) {
+    if (!force)
+      return sk_err_set (err, EBUSY,
+                         "cannot remove container \"/%s\": container is running: stop the "
+                         "container before removing or force remove",
+                         c->name);
+    if (sk_container_kill (&e->rt, id, SIGKILL, true, &ignored) < 0)
+      sk_err_free (&ignored);
+    if (wait_stopped (e, id, 30 * 1000, NULL, err) != 0)
+      return sk_err_wrap (err, "remove %s", c->name);
+  }
+  set_string (&c->state, "removing");
+  if (sk_ctrs_update (e->db, c, err) < 0)
+    return -1;
+  /* whatever a dead shim did not get to: the runtime's state, the mount */
+  if (sk_container_delete (&e->rt, id, true, &ignored) < 0)
+    sk_err_free (&ignored);
+  _cleanup_free_ char *rootfs = sk_engine_bundle_path (e, id, "rootfs");
+  _cleanup_free_ char *bundle = sk_engine_bundle_path (e, id, NULL);
+  _cleanup_free_ char *state = sk_engine_state_path (e, id, NULL);
+  if (!rootfs || !bundle || !state)
+    return sk_err_set (err, ENOMEM, "remove");
+  umount2 (rootfs, MNT_DETACH);
+  struct stat rs, bs;
+  if (stat (rootfs, &rs) == 0 && stat (bundle, &bs) == 0 && rs.st_dev != bs.st_dev)
+    return sk_err_set (err, EBUSY, "remove %s: `%s` is still mounted", c->name, rootfs);
+  if (sk_storage_rootfs_remove (e->storage, id, err) < 0 ||
+      sk_remove_tree_at (AT_FDCWD, bundle, err) < 0 || sk_remove_tree_at (AT_FDCWD, state, err) < 0)
+    return sk_err_wrap (err, "remove %s", c->name);
+  return sk_ctrs_delete (e->db, id, err);
+}
