@@ -14,7 +14,6 @@
 #include "run-flags.h"
 #include "run-values.h"
 #include "util/cleanup.h"
-#include "util/fs.h"
 
 enum kind { K_BOOL, K_STR, K_INT, K_SIZE, K_LIST, K_X, K_XBOOL };
 enum dest { D_CONF, D_HOST, D_NONE };
@@ -686,8 +685,9 @@ finish_log (run_state *st, sk_err **err)
     return sk_err_set (err, 0, "invalid logging opts for driver none");
   if (d == NULL && n == 0)
     return 0;
-  sk_json *lc = member (st->host, "LogConfig", false), *cfg = member (lc, "Config", false);
+  sk_json *lc = member (st->host, "LogConfig", false);
   put_str (lc, "Type", d ? d : "");
+  sk_json *cfg = member (lc, "Config", false);
   for (size_t i = 0; i < n; i++)
     put_kv (cfg, json_object_get_string (json_object_array_get_idx (st->log_opts, i)));
   return 0;
@@ -865,9 +865,8 @@ security_opt (run_state *st, const char *opt, sk_err **err)
     return 0;
   }
   _cleanup_free_ char *data = NULL, *compact = NULL, *entry = NULL;
-  size_t len = 0;
   sk_err *cause = NULL;
-  if (sk_read_file (v, &data, &len, &cause) < 0) {
+  if (sk_rv_read (v, &data, &cause) < 0) {
     sk_err_set (err, 0, "opening seccomp profile (%s) failed: %s", v, cause->msg);
     sk_err_free (&cause);
     return -1;

@@ -268,6 +268,42 @@ sk_rv_ulimit (const char *spec, sk_json **out, sk_err **err)
 
 /* ---- env and label files ---- */
 
+int
+sk_rv_open (const char *path, FILE **f, sk_err **err)
+{
+  *f = fopen (path, "re");
+  if (*f)
+    return 0;
+  char cause[128];
+  snprintf (cause, sizeof cause, "%s", strerror (errno));
+  cause[0] = (char) tolower ((unsigned char) cause[0]);
+  return sk_err_set (err, 0, "open %s: %s", path, cause);
+}
+
+int
+sk_rv_read (const char *path, char **data, sk_err **err)
+{
+  _cleanup_fclose_ FILE *f = NULL;
+  if (sk_rv_open (path, &f, err) < 0)
+    return -1;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream (&buf, &len);
+  char chunk[8192];
+  size_t n;
+  while (mem && (n = fread (chunk, 1, sizeof chunk, f)) > 0)
+    fwrite (chunk, 1, n, mem);
+  if (mem == NULL || ferror (f)) {
+    if (mem)
+      fclose (mem);
+    free (buf);
+    return sk_err_set (err, EIO, "read %s", path);
+  }
+  fclose (mem);
+  *data = buf;
+  return 0;
+}
+
 static int
 kv_line (char *line, bool from_env, sk_json *lines, sk_err **err)
 {
@@ -303,9 +339,9 @@ kv_line (char *line, bool from_env, sk_json *lines, sk_err **err)
 int
 sk_rv_kv_file (const char *path, bool from_env, sk_json *lines, sk_err **err)
 {
-  _cleanup_fclose_ FILE *f = fopen (path, "re");
-  if (f == NULL)
-    return sk_err_set (err, errno, "open %s", path);
+  _cleanup_fclose_ FILE *f = NULL;
+  if (sk_rv_open (path, &f, err) < 0)
+    return -1;
   _cleanup_free_ char *line = NULL;
   size_t cap = 0;
   ssize_t len;

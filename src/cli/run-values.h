@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/error.h"
 #include "util/json.h"
@@ -41,6 +42,10 @@ int sk_rv_ulimit (const char *spec, sk_json **out, sk_err **err);
  * a line with KEY alone takes the value from the environment when
  * from_env (dropped if unset), else is kept as it is. Appends to lines. */
 int sk_rv_kv_file (const char *path, bool from_env, sk_json *lines, sk_err **err);
+/* fopen and a whole file, with Go's messages ("open x: no such file or
+ * directory"). */
+int sk_rv_open (const char *path, FILE **f, sk_err **err);
+int sk_rv_read (const char *path, char **data, sk_err **err);
 /* Checks a JSON document and removes the blanks outside its strings. */
 int sk_rv_json_compact (const char *data, char **out, sk_err **err);
 
