@@ -759,6 +759,31 @@ mac_ok (const char *s)
   return strspn (s, "0123456789abcdefABCDEF:-") == 17;
 }
 
+/* -p's long form, "target=80,published=8080,protocol=udp", as
+ * "8080:80/udp". */
+static int
+publish_long (const char *spec, char **out, sk_err **err)
+{
+  _cleanup_free_ char *copy = strdup (spec);
+  const char *target = "", *published = "", *protocol = "tcp";
+  for (char *save = NULL, *p = strtok_r (copy, ",", &save); p; p = strtok_r (NULL, ",", &save)) {
+    char *eq = strchr (p, '=');
+    if (eq == NULL || eq == p)
+      return sk_err_set (err, 0,
+                         "invalid publish opts format (should be name=value but got '%s')", p);
+    *eq = '\0';
+    if (strcmp (p, "target") == 0)
+      target = eq + 1;
+    else if (strcmp (p, "published") == 0)
+      published = eq + 1;
+    else if (strcmp (p, "protocol") == 0)
+      protocol = eq + 1;
+  }
+  if (asprintf (out, "%s:%s/%s", published, target, protocol) < 0)
+    return sk_err_set (err, 0, "out of memory");
+  return 0;
+}
+
 static int
 finish_network (run_state *st, sk_err **err)
 {
@@ -782,10 +807,14 @@ finish_network (run_state *st, sk_err **err)
     return 0;
   sk_json *exposed = member (st->conf, "ExposedPorts", false);
   sk_json *bindings = np ? member (st->host, "PortBindings", false) : NULL;
-  for (size_t i = 0; i < np; i++)
-    if (sk_rv_publish (json_object_get_string (json_object_array_get_idx (st->publish, i)),
-                       exposed, bindings, err) < 0)
+  for (size_t i = 0; i < np; i++) {
+    const char *spec = json_object_get_string (json_object_array_get_idx (st->publish, i));
+    _cleanup_free_ char *standard = NULL;
+    if (strchr (spec, '=') && publish_long (spec, &standard, err) < 0)
       return -1;
+    if (sk_rv_publish (standard ? standard : spec, exposed, bindings, err) < 0)
+      return -1;
+  }
   for (size_t i = 0; i < ne; i++)
     if (sk_rv_expose (json_object_get_string (json_object_array_get_idx (st->expose, i)), exposed,
                       err) < 0)

@@ -564,10 +564,14 @@ test_network_flags (void **state)
       {"-P|--expose|7000-7001/udp|--expose|22|busybox", "ExposedPorts",
        "{\"7000/udp\":{},\"7001/udp\":{},\"22/tcp\":{}}"},
       {"-P|busybox", "HostConfig.PublishAllPorts", "true"},
+      {"-p|target=53,published=5353,protocol=udp,mode=host|busybox", "HostConfig.PortBindings",
+       "{\"53/udp\":[{\"HostIp\":\"\",\"HostPort\":\"5353\"}]}"},
   };
   OK ("run", cases);
   static const bad_case bad[] = {
       {"-p|80/xyz|busybox", "invalid proto: xyz"},
+      {"-p|target=80,oops|busybox", "invalid publish opts format (should be name=value but got "
+                                    "'oops')"},
       {"-p|x:80|busybox", "invalid hostPort: x"},
       {"-p|99999|busybox", "invalid containerPort: 99999"},
       {"-p|8080:|busybox", "no port specified: 8080:<empty>"},
