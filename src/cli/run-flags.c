@@ -204,6 +204,20 @@ env_value (run_state *st, const char *v, sk_err **err)
   return 0;
 }
 
+/* KEY[=VALUE]: a name, without blanks (leading ones aside). */
+static int
+label_value (run_state *st, const char *v, sk_err **err)
+{
+  const char *k = v + strspn (v, " \t\n\v\f\r");
+  size_t n = strcspn (k, "=");
+  if (n == 0)
+    return sk_err_set (err, 0, "invalid label '%s': empty name", v);
+  if (strcspn (k, " \t\n\v\f\r") < n)
+    return sk_err_set (err, 0, "label '%.*s' contains whitespaces", (int) n, k);
+  push (st->labels, v);
+  return 0;
+}
+
 static int
 ip_value (const char *v, sk_err **err)
 {
@@ -369,11 +383,7 @@ custom_value (run_state *st, int id, const char *v, sk_err **err)
   case F_PULL: st->cli->pull = v; return 0;
   case F_ENV: return env_value (st, v, err);
   case F_ENV_FILE: push (st->env_files, v); return 0;
-  case F_LABEL:
-    if (v[0] == '\0' || v[0] == '=')
-      return sk_err_set (err, 0, "invalid label '%s': empty name", v);
-    push (st->labels, v);
-    return 0;
+  case F_LABEL: return label_value (st, v, err);
   case F_LABEL_FILE: push (st->label_files, v); return 0;
   case F_ENTRYPOINT: st->entrypoint = v; return 0;
   case F_RESTART: st->restart = v; return 0;
@@ -789,6 +799,10 @@ finish_network (run_state *st, sk_err **err)
 {
   const char *mode = st->network ? st->network : "default";
   put_str (st->host, "NetworkMode", mode);
+  /* docker always sends these, empty when not given */
+  member (st->host, "Dns", true);
+  member (st->host, "DnsOptions", true);
+  member (st->host, "DnsSearch", true);
   if (st->mac && !mac_ok (st->mac))
     return sk_err_set (err, 0, "%s is not a valid mac address", st->mac);
   if (st->ip || st->mac || json_object_array_length (st->aliases)) {

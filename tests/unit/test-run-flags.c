@@ -282,6 +282,8 @@ test_env (void **state)
                         "variable: =x"},
       {"-l|=x|busybox", "invalid argument \"=x\" for \"-l, --label\" flag: invalid label '=x': "
                         "empty name"},
+      {"-l|a b=x|busybox", "invalid argument \"a b=x\" for \"-l, --label\" flag: label 'a b' "
+                           "contains whitespaces"},
   };
   check_bad ("run", bad, sizeof bad / sizeof bad[0]);
   f = fopen (path, "w");
@@ -532,6 +534,9 @@ test_network_flags (void **state)
       {"--network|host|busybox", "HostConfig.NetworkMode", "\"host\""},
       {"--net=none|busybox", "HostConfig.NetworkMode", "\"none\""},
       {"busybox", "NetworkingConfig", "absent"},
+      {"busybox", "HostConfig.Dns", "[]"},
+      {"busybox", "HostConfig.DnsSearch", "[]"},
+      {"busybox", "HostConfig.DnsOptions", "[]"},
       {"--network|app|--network-alias|web|--network-alias|www|--ip|10.1.0.5|--mac-address|"
        "92:d0:c6:0a:29:33|busybox",
        "NetworkingConfig",
