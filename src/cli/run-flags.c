@@ -218,11 +218,12 @@ label_value (run_state *st, const char *v, sk_err **err)
   return 0;
 }
 
+/* Docker's ValidateIPAddress: the address in canonical form. */
 static int
-ip_value (const char *v, sk_err **err)
+ip_value (const char *v, char **canon, sk_err **err)
 {
-  bool v6;
-  if (!sk_rv_is_ip (v, &v6))
+  *canon = sk_rv_ip_canon (v);
+  if (*canon == NULL)
     return sk_err_set (err, 0, "IP address is not correctly formatted: %s", v);
   return 0;
 }
@@ -239,17 +240,17 @@ add_host_value (run_state *st, const char *v, sk_err **err)
     return sk_err_set (err, 0, "bad format for add-host: %s", q);
   _cleanup_free_ char *ip = strdup (sep + 1);
   size_t n = strlen (ip);
-  bool v6;
   if (n > 2 && ip[0] == '[' && ip[n - 1] == ']') {
     memmove (ip, ip + 1, n - 2);
     ip[n - 2] = '\0';
   }
-  if (strcmp (ip, "host-gateway") && !sk_rv_is_ip (ip, &v6)) {
+  _cleanup_free_ char *canon = strcmp (ip, "host-gateway") ? sk_rv_ip_canon (ip) : strdup (ip);
+  if (canon == NULL) {
     _cleanup_free_ char *qip = sk_rv_quote (ip);
     return sk_err_set (err, 0, "invalid IP address in add-host: %s", qip);
   }
   _cleanup_free_ char *entry = NULL;
-  if (asprintf (&entry, "%s:%s", host, ip) < 0)
+  if (asprintf (&entry, "%s:%s", host, canon) < 0)
     return sk_err_set (err, 0, "out of memory");
   push (member (st->host, "ExtraHosts", true), entry);
   return 0;
@@ -408,11 +409,13 @@ custom_value (run_state *st, int id, const char *v, sk_err **err)
   case F_MAC: st->mac = v; return 0;
   case F_PUBLISH: push (st->publish, v); return 0;
   case F_EXPOSE: push (st->expose, v); return 0;
-  case F_DNS:
-    if (ip_value (v, err) < 0)
+  case F_DNS: {
+    _cleanup_free_ char *canon = NULL;
+    if (ip_value (v, &canon, err) < 0)
       return -1;
-    push (member (st->host, "Dns", true), v);
+    push (member (st->host, "Dns", true), canon);
     return 0;
+  }
   case F_ADD_HOST: return add_host_value (st, v, err);
   case F_VOLUME: push (st->volumes, v); return 0;
   case F_MOUNT:

@@ -316,6 +316,22 @@ sk_rv_nano_cpus (const char *s, int64_t *out, sk_err **err)
   return 0;
 }
 
+char *
+sk_rv_ip_canon (const char *s)
+{
+  while (isspace ((unsigned char) *s))
+    s++;
+  _cleanup_free_ char *t = strdup (s);
+  for (size_t n = strlen (t); n && isspace ((unsigned char) t[n - 1]); n--)
+    t[n - 1] = '\0';
+  unsigned char buf[16];
+  char out[INET6_ADDRSTRLEN];
+  int af = strchr (t, ':') ? AF_INET6 : AF_INET;
+  if (inet_pton (af, t, buf) != 1 || inet_ntop (af, buf, out, sizeof out) == NULL)
+    return NULL;
+  return strdup (out);
+}
+
 bool
 sk_rv_is_ip (const char *s, bool *v6)
 {

@@ -26,6 +26,8 @@ int sk_rv_nano_cpus (const char *s, int64_t *out, sk_err **err);
 /* Go's %q of a string (a static-free, caller-freed copy). */
 char *sk_rv_quote (const char *s);
 bool sk_rv_is_ip (const char *s, bool *v6);
+/* An IP address in canonical form (blanks around it dropped), or NULL. */
+char *sk_rv_ip_canon (const char *s);
 
 /* `-p [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]` into ExposedPorts and
  * PortBindings ("80/tcp": [{"HostIp", "HostPort"}]). */

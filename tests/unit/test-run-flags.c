@@ -542,14 +542,14 @@ test_network_flags (void **state)
        "NetworkingConfig",
        "{\"EndpointsConfig\":{\"app\":{\"Aliases\":[\"web\",\"www\"],\"IPAMConfig\":{"
        "\"IPv4Address\":\"10.1.0.5\"},\"MacAddress\":\"92:d0:c6:0a:29:33\"}}}"},
-      {"--dns|8.8.8.8|--dns|2001:4860:4860::8888|busybox", "HostConfig.Dns",
+      {"--dns|8.8.8.8|--dns|2001:4860:4860:0::8888|busybox", "HostConfig.Dns",
        "[\"8.8.8.8\",\"2001:4860:4860::8888\"]"},
       {"--dns-search|example.org|--dns-option|ndots:2|busybox", "HostConfig.DnsSearch",
        "[\"example.org\"]"},
       {"--dns-search|example.org|--dns-option|ndots:2|busybox", "HostConfig.DnsOptions",
        "[\"ndots:2\"]"},
       {"--add-host|db:10.0.0.1|--add-host|gw=host-gateway|--add-host|v6:[::1]|--add-host|"
-       "v6b:::2|busybox",
+       "v6b:::0002|busybox",
        "HostConfig.ExtraHosts", "[\"db:10.0.0.1\",\"gw:host-gateway\",\"v6:::1\",\"v6b:::2\"]"},
       {"-p|8080:80|busybox", "HostConfig.PortBindings",
        "{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8080\"}]}"},
