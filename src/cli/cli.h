@@ -113,6 +113,7 @@ int cmd_logout (sk_cli *cli, int argc, char **argv);
  * exit code. proxy: SIGINT and SIGTERM are sent on to it. */
 int sk_cli_follow (sk_cli *cli, const char *id, bool proxy, int *exit_code, sk_err **err);
 
+int cmd_container (sk_cli *cli, int argc, char **argv);
 int cmd_create (sk_cli *cli, int argc, char **argv);
 int cmd_run (sk_cli *cli, int argc, char **argv);
 int cmd_start (sk_cli *cli, int argc, char **argv);

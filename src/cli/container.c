@@ -335,3 +335,36 @@ cmd_wait (sk_cli *cli, int argc, char **argv)
     return sk_cli_usage ("wait", "\"wait\" requires at least 1 argument.");
   return for_each (cli, argc - 1, argv + 1, false, wait_one, NULL);
 }
+
+int
+cmd_container (sk_cli *cli, int argc, char **argv)
+{
+  static const struct {
+    const char *name;
+    sk_cli_fn fn;
+  } subs[] = {{"ls", cmd_ps},          {"list", cmd_ps},       {"ps", cmd_ps},
+              {"create", cmd_create},  {"run", cmd_run},       {"start", cmd_start},
+              {"stop", cmd_stop},      {"kill", cmd_kill},     {"rm", cmd_rm},
+              {"remove", cmd_rm},      {"wait", cmd_wait},     {"logs", cmd_logs},
+              {"inspect", cmd_container_inspect}};
+  if (argc < 2 || strcmp (argv[1], "--help") == 0) {
+    printf ("Usage:  skiff container COMMAND\n\nManage containers\n\nCommands:\n"
+            "  create      Create a new container\n"
+            "  inspect     Display detailed information on one or more containers\n"
+            "  kill        Kill one or more running containers\n"
+            "  logs        Fetch the logs of a container\n"
+            "  ls          List containers\n"
+            "  rm          Remove one or more containers\n"
+            "  run         Create and run a new container from an image\n"
+            "  start       Start one or more stopped containers\n"
+            "  stop        Stop one or more running containers\n"
+            "  wait        Block until one or more containers stop, then print their exit codes\n");
+    return argc < 2 ? 125 : 0;
+  }
+  for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+    if (strcmp (subs[i].name, argv[1]) == 0)
+      return subs[i].fn (cli, argc - 1, argv + 1);
+  fprintf (stderr, "skiff: 'container %s' is not a skiff command (see `skiff container --help`)\n",
+           argv[1]);
+  return 125;
+}

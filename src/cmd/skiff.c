@@ -18,6 +18,7 @@ static const struct {
   sk_cli_fn fn;
   const char *what;
 } commands[] = {
+    {"container", cmd_container, "Manage containers"},
     {"create", cmd_create, "Create a new container"},
     {"image", cmd_image, "Manage images"},
     {"images", cmd_images, "List images"},
