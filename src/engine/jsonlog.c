@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The length of the valid UTF-8 sequence at s (of n bytes), 0 if invalid. */
@@ -100,6 +101,45 @@ sk_jsonlog_escape (const char *data, size_t len, char *out)
   return (size_t) (o - out);
 }
 
+static char *
+put_digits (char *o, unsigned long v, int width, char after)
+{
+  for (int i = width - 1; i >= 0; i--, v /= 10)
+    o[i] = (char) ('0' + v % 10);
+  o += width;
+  if (after)
+    *o++ = after;
+  return o;
+}
+
+void
+sk_jsonlog_time (char *buf)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  long long days = ts.tv_sec / 86400, secs = ts.tv_sec % 86400;
+  /* the proleptic Gregorian date of a day count since 1970-01-01, by
+   * 400-year eras starting on March 1st (leap days last) */
+  long long z = days + 719468;
+  long long era = (z >= 0 ? z : z - 146096) / 146097;
+  unsigned long doe = (unsigned long) (z - era * 146097);
+  unsigned long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  unsigned long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned long mp = (5 * doy + 2) / 153;
+  unsigned long day = doy - (153 * mp + 2) / 5 + 1;
+  unsigned long month = mp < 10 ? mp + 3 : mp - 9;
+  long long year = (long long) yoe + era * 400 + (month <= 2);
+  char *o = buf;
+  o = put_digits (o, (unsigned long) year, 4, '-');
+  o = put_digits (o, month, 2, '-');
+  o = put_digits (o, day, 2, 'T');
+  o = put_digits (o, (unsigned long) secs / 3600, 2, ':');
+  o = put_digits (o, (unsigned long) secs / 60 % 60, 2, ':');
+  o = put_digits (o, (unsigned long) secs % 60, 2, '.');
+  o = put_digits (o, (unsigned long) ts.tv_nsec, 9, 'Z');
+  *o = '\0';
+}
+
 static int
 open_log (sk_jsonlog *l, sk_err **err)
 {
@@ -171,6 +211,14 @@ sk_jsonlog_flush (sk_jsonlog *l, sk_err **err)
   return r;
 }
 
+static char *
+put_str (char *o, const char *s)
+{
+  size_t n = strlen (s);
+  memcpy (o, s, n);
+  return o + n;
+}
+
 int
 sk_jsonlog_add (sk_jsonlog *l, const char *stream, const char *data, size_t len,
                 const char *time, sk_err **err)
@@ -180,10 +228,13 @@ sk_jsonlog_add (sk_jsonlog *l, const char *stream, const char *data, size_t len,
   if (sizeof l->buf - l->len < SK_JSONLOG_RECORD_MAX && sk_jsonlog_flush (l, err) < 0)
     return -1;
   char *start = l->buf + l->len, *o = start;
-  memcpy (o, "{\"log\":\"", 8);
-  o += 8;
+  o = put_str (o, "{\"log\":\"");
   o += sk_jsonlog_escape (data, len, o);
-  o += sprintf (o, "\",\"stream\":\"%.8s\",\"time\":\"%.40s\"}\n", stream, time);
+  o = put_str (o, "\",\"stream\":\"");
+  o = put_str (o, stream);
+  o = put_str (o, "\",\"time\":\"");
+  o = put_str (o, time);
+  o = put_str (o, "\"}\n");
   size_t rec = (size_t) (o - start);
   if (l->max_size && l->size > 0 && l->size + rec > l->max_size) {
     /* what came before goes to the current file, this record to the next */

@@ -43,6 +43,12 @@ int sk_jsonlog_flush (sk_jsonlog *l, sk_err **err);
 /* Flushes and closes. */
 int sk_jsonlog_close (sk_jsonlog *l, sk_err **err);
 
+/* The current time as RFC 3339 with nanoseconds, UTC, into buf (at least
+ * SK_JSONLOG_TIME_SIZE bytes); no locale, time zone or stdio code, which the
+ * log loop would otherwise keep resident. */
+#define SK_JSONLOG_TIME_SIZE 32
+void sk_jsonlog_time (char *buf);
+
 /* Writes data as the inside of a JSON string (no quotes) to out, which has
  * room for 6 * len bytes; returns the length written. */
 size_t sk_jsonlog_escape (const char *data, size_t len, char *out);

@@ -206,8 +206,8 @@ read_stream (const shim *s, shim_stream *st)
   ssize_t n = read (st->fd, st->buf + st->len, sizeof st->buf - st->len);
   if (n < 0 && (errno == EINTR || errno == EAGAIN))
     return;
-  char now[48];
-  sk_time_rfc3339 (now, sizeof now);
+  char now[SK_JSONLOG_TIME_SIZE];
+  sk_jsonlog_time (now);
   if (n <= 0) {
     /* end of file: what remains is a record without its \n */
     if (st->len && !s->o->log_none)
@@ -414,13 +414,14 @@ write_exit_json (const shim *s, sk_err **err)
 static int
 fail (shim *s, sk_err **err)
 {
-  report (s->o, "err %d %s", sk_shim_failure_code ((*err)->msg), (*err)->msg);
   _cleanup_err_ sk_err *e = NULL;
   sk_container_delete (&s->rt, s->o->id, true, &e);
   unmount_rootfs (s->o);
   _cleanup_free_ char *pidfile = sk_path_join (s->o->state_dir, "shim.pid");
   if (pidfile)
     unlink (pidfile);
+  /* last: whoever reads it finds nothing left */
+  report (s->o, "err %d %s", sk_shim_failure_code ((*err)->msg), (*err)->msg);
   return -1;
 }
 
