@@ -89,6 +89,13 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
     usage (stderr);
     return -1;
   }
+  /* it moves to / before using them */
+  const char *paths[] = {o->bundle, o->runtime_root, o->state_dir, o->log_path};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+    if (paths[i] && paths[i][0] != '/') {
+      fprintf (stderr, "skiff-shim: `%s` is not an absolute path\n", paths[i]);
+      return -1;
+    }
   return 0;
 }
 

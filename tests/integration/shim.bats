@@ -270,3 +270,17 @@ assert_nothing_left() {
   wait_exit
   assert_nothing_left
 }
+
+@test "shim: a wrong command line is err 125 on the ready fd, before anything is made" {
+  new_bundle true
+  run "$SHIM_BIN" --id "$CID" --bundle relative/bundle --runtime-root "$RT" --state-dir "$SD" \
+    --log "$LOG" --ready-fd 3 3>"$READY"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"\`relative/bundle\` is not an absolute path"* ]]
+  [[ "$(cat "$READY")" == "err 125 "* ]]
+  run "$SHIM_BIN" --id "$CID" --bundle "$BUNDLE" --runtime-root "$RT" --state-dir "$SD" \
+    --log "$LOG" --log-driver syslog
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"--log-driver must be json-file or none"* ]]
+  [ ! -e "$SD" ] && [ ! -e "$LOG" ]
+}

@@ -17,36 +17,40 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 
-static void
-assert_escaped (const char *in, size_t len, const char *want)
-{
-  char out[6 * 64 + 1];
-  assert_true (len <= 64);
-  size_t n = sk_jsonlog_escape (in, len, out);
-  out[n] = '\0';
-  assert_string_equal (out, want);
-}
+#define CASE(in, want) {in, sizeof in - 1, want}
 
 static void
 test_escape (void **state)
 {
-  assert_escaped ("plain text\n", 11, "plain text\\n");
-  assert_escaped ("\"q\" \\ \t\r", 8, "\\\"q\\\" \\\\ \\t\\r");
-  assert_escaped ("\x01\x1f\x7f", 3, "\\u0001\\u001f\x7f");
-  assert_escaped ("a\0b", 3, "a\\u0000b");
-  assert_escaped ("<a&b>", 5, "\\u003ca\\u0026b\\u003e");
-  /* valid UTF-8 as it is; U+2028 and U+2029 escaped */
-  assert_escaped ("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
-  assert_escaped ("\xe2\x80\xa8\xe2\x80\xa9", 6, "\\u2028\\u2029");
-  /* invalid: a lone continuation, an overlong form, a surrogate, beyond
-   * U+10FFFF, a sequence cut at the end: each byte that starts no valid
-   * sequence is one U+FFFD */
-  assert_escaped ("\x80", 1, "\\ufffd");
-  assert_escaped ("\xc0\xaf", 2, "\\ufffd\\ufffd");
-  assert_escaped ("\xed\xa0\x80", 3, "\\ufffd\\ufffd\\ufffd");
-  assert_escaped ("\xf4\x90\x80\x80", 4, "\\ufffd\\ufffd\\ufffd\\ufffd");
-  assert_escaped ("a\xe2\x82", 3, "a\\ufffd\\ufffd");
-  assert_escaped ("\xff" "b", 2, "\\ufffdb");
+  static const struct {
+    const char *in;
+    size_t len;
+    const char *want;
+  } cases[] = {
+      CASE ("plain text\n", "plain text\\n"),
+      CASE ("\"q\" \\ \t\r", "\\\"q\\\" \\\\ \\t\\r"),
+      CASE ("\x01\x1f\x7f", "\\u0001\\u001f\x7f"),
+      CASE ("a\0b", "a\\u0000b"),
+      CASE ("<a&b>", "\\u003ca\\u0026b\\u003e"),
+      /* valid UTF-8 as it is; U+2028 and U+2029 escaped */
+      CASE ("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"),
+      CASE ("\xe2\x80\xa8\xe2\x80\xa9", "\\u2028\\u2029"),
+      /* invalid: a lone continuation, an overlong form, a surrogate, beyond
+       * U+10FFFF, a sequence cut at the end: each byte that starts no valid
+       * sequence is one U+FFFD */
+      CASE ("\x80", "\\ufffd"),
+      CASE ("\xc0\xaf", "\\ufffd\\ufffd"),
+      CASE ("\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"),
+      CASE ("\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"),
+      CASE ("a\xe2\x82", "a\\ufffd\\ufffd"),
+      CASE ("\xff" "b", "\\ufffdb"),
+  };
+  for (size_t i = 0; i < SK_N_ELEMENTS (cases); i++) {
+    char out[6 * 64 + 1];
+    size_t n = sk_jsonlog_escape (cases[i].in, cases[i].len, out);
+    out[n] = '\0';
+    assert_string_equal (out, cases[i].want);
+  }
 }
 
 static void
