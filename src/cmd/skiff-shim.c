@@ -1,0 +1,124 @@
+/* skiff-shim: the parent of one container, started by the engine (see
+ * src/engine/shim.h). This file only reads the command line. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/shim.h"
+#include "util/selfexe.h"
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "Usage: skiff-shim --id ID --bundle DIR --runtime-root DIR --state-dir DIR\n"
+                "                  --log PATH [--log-driver json-file|none]\n"
+                "                  [--log-max-size BYTES] [--log-max-file N] [--ready-fd N]\n");
+}
+
+static int
+parse_number (const char *s, const char *what, uint64_t max, uint64_t *out)
+{
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull (s, &end, 10);
+  if (errno || end == s || *end || *s == '-' || v > max) {
+    fprintf (stderr, "skiff-shim: --%s `%s` is not a valid number\n", what, s);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+enum { O_ID = 1000, O_BUNDLE, O_RT_ROOT, O_STATE, O_LOG, O_DRIVER, O_MAX_SIZE, O_MAX_FILE, O_READY };
+
+static int
+parse_args (int argc, char **argv, sk_shim_opts *o)
+{
+  static const struct option opts[] = {
+      {"id", required_argument, NULL, O_ID},
+      {"bundle", required_argument, NULL, O_BUNDLE},
+      {"runtime-root", required_argument, NULL, O_RT_ROOT},
+      {"state-dir", required_argument, NULL, O_STATE},
+      {"log", required_argument, NULL, O_LOG},
+      {"log-driver", required_argument, NULL, O_DRIVER},
+      {"log-max-size", required_argument, NULL, O_MAX_SIZE},
+      {"log-max-file", required_argument, NULL, O_MAX_FILE},
+      {"ready-fd", required_argument, NULL, O_READY},
+      {"help", no_argument, NULL, 'h'},
+      {0}};
+  uint64_t v;
+  int c;
+  while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case O_ID: o->id = optarg; break;
+    case O_BUNDLE: o->bundle = optarg; break;
+    case O_RT_ROOT: o->runtime_root = optarg; break;
+    case O_STATE: o->state_dir = optarg; break;
+    case O_LOG: o->log_path = optarg; break;
+    case O_DRIVER:
+      if (strcmp (optarg, "none") != 0 && strcmp (optarg, "json-file") != 0) {
+        fprintf (stderr, "skiff-shim: --log-driver must be json-file or none, not `%s`\n", optarg);
+        return -1;
+      }
+      o->log_none = strcmp (optarg, "none") == 0;
+      break;
+    case O_MAX_SIZE:
+      if (parse_number (optarg, "log-max-size", INT64_MAX, &o->log_max_size) < 0)
+        return -1;
+      break;
+    case O_MAX_FILE:
+      if (parse_number (optarg, "log-max-file", 1000000, &v) < 0 || v == 0)
+        return -1;
+      o->log_max_file = (unsigned) v;
+      break;
+    case O_READY:
+      if (parse_number (optarg, "ready-fd", 1 << 20, &v) < 0)
+        return -1;
+      o->ready_fd = (int) v;
+      break;
+    case 'h': usage (stdout); exit (0);
+    default: usage (stderr); return -1;
+    }
+  }
+  if (optind < argc || !o->id || !o->bundle || !o->runtime_root || !o->state_dir ||
+      (!o->log_path && !o->log_none)) {
+    usage (stderr);
+    return -1;
+  }
+  /* it moves to / before using them */
+  const char *paths[] = {o->bundle, o->runtime_root, o->state_dir, o->log_path};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+    if (paths[i] && paths[i][0] != '/') {
+      fprintf (stderr, "skiff-shim: `%s` is not an absolute path\n", paths[i]);
+      return -1;
+    }
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  sk_shim_opts o = {.ready_fd = -1, .log_max_file = 1};
+  if (parse_args (argc, argv, &o) < 0) {
+    if (o.ready_fd >= 0)
+      dprintf (o.ready_fd, "err 125 skiff-shim: invalid command line\n");
+    return 2;
+  }
+  sk_err *err = NULL;
+  /* the container's first process is a copy of this one until it execs
+   * (CVE-2019-5736): this re-executes from a binary it cannot write */
+  if (sk_selfexe_protect (argv, environ, &err) < 0 || sk_shim_detach (&o.ready_fd, &err) < 0) {
+    fprintf (stderr, "skiff-shim: %s\n", err->msg);
+    if (o.ready_fd >= 0)
+      dprintf (o.ready_fd, "err 125 %s\n", err->msg);
+    sk_err_free (&err);
+    return 1;
+  }
+  int r = sk_shim_run (&o, &err);
+  sk_err_free (&err);
+  return r < 0 ? 1 : 0;
+}

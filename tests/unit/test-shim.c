@@ -1,0 +1,151 @@
+/* Unit tests: the shim's json-file records (escaping, time stamps,
+ * rotation) and its exit codes for failures to start. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "engine/jsonlog.h"
+#include "engine/shim.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define CASE(in, want) {in, sizeof in - 1, want}
+
+static void
+test_escape (void **state)
+{
+  static const struct {
+    const char *in;
+    size_t len;
+    const char *want;
+  } cases[] = {
+      CASE ("plain text\n", "plain text\\n"),
+      CASE ("\"q\" \\ \t\r", "\\\"q\\\" \\\\ \\t\\r"),
+      CASE ("\x01\x1f\x7f", "\\u0001\\u001f\x7f"),
+      CASE ("a\0b", "a\\u0000b"),
+      CASE ("<a&b>", "\\u003ca\\u0026b\\u003e"),
+      /* valid UTF-8 as it is; U+2028 and U+2029 escaped */
+      CASE ("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"),
+      CASE ("\xe2\x80\xa8\xe2\x80\xa9", "\\u2028\\u2029"),
+      /* invalid: a lone continuation, an overlong form, a surrogate, beyond
+       * U+10FFFF, a sequence cut at the end: each byte that starts no valid
+       * sequence is one U+FFFD */
+      CASE ("\x80", "\\ufffd"),
+      CASE ("\xc0\xaf", "\\ufffd\\ufffd"),
+      CASE ("\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"),
+      CASE ("\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"),
+      CASE ("a\xe2\x82", "a\\ufffd\\ufffd"),
+      CASE ("\xff" "b", "\\ufffdb"),
+  };
+  for (size_t i = 0; i < SK_N_ELEMENTS (cases); i++) {
+    char out[6 * 64 + 1];
+    size_t n = sk_jsonlog_escape (cases[i].in, cases[i].len, out);
+    out[n] = '\0';
+    assert_string_equal (out, cases[i].want);
+  }
+}
+
+static void
+test_time (void **state)
+{
+  char buf[SK_JSONLOG_TIME_SIZE];
+  time_t before = time (NULL);
+  sk_jsonlog_time (buf);
+  time_t after = time (NULL);
+  assert_int_equal (strlen (buf), 30);
+  struct tm tm = {0};
+  char *rest = strptime (buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  assert_non_null (rest);
+  assert_int_equal (rest[0], '.');
+  assert_int_equal (rest[10], 'Z');
+  time_t t = timegm (&tm);
+  assert_true (t >= before && t <= after);
+}
+
+static char *
+read_all (const char *path)
+{
+  char *data = NULL;
+  size_t len = 0;
+  _cleanup_err_ sk_err *err = NULL;
+  if (sk_read_file (path, &data, &len, &err) < 0)
+    return NULL;
+  return data;
+}
+
+static void
+test_records_and_rotation (void **state)
+{
+  char dir[] = "/tmp/skiff-test-jsonlog-XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  _cleanup_free_ char *path = sk_path_join (dir, "log");
+  static sk_jsonlog l;
+  _cleanup_err_ sk_err *err = NULL;
+  const char *t = "2026-11-29T07:10:00.123456789Z";
+  assert_int_equal (sk_jsonlog_open (&l, path, 0, 1, &err), 0);
+  assert_int_equal (sk_jsonlog_add (&l, "stdout", "hi\n", 3, t, &err), 0);
+  assert_int_equal (sk_jsonlog_add (&l, "stderr", "x", 1, t, &err), 0);
+  assert_int_equal (sk_jsonlog_close (&l, &err), 0);
+  _cleanup_free_ char *doc = read_all (path);
+  assert_string_equal (doc, "{\"log\":\"hi\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-29T07:10:00."
+                            "123456789Z\"}\n{\"log\":\"x\",\"stream\":\"stderr\",\"time\":\"2026-11-"
+                            "29T07:10:00.123456789Z\"}\n");
+  size_t rec = (size_t) (strchr (doc, '\n') - doc) + 1; /* the first record */
+  /* three records fit in no file of 2 * rec - 1 bytes: one a file, 3 kept */
+  unlink (path);
+  assert_int_equal (sk_jsonlog_open (&l, path, 2 * rec - 1, 3, &err), 0);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal (sk_jsonlog_add (&l, "stdout", i % 2 ? "hi\n" : "ho\n", 3, t, &err), 0);
+  assert_int_equal (sk_jsonlog_close (&l, &err), 0);
+  char p[4096];
+  struct stat st;
+  for (int i = 0; i < 3; i++) {
+    snprintf (p, sizeof p, i ? "%s.%d" : "%s", path, i);
+    assert_int_equal (stat (p, &st), 0);
+    assert_int_equal (st.st_size, rec);
+    unlink (p);
+  }
+  snprintf (p, sizeof p, "%s.3", path);
+  assert_int_equal (stat (p, &st), -1);
+  /* one file kept: emptied */
+  assert_int_equal (sk_jsonlog_open (&l, path, 2 * rec - 1, 1, &err), 0);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal (sk_jsonlog_add (&l, "stdout", "hi\n", 3, t, &err), 0);
+  assert_int_equal (sk_jsonlog_close (&l, &err), 0);
+  assert_int_equal (stat (path, &st), 0);
+  assert_int_equal (st.st_size, rec);
+  unlink (path);
+  rmdir (dir);
+}
+
+static void
+test_failure_codes (void **state)
+{
+  assert_int_equal (sk_shim_failure_code ("exec: `x`: executable file not found in $PATH"), 127);
+  assert_int_equal (sk_shim_failure_code ("exec: `/x`: No such file or directory"), 127);
+  assert_int_equal (sk_shim_failure_code ("exec: `/etc`: Is a directory"), 126);
+  assert_int_equal (sk_shim_failure_code ("exec: `/etc/passwd`: Permission denied"), 126);
+  assert_int_equal (sk_shim_failure_code ("exec `/bin/sh`: Permission denied"), 126);
+  assert_int_equal (sk_shim_failure_code ("mount `/x`: No such file or directory"), 125);
+  assert_int_equal (sk_shim_failure_code ("process.cwd `/etc/passwd`: Not a directory"), 125);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test (test_escape),
+      cmocka_unit_test (test_time),
+      cmocka_unit_test (test_records_and_rotation),
+      cmocka_unit_test (test_failure_codes),
+  };
+  return cmocka_run_group_tests_name ("shim", tests, NULL, NULL);
+}
