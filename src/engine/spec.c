@@ -717,8 +717,11 @@ ulimit_one (const sk_jr *e, sk_json *out, sk_err **err)
   if (getrlimit (res, &cur) < 0)
     return sk_err_set (err, errno, "getrlimit %s", name);
   if (cur.rlim_max != RLIM_INFINITY && uh > cur.rlim_max)
-    return sk_jr_fail (e, err, "%s: hard limit %" PRId64 " is above this host's hard limit %llu",
-                       name, hard, (unsigned long long) cur.rlim_max);
+    return sk_jr_fail (e, err, "%s: hard limit %s is above this host's hard limit %llu", name,
+                       hard < 0 ? "unlimited"
+                       : h.obj  ? json_object_get_string (h.obj)
+                                : "0",
+                       (unsigned long long) cur.rlim_max);
   sk_json *r = json_object_new_object ();
   put (r, "type", json_object_new_string (type));
   put (r, "hard", uint_json (uh));
