@@ -606,14 +606,19 @@ set_cwd (ctx *x, sk_err **err)
 
 /* ----------------------------------------------------------- capabilities */
 
-static int
-host_last_cap (void)
+/* The capabilities this process may pass on: its bounding set, of those
+ * skiff knows. A container cannot get more from the runtime. */
+static uint64_t
+host_caps (void)
 {
-  int last = sk_cap_last_known (), host = -1;
-  _cleanup_fclose_ FILE *f = fopen ("/proc/sys/kernel/cap_last_cap", "re");
-  if (f && fscanf (f, "%d", &host) == 1 && host >= 0 && host < last)
-    last = host;
-  return last;
+  uint64_t known = sk_cap_last_known () >= 63 ? ~0ULL : (1ULL << (sk_cap_last_known () + 1)) - 1;
+  unsigned long long bnd;
+  char line[256];
+  _cleanup_fclose_ FILE *f = fopen ("/proc/self/status", "re");
+  while (f && fgets (line, sizeof line, f))
+    if (sscanf (line, "CapBnd: %llx", &bnd) == 1)
+      return known & bnd;
+  return known;
 }
 
 /* "ALL" (-2), or a capability with or without CAP_, any case. */
@@ -628,7 +633,7 @@ cap_number (const char *name)
 }
 
 static int
-cap_mask (const ctx *x, const char *key, uint64_t *mask, bool *all, sk_err **err)
+cap_mask (const ctx *x, const char *key, uint64_t host, uint64_t *mask, bool *all, sk_err **err)
 {
   _cleanup_strv_ char **v = NULL;
   sk_jr m = sk_jr_member (&x->hc, key);
@@ -638,6 +643,9 @@ cap_mask (const ctx *x, const char *key, uint64_t *mask, bool *all, sk_err **err
     int c = cap_number (v[i]);
     if (c == -1)
       return sk_jr_fail (&m, err, "unknown capability `%s`", v[i]);
+    if (c >= 0 && !(host & (1ULL << c)) && strcmp (key, "CapAdd") == 0)
+      return sk_jr_fail (&m, err, "%s is not in this host's bounding set: it cannot be granted",
+                         sk_cap_name (c));
     if (c == -2)
       *all = true;
     else
@@ -653,18 +661,16 @@ static const char *const default_caps[] = {
     "CAP_KILL",    "CAP_AUDIT_WRITE",
 };
 
-/* Docker's rules: privileged has all; CapAdd ALL is all but CapDrop; CapDrop
- * ALL is CapAdd alone; otherwise the defaults less CapDrop plus CapAdd. */
+/* Docker's rules ("all" being the host's bounding set): privileged has all; CapAdd ALL is all but
+ * CapDrop; CapDrop ALL is CapAdd alone; otherwise the defaults less CapDrop plus CapAdd. */
 static int
 set_caps (ctx *x, sk_err **err)
 {
-  uint64_t add = 0, drop = 0, all = 0, defaults = 0;
+  uint64_t add = 0, drop = 0, all = host_caps (), defaults = 0;
   bool add_all = false, drop_all = false;
-  if (cap_mask (x, "CapAdd", &add, &add_all, err) < 0 ||
-      cap_mask (x, "CapDrop", &drop, &drop_all, err) < 0)
+  if (cap_mask (x, "CapAdd", all, &add, &add_all, err) < 0 ||
+      cap_mask (x, "CapDrop", all, &drop, &drop_all, err) < 0)
     return -1;
-  for (int c = 0; c <= host_last_cap (); c++)
-    all |= 1ULL << c;
   for (size_t i = 0; i < SK_N_ELEMENTS (default_caps); i++)
     defaults |= 1ULL << sk_cap_from_name (default_caps[i]);
   if (x->privileged || add_all)
