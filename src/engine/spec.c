@@ -1579,6 +1579,50 @@ profile_to_oci (const ctx *x, sk_json *in, sk_json **out, sk_err **err)
   return 0;
 }
 
+/* What Docker's default profile allows a container that has the capability
+ * (the runtime's profile is that of the default capabilities). */
+static const struct {
+  const char *cap;
+  const char *const names[24];
+} cap_syscalls[] = {
+    {"CAP_DAC_READ_SEARCH", {"open_by_handle_at"}},
+    {"CAP_SYS_ADMIN",
+     {"bpf",         "fanotify_init",   "fsconfig", "fsmount",       "fsopen",
+      "fspick",      "lookup_dcookie",  "mount",    "mount_setattr", "move_mount",
+      "open_tree",   "perf_event_open", "quotactl", "quotactl_fd",   "setdomainname",
+      "sethostname", "setns",           "syslog",   "umount",        "umount2",
+      "unshare"}},
+    {"CAP_SYS_BOOT", {"reboot"}},
+    {"CAP_SYS_MODULE", {"delete_module", "init_module", "finit_module"}},
+    {"CAP_SYS_PACCT", {"acct"}},
+    {"CAP_SYS_PTRACE", {"kcmp", "pidfd_getfd", "process_madvise"}},
+    {"CAP_SYS_RAWIO", {"iopl", "ioperm"}},
+    {"CAP_SYS_TIME", {"settimeofday", "stime", "clock_settime", "clock_settime64"}},
+    {"CAP_SYS_TTY_CONFIG", {"vhangup"}},
+    {"CAP_SYS_NICE", {"get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"}},
+    {"CAP_SYSLOG", {"syslog"}},
+    {"CAP_BPF", {"bpf"}},
+    {"CAP_PERFMON", {"perf_event_open"}},
+};
+
+static void
+allow_cap_syscalls (ctx *x)
+{
+  sk_json *calls = NULL;
+  if (!json_object_object_get_ex (child (x->linux_, "seccomp"), "syscalls", &calls))
+    return;
+  for (size_t i = 0; i < SK_N_ELEMENTS (cap_syscalls); i++) {
+    if (!(x->caps & (1ULL << sk_cap_from_name (cap_syscalls[i].cap))))
+      continue;
+    sk_json *names = json_object_new_array (), *rule = json_object_new_object ();
+    for (size_t k = 0; cap_syscalls[i].names[k]; k++)
+      json_object_array_add (names, json_object_new_string (cap_syscalls[i].names[k]));
+    put (rule, "names", names);
+    put (rule, "action", json_object_new_string ("SCMP_ACT_ALLOW"));
+    json_object_array_add (calls, rule);
+  }
+}
+
 static int
 set_seccomp (ctx *x, sk_err **err)
 {
@@ -1586,8 +1630,10 @@ set_seccomp (ctx *x, sk_err **err)
     json_object_object_del (x->linux_, "seccomp");
     return 0;
   }
-  if (x->seccomp == NULL)
-    return 0; /* the runtime's default spec has Docker's profile */
+  if (x->seccomp == NULL) { /* the runtime's default spec has Docker's profile */
+    allow_cap_syscalls (x);
+    return 0;
+  }
   _cleanup_json_ sk_json *in = NULL;
   sk_json *out = NULL;
   /* Docker's clients send the profile itself; a path is read on the host */

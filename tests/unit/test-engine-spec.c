@@ -19,6 +19,7 @@
 #include "engine/spec.h"
 #include "oci/oci.h"
 #include "runtime/cgroup.h"
+#include "runtime/seccomp.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -558,6 +559,53 @@ static const char profile[] =
     "{'name':'getpid','action':'SCMP_ACT_ALLOW','args':[{'index':0,'value':1,'valueTwo':0,'op':'"
     "SCMP_CMP_EQ'}]}]}";
 
+static bool
+seccomp_allows (sk_json *d, const char *name)
+{
+  sk_json *calls = at (d, "linux.seccomp.syscalls");
+  for (size_t i = 0; i < json_object_array_length (calls); i++) {
+    sk_json *c = json_object_array_get_idx (calls, i);
+    if (strcmp (str (c, "action"), "SCMP_ACT_ALLOW") == 0 && at (c, "args") == NULL &&
+        has_string (at (c, "names"), name))
+      return true;
+  }
+  return false;
+}
+
+static void
+compiles (sk_json *d)
+{
+  _cleanup_free_ char *text = sk_json_dump (d, false);
+  _cleanup_spec_ sk_spec *parsed = NULL;
+  _cleanup_err_ sk_err *err = NULL;
+  sk_seccomp_prog *prog = NULL;
+  assert_int_equal (sk_spec_parse (text, strlen (text), "config.json", &parsed, &err), 0);
+  if (sk_seccomp_compile (parsed->linux_.seccomp, &prog, &err) < 0)
+    fail_msg ("compile: %s", err->msg);
+  sk_seccomp_prog_free (prog);
+}
+
+/* Docker's default profile widens with the capabilities added. */
+static void
+test_seccomp_caps (void **state)
+{
+  _cleanup_json_ sk_json *plain = spec ("{'Cmd':['sh']}");
+  _cleanup_json_ sk_json *admin =
+      spec ("{'Cmd':['sh'],'HostConfig':{'CapAdd':['SYS_ADMIN','SYS_TIME']}}");
+  assert_true (seccomp_allows (plain, "read"));
+  assert_false (seccomp_allows (plain, "mount"));
+  assert_false (seccomp_allows (plain, "settimeofday"));
+  assert_true (seccomp_allows (admin, "mount"));
+  assert_true (seccomp_allows (admin, "unshare"));
+  assert_true (seccomp_allows (admin, "settimeofday"));
+  assert_false (seccomp_allows (admin, "reboot"));
+  /* and libseccomp takes the result, rules that repeat a name included */
+  compiles (admin);
+  _cleanup_json_ sk_json *all = spec ("{'Cmd':['sh'],'HostConfig':{'CapAdd':['ALL']}}");
+  assert_true (seccomp_allows (all, "syslog"));
+  compiles (all);
+}
+
 static void
 test_seccomp_profile (void **state)
 {
@@ -876,6 +924,7 @@ main (void)
       cmocka_unit_test (test_big_passwd),
       cmocka_unit_test (test_capabilities),
       cmocka_unit_test (test_security_opts),
+      cmocka_unit_test (test_seccomp_caps),
       cmocka_unit_test (test_seccomp_profile),
       cmocka_unit_test (test_ulimits),
       cmocka_unit_test (test_mounts),
