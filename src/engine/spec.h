@@ -1,0 +1,40 @@
+/* skiff: a container's Docker-style configuration as the OCI config.json the
+ * runtime runs.
+ *
+ * The input has the shape of the body of Docker Engine API's POST
+ * /containers/create: Config's fields at the top level and "HostConfig", the
+ * image's defaults already merged in. Docker's semantics throughout; a field
+ * skiff does not support yet is a one-line error when it is set, except those
+ * of networking, volumes, ports, logging and restarts, which other parts of
+ * the engine read.
+ */
+#ifndef SKIFF_ENGINE_SPEC_H
+#define SKIFF_ENGINE_SPEC_H
+
+#include "util/error.h"
+#include "util/json.h"
+
+typedef struct sk_spec_env {
+  const char *id;     /* the container's id, 64 lowercase hex */
+  const char *rootfs; /* absolute path of its mounted root filesystem (root.path) */
+  int rootfd;         /* O_PATH|O_DIRECTORY fd of that root: etc/passwd and etc/group
+                         are opened through it, resolved inside the root, never
+                         following a symlink onto the host, and read with a size bound */
+  const char *hostname_path, *hosts_path, *resolv_path; /* host files bind-mounted on
+                                /etc/hostname, /etc/hosts, /etc/resolv.conf (NULL: not mounted) */
+  const char *cgroup_parent; /* used when HostConfig.CgroupParent is empty ("skiff") */
+} sk_spec_env;
+
+/* The OCI config.json (a string the caller frees) for the container whose
+ * configuration `c` has Docker's container-create shape: Config's fields at
+ * the top level (Image, Cmd, Entrypoint, Env, WorkingDir, User, Hostname,
+ * Domainname, Tty, OpenStdin, Labels, StopSignal, ...) and "HostConfig" as in
+ * Docker Engine API's POST /containers/create, with the image's defaults
+ * already merged in by the caller. */
+int sk_engine_spec (const sk_json *c, const sk_spec_env *env, char **config_json, sk_err **err);
+
+/* For tests: makes sk_engine_spec act as on a host of this cgroup layout
+ * (an sk_cgroup_mode; -1, the default, detects the host's). */
+void sk_engine_spec_force_cgroup_mode (int mode);
+
+#endif
