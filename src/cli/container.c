@@ -50,7 +50,7 @@ create_from_flags (sk_cli *cli, int argc, char **argv, sk_run_cli *rc, char **id
     return -1;
   if (rc->cidfile) {
     if (access (rc->cidfile, F_OK) == 0)
-      return sk_err_set (err, EEXIST, "Container ID file found, make sure the other container isn't "
+      return sk_err_kind (err, EEXIST, "Container ID file found, make sure the other container isn't "
                                       "running or delete %s", rc->cidfile);
     if (sk_write_file_atomic (rc->cidfile, *id, strlen (*id), 0644, err) < 0)
       return -1;

@@ -393,17 +393,17 @@ in_use (sk_image_service *s, const char *what, const char *id, sk_image_info *in
   char short_id[13];
   sk_cli_short_id (id, short_id);
   if (running)
-    return sk_err_set (err, EBUSY,
+    return sk_err_kind (err, EBUSY,
                        "conflict: unable to delete %s (cannot be forced) - image is being used by "
                        "running container %.12s",
                        short_id, user);
   if (!force && by_tag)
-    return sk_err_set (err, EBUSY,
+    return sk_err_kind (err, EBUSY,
                        "conflict: unable to remove repository reference \"%s\" (must force) - "
                        "container %.12s is using its referenced image %s",
                        what, user, short_id);
   if (!force)
-    return sk_err_set (err, EBUSY,
+    return sk_err_kind (err, EBUSY,
                        "conflict: unable to delete %s (must be forced) - image is being used by "
                        "stopped container %.12s",
                        short_id, user);

@@ -276,7 +276,7 @@ inspect_one (sk_cli *cli, const char *what, bool images, sk_json **doc, sk_err *
     return -1;
   sk_err_free (err);
   return sk_cli_image_inspect_json (cli, what, doc, err) < 0
-             ? sk_err_set (err, ENOENT, "No such object: %s", what)
+             ? sk_err_kind (err, ENOENT, "No such object: %s", what)
              : 0;
 }
 

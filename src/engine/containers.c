@@ -115,7 +115,7 @@ sk_ctrs_insert (sk_db *db, const sk_ctr *c, sk_err **err)
   if (sqlite3_extended_errcode (sk_db_handle (db)) == SQLITE_CONSTRAINT_UNIQUE) {
     _cleanup_free_ char *owner = name_owner (db, c->name);
     if (owner)
-      return sk_err_set (err, EEXIST,
+      return sk_err_kind (err, EEXIST,
                          "Conflict. The container name \"/%s\" is already in use by container "
                          "\"%s\". You have to remove (or rename) that container to be able to "
                          "reuse that name.",
@@ -200,7 +200,7 @@ sk_ctrs_resolve (sk_db *db, const char *what, char **id, sk_err **err)
   *id = NULL;
   const char *name = what[0] == '/' ? what + 1 : what;
   if (*name == '\0')
-    return sk_err_set (err, ENOENT, "No such container: %s", what);
+    return sk_err_kind (err, ENOENT, "No such container: %s", what);
   /* a full id, then a name, then an id prefix (docker's order) */
   if (strlen (what) == 64 && is_hex (what)) {
     _cleanup_ctr_ sk_ctr *c = NULL;
@@ -228,7 +228,7 @@ sk_ctrs_resolve (sk_db *db, const char *what, char **id, sk_err **err)
     if (*id)
       return 0;
   }
-  return sk_err_set (err, ENOENT, "No such container: %s", what);
+  return sk_err_kind (err, ENOENT, "No such container: %s", what);
 }
 
 int
@@ -279,7 +279,7 @@ sk_ctrs_rename (sk_db *db, const char *id, const char *name, sk_err **err)
   if (sqlite3_extended_errcode (sk_db_handle (db)) == SQLITE_CONSTRAINT_UNIQUE) {
     sk_err_free (err);
     _cleanup_free_ char *owner = name_owner (db, name);
-    return sk_err_set (err, EEXIST,
+    return sk_err_kind (err, EEXIST,
                        "Conflict. The container name \"/%s\" is already in use by container \"%s\". "
                        "You have to remove (or rename) that container to be able to reuse that name.",
                        name, owner ? owner : "?");
@@ -300,7 +300,8 @@ sk_ctrs_using_image (sk_db *db, const char *image, char ***ids, bool *running, s
   *running = false;
   sk_ctr **list = NULL;
   size_t n;
-  if (query (db, "SELECT " COLUMNS " FROM containers WHERE image = ? ORDER BY created", image, &list,
+  if (query (db, "SELECT " COLUMNS " FROM containers WHERE image = ? ORDER BY state IN "
+             "('running', 'paused', 'restarting') DESC, created", image, &list,
              &n, err) < 0)
     return -1;
   char **out = calloc (n + 1, sizeof *out);

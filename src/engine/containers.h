@@ -54,8 +54,8 @@ int sk_ctrs_list (sk_db *db, sk_ctr ***out, sk_err **err);
 int sk_ctrs_update (sk_db *db, const sk_ctr *c, sk_err **err);
 int sk_ctrs_rename (sk_db *db, const char *id, const char *name, sk_err **err);
 int sk_ctrs_delete (sk_db *db, const char *id, sk_err **err);
-/* The ids of the containers using an image (NULL-terminated), and whether
- * one of them runs. */
+/* The ids of the containers using an image (NULL-terminated; those that run
+ * first), and whether one of them runs. */
 int sk_ctrs_using_image (sk_db *db, const char *image, char ***ids, bool *running, sk_err **err);
 
 /* Whether a name is one docker takes: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */

@@ -123,7 +123,7 @@ sk_engine_image_layers (sk_engine *e, const char *image, char ***layers, size_t 
   if (sk_images_get (e->db, image, &info, err) < 0)
     return -1;
   if (info == NULL)
-    return sk_err_set (err, ENOENT, "No such image: %s", image);
+    return sk_err_kind (err, ENOENT, "No such image: %s", image);
   int ret = 0;
   if (info->top_layer == NULL)
     ret = sk_err_set (err, 0, "image %s has no layers: nothing to run", image);
@@ -475,7 +475,7 @@ sk_engine_get (sk_engine *e, const char *id, sk_ctr **out, sk_err **err)
   if (sk_ctrs_get (e->db, id, out, err) < 0)
     return -1;
   if (*out == NULL)
-    return sk_err_set (err, ENOENT, "No such container: %s", id);
+    return sk_err_kind (err, ENOENT, "No such container: %s", id);
   if (reconcile (e, *out, err) < 0) {
     sk_ctr_free (*out);
     *out = NULL;

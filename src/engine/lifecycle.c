@@ -439,7 +439,7 @@ sk_engine_remove (sk_engine *e, const char *id, bool force, sk_err **err)
   sk_err *ignored = NULL;
   if (is_live (c)) {
     if (!force)
-      return sk_err_set (err, EBUSY,
+      return sk_err_kind (err, EBUSY,
                          "cannot remove container \"/%s\": container is running: stop the "
                          "container before removing or force remove",
                          c->name);
@@ -462,7 +462,7 @@ sk_engine_remove (sk_engine *e, const char *id, bool force, sk_err **err)
   umount2 (rootfs, MNT_DETACH);
   struct stat rs, bs;
   if (stat (rootfs, &rs) == 0 && stat (bundle, &bs) == 0 && rs.st_dev != bs.st_dev)
-    return sk_err_set (err, EBUSY, "remove %s: `%s` is still mounted", c->name, rootfs);
+    return sk_err_kind (err, EBUSY, "remove %s: `%s` is still mounted", c->name, rootfs);
   if (sk_storage_rootfs_remove (e->storage, id, err) < 0 ||
       sk_remove_tree_at (AT_FDCWD, bundle, err) < 0 || sk_remove_tree_at (AT_FDCWD, state, err) < 0)
     return sk_err_wrap (err, "remove %s", c->name);

@@ -133,6 +133,9 @@ sk_shim_detach (int *keep_fd, sk_err **err)
 }
 
 /* One line on the ready fd, which is then closed. */
+static void report (const sk_shim_opts *o, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
 static void
 report (const sk_shim_opts *o, const char *fmt, ...)
 {

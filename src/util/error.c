@@ -50,6 +50,18 @@ sk_err_set (sk_err **err, int errnum, const char *fmt, ...)
 }
 
 int
+sk_err_kind (sk_err **err, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  sk_err_vset (err, 0, fmt, ap);
+  va_end (ap);
+  if (err && *err)
+    (*err)->errnum = errnum;
+  return -1;
+}
+
+int
 sk_err_wrap (sk_err **err, const char *fmt, ...)
 {
   if (err == NULL || *err == NULL)

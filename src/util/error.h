@@ -25,6 +25,10 @@ int sk_err_set (sk_err **err, int errnum, const char *fmt, ...)
 int sk_err_vset (sk_err **err, int errnum, const char *fmt, va_list ap)
     __attribute__ ((format (printf, 3, 0)));
 
+/* Sets *err to "<fmt>" alone, with errnum as its kind (for callers to
+ * test; docker's own messages carry no strerror). Returns -1. */
+int sk_err_kind (sk_err **err, int errnum, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+
 /* Prepends "<fmt>: " to the message of *err. Returns -1. */
 int sk_err_wrap (sk_err **err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 

@@ -24,7 +24,23 @@ teardown() {
   # every shim of this test gone, every mount under its data root
   for pid in $(shim_pids); do kill -9 "$pid" 2> /dev/null || true; done
   grep " $BATS_TEST_TMPDIR" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
+  # the cgroup parent of this test's containers (the runtime leaves parents)
+  local d
+  for d in /sys/fs/cgroup/*/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER" /sys/fs/cgroup/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER"; do
+    [ -d "$d" ] && rmdir "$d" 2> /dev/null
+  done
   unset SKIFF_DAEMON_CONFIG
+  return 0
+}
+
+# until CONDITION (a shell expression) holds, for up to 10 s
+until_true() {
+  local i
+  for i in $(seq 100); do
+    eval "$1" && return 0
+    sleep 0.1
+  done
+  eval "$1"
 }
 
 sk() { "$SKIFF" "$@"; }
@@ -67,8 +83,8 @@ assert_gone() { # ID
   run sk run busybox sh -c 'echo out; echo err >&2; exit 3'
   [ "$status" -eq 3 ]
   [[ "$output" == *out* ]] && [[ "$output" == *err* ]]
-  run sk run busybox sh -c 'echo err >&2' 2> /dev/null
-  [ -z "$output" ]
+  [ -z "$(sk run busybox sh -c 'echo err >&2' 2> /dev/null)" ]
+  [ "$(sk run busybox sh -c 'echo err >&2' 2>&1 > /dev/null)" = err ]
 }
 
 @test "exit codes: 127 for a command not found, 126 for one not executable, 125 for skiff's own errors" {
@@ -101,7 +117,7 @@ assert_gone() { # ID
   [ "$(sk inspect --format '{{.State.Running}}' sleeper)" = true ]
   pid=$(sk inspect --format '{{.State.Pid}}' sleeper)
   [ -d "/proc/$pid" ]
-  wait_for "sk logs sleeper | grep -q started"
+  until_true "sk logs sleeper | grep -q started"
   run sk stop sleeper
   [ "$status" -eq 0 ]
   [ "$output" = sleeper ]
@@ -139,11 +155,13 @@ assert_gone() { # ID
   run sk rm nosuch
   [ "$status" -eq 1 ]
   [ "$output" = "Error response from daemon: No such container: nosuch" ]
-  id=$(sk run -d busybox sleep 1000)
+  # a signal the process handles (an init ignores those it does not)
+  id=$(sk run -d busybox sh -c 'trap "exit 9" USR1; while :; do sleep 0.1; done')
   run sk kill -s USR1 "$id"
   [ "$status" -eq 0 ]
+  [ "$output" = "$id" ]
   run sk wait "$id"
-  [ "$output" = 138 ]
+  [ "$output" = 9 ]
   sk rm "$id"
 }
 
@@ -202,7 +220,7 @@ assert_gone() { # ID
 @test "the command killed during an attached run: the container runs on, and its exit is recorded" {
   sk run --name bg busybox sh -c 'sleep 1; echo done; exit 5' > "$BATS_TEST_TMPDIR/out" &
   cli=$!
-  wait_for "[ \"\$(sk inspect --format '{{.State.Status}}' bg 2>/dev/null)\" = running ]"
+  until_true "[ \"\$(sk inspect --format '{{.State.Status}}' bg 2>/dev/null)\" = running ]"
   kill -9 "$cli"
   wait "$cli" || true
   run sk wait bg
@@ -214,12 +232,12 @@ assert_gone() { # ID
   id=$(sk run -d busybox sleep 1000)
   pid=$(sk inspect --format '{{.State.Pid}}' "$id")
   kill -9 "$(cat "$XR/containers/$id/shim.pid")"
-  wait_for "[ \"\$(sk inspect --format '{{.State.Status}}' $id)\" = exited ]"
+  until_true "[ \"\$(sk inspect --format '{{.State.Status}}' $id)\" = exited ]"
   run sk inspect --format '{{.State.ExitCode}} {{.State.Error}}' "$id"
   [[ "$output" == "255 skiff-shim "*", the container's monitor, died" ]]
   run sk rm -f "$id"
   [ "$status" -eq 0 ]
-  wait_for "[ ! -d /proc/$pid ]"
+  until_true "[ ! -d /proc/$pid ]"
   assert_gone "$id"
 }
 
