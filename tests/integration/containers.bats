@@ -88,7 +88,7 @@ assert_gone() { # ID
 }
 
 @test "exit codes: 127 for a command not found, 126 for one not executable, 125 for skiff's own errors" {
-  run sk run busybox /nosuch
+  run -127 sk run busybox /nosuch
   [ "$status" -eq 127 ]
   assert_one_line
   [[ "$output" == *"/nosuch"* ]]
