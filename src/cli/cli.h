@@ -113,7 +113,23 @@ int cmd_logout (sk_cli *cli, int argc, char **argv);
  * exit code. proxy: SIGINT and SIGTERM are sent on to it. */
 int sk_cli_follow (sk_cli *cli, const char *id, bool proxy, int *exit_code, sk_err **err);
 
+/* Runs fn on each container named (container.c); prints what was typed for
+ * each one done when print; docker's "Error response from daemon: ..." for
+ * the others, and returns 1 if there were any. */
+typedef int (*sk_cli_each_fn) (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed,
+                               void *data, sk_err **err);
+int sk_cli_for_each (sk_cli *cli, int argc, char **argv, bool print, sk_cli_each_fn fn, void *data);
+
+/* A command of containers with -t/--time (stop, restart): fn gets &timeout. */
+int sk_cli_timeout_cmd (sk_cli *cli, int argc, char **argv, const char *help, sk_cli_each_fn fn);
+
 int cmd_container (sk_cli *cli, int argc, char **argv);
+int cmd_pause (sk_cli *cli, int argc, char **argv);
+int cmd_unpause (sk_cli *cli, int argc, char **argv);
+int cmd_rename (sk_cli *cli, int argc, char **argv);
+int cmd_restart (sk_cli *cli, int argc, char **argv);
+int cmd_top (sk_cli *cli, int argc, char **argv);
+int cmd_container_prune (sk_cli *cli, int argc, char **argv);
 int cmd_create (sk_cli *cli, int argc, char **argv);
 int cmd_run (sk_cli *cli, int argc, char **argv);
 int cmd_start (sk_cli *cli, int argc, char **argv);

@@ -131,14 +131,8 @@ cmd_run (sk_cli *cli, int argc, char **argv)
 
 /* ---- start, stop, kill, rm, wait: one or more containers each ---- */
 
-typedef int (*each_fn) (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed,
-                        void *data, sk_err **err);
-
-/* Runs fn on each container named; prints what was typed for each one
- * done when print; docker's "Error response from daemon: ..." for the
- * others, and 1 if there were any. */
-static int
-for_each (sk_cli *cli, int argc, char **argv, bool print, each_fn fn, void *data)
+int
+sk_cli_for_each (sk_cli *cli, int argc, char **argv, bool print, sk_cli_each_fn fn, void *data)
 {
   sk_engine *e = NULL;
   sk_err *err = NULL;
@@ -202,7 +196,7 @@ cmd_start (sk_cli *cli, int argc, char **argv)
     return sk_cli_usage ("start", "\"start\" requires at least 1 argument.");
   if (d.attach && argc - optind > 1)
     return sk_cli_usage ("start", "you cannot start and attach multiple containers at once");
-  int r = for_each (cli, argc - optind, argv + optind, !d.attach, start_one, &d);
+  int r = sk_cli_for_each (cli, argc - optind, argv + optind, !d.attach, start_one, &d);
   return d.attach && r == 0 ? d.code : r;
 }
 
@@ -220,9 +214,9 @@ static const char stop_help[] = "Usage:  skiff stop [OPTIONS] CONTAINER [CONTAIN
                                 "  -t, --time int        Seconds to wait before killing the container\n";
 
 int
-cmd_stop (sk_cli *cli, int argc, char **argv)
+sk_cli_timeout_cmd (sk_cli *cli, int argc, char **argv, const char *help, sk_cli_each_fn fn)
 {
-  if (sk_cli_wants_help (argc, argv, stop_help))
+  if (sk_cli_wants_help (argc, argv, help))
     return 0;
   static const struct option opts[] = {{"time", required_argument, NULL, 't'}, {0}};
   int timeout = -1, c;
@@ -230,14 +224,20 @@ cmd_stop (sk_cli *cli, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "+t:", opts, NULL)) != -1) {
     char *end;
     if (c != 't')
-      return sk_cli_usage ("stop", "bad option");
+      return sk_cli_usage (argv[0], "bad option");
     timeout = (int) strtol (optarg, &end, 10);
     if (*end || end == optarg)
-      return sk_cli_usage ("stop", "invalid argument \"%s\" for \"-t, --time\" flag", optarg);
+      return sk_cli_usage (argv[0], "invalid argument \"%s\" for \"-t, --time\" flag", optarg);
   }
   if (optind >= argc)
-    return sk_cli_usage ("stop", "\"stop\" requires at least 1 argument.");
-  return for_each (cli, argc - optind, argv + optind, true, stop_one, &timeout);
+    return sk_cli_usage (argv[0], "\"%s\" requires at least 1 argument.", argv[0]);
+  return sk_cli_for_each (cli, argc - optind, argv + optind, true, fn, &timeout);
+}
+
+int
+cmd_stop (sk_cli *cli, int argc, char **argv)
+{
+  return sk_cli_timeout_cmd (cli, argc, argv, stop_help, stop_one);
 }
 
 static int
@@ -271,7 +271,7 @@ cmd_kill (sk_cli *cli, int argc, char **argv)
   }
   if (optind >= argc)
     return sk_cli_usage ("kill", "\"kill\" requires at least 1 argument.");
-  return for_each (cli, argc - optind, argv + optind, true, kill_one, &sig);
+  return sk_cli_for_each (cli, argc - optind, argv + optind, true, kill_one, &sig);
 }
 
 static int
@@ -308,7 +308,7 @@ cmd_rm (sk_cli *cli, int argc, char **argv)
   }
   if (optind >= argc)
     return sk_cli_usage ("rm", "\"rm\" requires at least 1 argument.");
-  return for_each (cli, argc - optind, argv + optind, true, rm_one, &force);
+  return sk_cli_for_each (cli, argc - optind, argv + optind, true, rm_one, &force);
 }
 
 static int
@@ -333,7 +333,7 @@ cmd_wait (sk_cli *cli, int argc, char **argv)
     return 0;
   if (argc < 2)
     return sk_cli_usage ("wait", "\"wait\" requires at least 1 argument.");
-  return for_each (cli, argc - 1, argv + 1, false, wait_one, NULL);
+  return sk_cli_for_each (cli, argc - 1, argv + 1, false, wait_one, NULL);
 }
 
 int
@@ -346,7 +346,9 @@ cmd_container (sk_cli *cli, int argc, char **argv)
               {"create", cmd_create},  {"run", cmd_run},       {"start", cmd_start},
               {"stop", cmd_stop},      {"kill", cmd_kill},     {"rm", cmd_rm},
               {"remove", cmd_rm},      {"wait", cmd_wait},     {"logs", cmd_logs},
-              {"inspect", cmd_container_inspect}};
+              {"inspect", cmd_container_inspect}, {"pause", cmd_pause},
+              {"unpause", cmd_unpause},  {"rename", cmd_rename},  {"restart", cmd_restart},
+              {"top", cmd_top},          {"prune", cmd_container_prune}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff container COMMAND\n\nManage containers\n\nCommands:\n"
             "  create      Create a new container\n"
@@ -354,10 +356,16 @@ cmd_container (sk_cli *cli, int argc, char **argv)
             "  kill        Kill one or more running containers\n"
             "  logs        Fetch the logs of a container\n"
             "  ls          List containers\n"
+            "  pause       Pause all processes within one or more containers\n"
+            "  prune       Remove all stopped containers\n"
+            "  rename      Rename a container\n"
+            "  restart     Restart one or more containers\n"
             "  rm          Remove one or more containers\n"
             "  run         Create and run a new container from an image\n"
             "  start       Start one or more stopped containers\n"
             "  stop        Stop one or more running containers\n"
+            "  top         Display the running processes of a container\n"
+            "  unpause     Unpause all processes within one or more containers\n"
             "  wait        Block until one or more containers stop, then print their exit codes\n");
     return argc < 2 ? 125 : 0;
   }

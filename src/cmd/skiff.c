@@ -31,8 +31,11 @@ static const struct {
     {"logout", cmd_logout, "Log out from a registry"},
     {"logs", cmd_logs, "Fetch the logs of a container"},
     {"ps", cmd_ps, "List containers"},
+    {"pause", cmd_pause, "Pause all processes within one or more containers"},
     {"pull", cmd_pull, "Download an image from a registry"},
     {"push", cmd_push, "Upload an image to a registry"},
+    {"rename", cmd_rename, "Rename a container"},
+    {"restart", cmd_restart, "Restart one or more containers"},
     {"rm", cmd_rm, "Remove one or more containers"},
     {"rmi", cmd_rmi, "Remove one or more images"},
     {"run", cmd_run, "Create and run a new container from an image"},
@@ -40,6 +43,8 @@ static const struct {
     {"start", cmd_start, "Start one or more stopped containers"},
     {"stop", cmd_stop, "Stop one or more running containers"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
+    {"top", cmd_top, "Display the running processes of a container"},
+    {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
 };
 

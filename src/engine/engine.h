@@ -65,6 +65,18 @@ int sk_engine_wait (sk_engine *e, const char *id, int *exit_code, sk_err **err);
 /* docker rm: refused while it runs unless force (then killed first). */
 int sk_engine_remove (sk_engine *e, const char *id, bool force, sk_err **err);
 
+/* Freezes and thaws a running container (docker pause, unpause). */
+int sk_engine_pause (sk_engine *e, const char *id, sk_err **err);
+int sk_engine_unpause (sk_engine *e, const char *id, sk_err **err);
+/* A new name, unique as at create. */
+int sk_engine_rename (sk_engine *e, const char *id, const char *name, sk_err **err);
+/* docker restart: stop (timeout as sk_engine_stop's), then start. */
+int sk_engine_restart (sk_engine *e, const char *id, int timeout, sk_err **err);
+/* Bytes of the files in the container's writable layer. */
+int64_t sk_engine_rw_size (sk_engine *e, const char *id);
+/* The host pids of a running container's processes. */
+int sk_engine_pids (sk_engine *e, const char *id, pid_t **pids, size_t *n, sk_err **err);
+
 /* The id a user means (a full id, a name, an unambiguous id prefix). */
 int sk_engine_resolve (sk_engine *e, const char *what, char **id, sk_err **err);
 /* Whether the container goes when it stops (HostConfig.AutoRemove). */

@@ -6,64 +6,7 @@
 # root and cgroup parent (daemon.json), and leaves nothing behind.
 
 load helpers
-
-setup() {
-  DR="$BATS_TEST_TMPDIR/data"
-  XR="$BATS_TEST_TMPDIR/run"
-  CONF="$BATS_TEST_TMPDIR/daemon.json"
-  printf '{"data-root": "%s", "exec-root": "%s", "cgroup-parent": "%s/%s"}\n' \
-    "$DR" "$XR" "$SKIFF_TEST_CGROUP" "${BATS_TEST_NUMBER}" > "$CONF"
-  export SKIFF_DAEMON_CONFIG="$CONF"
-}
-
-teardown() {
-  local id
-  for id in $("$SKIFF" ps -aq --no-trunc 2> /dev/null); do
-    "$SKIFF" rm -f "$id" > /dev/null 2>&1 || true
-  done
-  # every shim of this test gone, every mount under its data root
-  for pid in $(shim_pids); do kill -9 "$pid" 2> /dev/null || true; done
-  grep " $BATS_TEST_TMPDIR" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
-  # the cgroup parent of this test's containers (the runtime leaves parents)
-  local d
-  for d in /sys/fs/cgroup/*/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER" /sys/fs/cgroup/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER"; do
-    [ -d "$d" ] && rmdir "$d" 2> /dev/null
-  done
-  unset SKIFF_DAEMON_CONFIG
-  return 0
-}
-
-# until CONDITION (a shell expression) holds, for up to 10 s
-until_true() {
-  local i
-  for i in $(seq 100); do
-    eval "$1" && return 0
-    sleep 0.1
-  done
-  eval "$1"
-}
-
-sk() { "$SKIFF" "$@"; }
-
-# the pids of this test's shims (their state dirs are under $XR)
-shim_pids() {
-  cat "$XR"/containers/*/shim.pid 2> /dev/null || true
-}
-
-# nothing of the container is left: no process of its cgroup, no mount, no
-# state, no writable layer
-assert_gone() { # ID
-  local id=$1
-  [ -z "$(grep "$id" /proc/self/mountinfo)" ] || { echo "mounted: $id"; return 1; }
-  [ ! -e "$XR/containers/$id" ] || { echo "state left: $XR/containers/$id"; return 1; }
-  [ ! -e "$DR/containers/$id" ] || { echo "bundle left"; return 1; }
-  [ ! -e "$DR/overlay/containers/$id" ] || { echo "writable layer left"; return 1; }
-  [ ! -e "$XR/runtime/$id" ] || { echo "runtime state left"; return 1; }
-  local d
-  for d in /sys/fs/cgroup/*/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER/$id" /sys/fs/cgroup/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER/$id"; do
-    [ ! -e "$d" ] || { echo "cgroup left: $d"; return 1; }
-  done
-}
+load engine
 
 @test "run: the command's output, its exit code; the container then listed as exited, its log kept" {
   run sk run --name hello busybox echo hello world
