@@ -44,7 +44,10 @@ bench: deps build
 bench-pull: deps build
 	@bench/pull $(BUILD)
 
+bench-engine: deps build
+	@bench/engine $(BUILD)
+
 clean:
 	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD)
 
-.PHONY: all deps build build-sanitize demo check install bench bench-pull clean
+.PHONY: all deps build build-sanitize demo check install bench bench-pull bench-engine clean

@@ -181,7 +181,7 @@ start_dockerd() {
     --containerd "$CONTAINERD_SOCK" --containerd-namespace skiff-docker \
     --containerd-plugins-namespace skiff-docker-plugins \
     --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
-    --userland-proxy=false --add-runtime "skiff=$SKIFF_RUNTIME" --default-runtime skiff \
+    --userland-proxy=false --add-runtime "skiff=$SKIFF_RUNTIME" --default-runtime "${DOCKERD_RUNTIME:-skiff}" \
     --storage-driver "$driver" --exec-opt native.cgroupdriver=cgroupfs \
     --cgroup-parent "/$DAEMON_CGROUP" --log-level debug > "$d/dockerd.log" 2>&1 3>&- &
   DOCKERD_PID=$!
