@@ -115,6 +115,7 @@ int sk_cli_follow (sk_cli *cli, const char *id, bool proxy, int *exit_code, sk_e
 
 int cmd_container (sk_cli *cli, int argc, char **argv);
 int cmd_create (sk_cli *cli, int argc, char **argv);
+int cmd_exec (sk_cli *cli, int argc, char **argv);
 int cmd_run (sk_cli *cli, int argc, char **argv);
 int cmd_start (sk_cli *cli, int argc, char **argv);
 int cmd_ps (sk_cli *cli, int argc, char **argv);

@@ -346,10 +346,11 @@ cmd_container (sk_cli *cli, int argc, char **argv)
               {"create", cmd_create},  {"run", cmd_run},       {"start", cmd_start},
               {"stop", cmd_stop},      {"kill", cmd_kill},     {"rm", cmd_rm},
               {"remove", cmd_rm},      {"wait", cmd_wait},     {"logs", cmd_logs},
-              {"inspect", cmd_container_inspect}};
+              {"inspect", cmd_container_inspect}, {"exec", cmd_exec}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff container COMMAND\n\nManage containers\n\nCommands:\n"
             "  create      Create a new container\n"
+            "  exec        Execute a command in a running container\n"
             "  inspect     Display detailed information on one or more containers\n"
             "  kill        Kill one or more running containers\n"
             "  logs        Fetch the logs of a container\n"
