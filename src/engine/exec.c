@@ -195,6 +195,11 @@ sk_engine_exec (sk_engine *e, const char *id, const sk_engine_exec_opts *o, int 
   int r = sk_container_exec (&e->rt, &x, exit_code, err);
   stdio_restore (saved);
   sk_spec_process_free (x.process);
+  if (r < 0 && strncmp ((*err)->msg ? (*err)->msg : "", "cannot exec in container", 24) == 0) {
+    /* it stopped since its record was read */
+    sk_err_free (err);
+    return sk_err_set (err, 0, "container %s is not running", id);
+  }
   if (r < 0) {
     *exit_code = exec_failure (err);
     return -1;
