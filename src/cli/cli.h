@@ -131,6 +131,7 @@ int cmd_restart (sk_cli *cli, int argc, char **argv);
 int cmd_top (sk_cli *cli, int argc, char **argv);
 int cmd_container_prune (sk_cli *cli, int argc, char **argv);
 int cmd_create (sk_cli *cli, int argc, char **argv);
+int cmd_exec (sk_cli *cli, int argc, char **argv);
 int cmd_run (sk_cli *cli, int argc, char **argv);
 int cmd_start (sk_cli *cli, int argc, char **argv);
 int cmd_ps (sk_cli *cli, int argc, char **argv);

@@ -348,10 +348,11 @@ cmd_container (sk_cli *cli, int argc, char **argv)
               {"remove", cmd_rm},      {"wait", cmd_wait},     {"logs", cmd_logs},
               {"inspect", cmd_container_inspect}, {"pause", cmd_pause},
               {"unpause", cmd_unpause},  {"rename", cmd_rename},  {"restart", cmd_restart},
-              {"top", cmd_top},          {"prune", cmd_container_prune}};
+              {"top", cmd_top},          {"prune", cmd_container_prune}, {"exec", cmd_exec}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff container COMMAND\n\nManage containers\n\nCommands:\n"
             "  create      Create a new container\n"
+            "  exec        Execute a command in a running container\n"
             "  inspect     Display detailed information on one or more containers\n"
             "  kill        Kill one or more running containers\n"
             "  logs        Fetch the logs of a container\n"

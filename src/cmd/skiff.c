@@ -12,6 +12,7 @@
 #include "skiff-config.h"
 #include "util/cleanup.h"
 #include "util/json.h"
+#include "util/selfexe.h"
 
 static const struct {
   const char *name;
@@ -20,6 +21,7 @@ static const struct {
 } commands[] = {
     {"container", cmd_container, "Manage containers"},
     {"create", cmd_create, "Create a new container"},
+    {"exec", cmd_exec, "Execute a command in a running container"},
     {"image", cmd_image, "Manage images"},
     {"images", cmd_images, "List images"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
@@ -230,6 +232,13 @@ main (int argc, char **argv)
   if (exec_root)
     cli.exec_root = exec_root;
   const char *name = argv[optind];
+  /* exec puts a process of ours into a container: it runs from a binary the
+   * container cannot write (CVE-2019-5736); this re-executes */
+  bool exec = strcmp (name, "exec") == 0 ||
+              (strcmp (name, "container") == 0 && optind + 1 < argc &&
+               strcmp (argv[optind + 1], "exec") == 0);
+  if (exec && sk_selfexe_protect (argv, environ, &err) < 0)
+    return sk_cli_fail (err);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp (commands[i].name, name) == 0) {
       int ret = commands[i].fn (&cli, argc - optind, argv + optind);

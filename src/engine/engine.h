@@ -76,6 +76,26 @@ int sk_engine_restart (sk_engine *e, const char *id, int timeout, sk_err **err);
 int64_t sk_engine_rw_size (sk_engine *e, const char *id);
 /* The host pids of a running container's processes. */
 int sk_engine_pids (sk_engine *e, const char *id, pid_t **pids, size_t *n, sk_err **err);
+/* docker exec: what runs and how (see sk_engine_exec). */
+typedef struct sk_engine_exec_opts {
+  char *const *args;         /* the command and its arguments, NULL-terminated */
+  char *const *env;          /* NAME=VALUE over the container's, NAME alone unsets; may be NULL */
+  const char *user;          /* Docker's user[:group]; NULL: the container's */
+  const char *workdir;       /* absolute; NULL: the container's */
+  bool privileged;           /* every capability of the host's bounding set */
+  bool tty;                  /* a terminal in the container, relayed to this process's */
+  bool interactive;          /* stdin passed on (else the process reads /dev/null) */
+  bool detach;               /* return once it runs; its output is dropped */
+  unsigned short rows, cols; /* the terminal's first size with tty (0: not told) */
+} sk_engine_exec_opts;
+
+/* Runs another process in a running container, from this process (its
+ * stdout and stderr are this process's, not the container's log). Unless
+ * detached, waits for it: *exit_code is its exit code (128 + signal when
+ * killed). On failure *exit_code is docker's: 127 when the program is not
+ * found, 126 when it cannot be run, else 1. */
+int sk_engine_exec (sk_engine *e, const char *id, const sk_engine_exec_opts *o, int *exit_code,
+                    sk_err **err);
 
 /* The id a user means (a full id, a name, an unambiguous id prefix). */
 int sk_engine_resolve (sk_engine *e, const char *what, char **id, sk_err **err);

@@ -455,14 +455,10 @@ lookup_group (const char *groups, const char *group, uint32_t *gid, sk_err **err
   return 0;
 }
 
-/* HostConfig.GroupAdd: names or numbers. */
+/* GroupAdd: names or numbers. */
 static int
-group_add (const ctx *x, const char *groups, gid_list *gids, sk_err **err)
+group_add (char *const *add, const char *groups, gid_list *gids, sk_err **err)
 {
-  _cleanup_strv_ char **add = NULL;
-  sk_jr m = sk_jr_member (&x->hc, "GroupAdd");
-  if (sk_jr_strv (&m, &add, err) < 0)
-    return -1;
   for (size_t i = 0; add && add[i]; i++) {
     uint32_t gid;
     if (lookup_group (groups, add[i], &gid, err) < 0)
@@ -473,46 +469,62 @@ group_add (const ctx *x, const char *groups, gid_list *gids, sk_err **err)
   return 0;
 }
 
-/* User ("", "uid", "uid:gid", "name", "name:group", "uid:group") through the
- * root's etc/passwd and etc/group, as Docker resolves it: the supplementary
- * groups of the passwd entry unless a group is given, then GroupAdd. */
-static int
-set_user (ctx *x, sk_err **err)
+static sk_json *
+user_json (const user_ids *u, const gid_list *gids)
 {
-  _cleanup_free_ char *spec = NULL, *passwd = NULL, *groups = NULL;
-  _cleanup_free_ gid_list *gids = calloc (1, sizeof *gids);
-  sk_jr m = sk_jr_member (&x->top, "User");
-  if (gids == NULL)
-    return sk_err_set (err, ENOMEM, "calloc");
-  if (sk_jr_string (&m, &spec, err) < 0)
-    return -1;
-  char *group = spec ? strchr (spec, ':') : NULL;
-  if (group)
-    *group++ = '\0';
-  user_ids u = {0};
-  if (read_etc (x->env->rootfd, "etc/passwd", &passwd, err) < 0 ||
-      lookup_user (passwd, spec ? spec : "", &u, err) < 0)
-    return -1;
-  bool need_groups = (group && *group) || u.name[0] ||
-                     json_object_is_type (sk_jr_member (&x->hc, "GroupAdd").obj, json_type_array);
-  if (need_groups && read_etc (x->env->rootfd, "etc/group", &groups, err) < 0)
-    return -1;
-  if (group && *group) {
-    if (lookup_group (groups, group, &u.gid, err) < 0)
-      return -1;
-  } else if (u.name[0] && member_groups (groups, u.name, gids, err) < 0)
-    return -1;
-  if (group_add (x, groups, gids, err) < 0)
-    return -1;
   sk_json *user = json_object_new_object ();
-  put (user, "uid", uint_json (u.uid));
-  put (user, "gid", uint_json (u.gid));
+  put (user, "uid", uint_json (u->uid));
+  put (user, "gid", uint_json (u->gid));
   if (gids->n) {
     sk_json *a = json_object_new_array ();
     for (size_t i = 0; i < gids->n; i++)
       json_object_array_add (a, uint_json (gids->v[i]));
     put (user, "additionalGids", a);
   }
+  return user;
+}
+
+int
+sk_engine_spec_user (int rootfd, const char *spec, char *const *add, sk_json **out, sk_err **err)
+{
+  _cleanup_free_ char *name = strdup (spec ? spec : ""), *passwd = NULL, *groups = NULL;
+  _cleanup_free_ gid_list *gids = calloc (1, sizeof *gids);
+  if (gids == NULL || name == NULL)
+    return sk_err_set (err, ENOMEM, "calloc");
+  char *group = strchr (name, ':');
+  if (group)
+    *group++ = '\0';
+  user_ids u = {0};
+  if (read_etc (rootfd, "etc/passwd", &passwd, err) < 0 || lookup_user (passwd, name, &u, err) < 0)
+    return -1;
+  bool need_groups = (group && *group) || u.name[0] || add;
+  if (need_groups && read_etc (rootfd, "etc/group", &groups, err) < 0)
+    return -1;
+  if (group && *group) {
+    if (lookup_group (groups, group, &u.gid, err) < 0)
+      return -1;
+  } else if (u.name[0] && member_groups (groups, u.name, gids, err) < 0)
+    return -1;
+  if (group_add (add, groups, gids, err) < 0)
+    return -1;
+  *out = user_json (&u, gids);
+  return 0;
+}
+
+/* User ("", "uid", "uid:gid", "name", "name:group", "uid:group") through the
+ * root's etc/passwd and etc/group, as Docker resolves it: the supplementary
+ * groups of the passwd entry unless a group is given, then GroupAdd. */
+static int
+set_user (ctx *x, sk_err **err)
+{
+  _cleanup_free_ char *spec = NULL;
+  _cleanup_strv_ char **add = NULL;
+  sk_jr m = sk_jr_member (&x->top, "User"), g = sk_jr_member (&x->hc, "GroupAdd");
+  if (sk_jr_string (&m, &spec, err) < 0 || sk_jr_strv (&g, &add, err) < 0)
+    return -1;
+  sk_json *user = NULL;
+  if (sk_engine_spec_user (x->env->rootfd, spec, add, &user, err) < 0)
+    return -1;
   put (x->process, "user", user);
   return 0;
 }
@@ -550,9 +562,8 @@ set_args (ctx *x, sk_err **err)
   return 0;
 }
 
-/* Sets NAME=VALUE in env, replacing NAME's value; "NAME" alone removes it. */
-static void
-env_set (sk_json *env, const char *entry)
+void
+sk_engine_env_set (sk_json *env, const char *entry)
 {
   const char *eq = strchr (entry, '=');
   size_t klen = eq ? (size_t) (eq - entry) : strlen (entry);
@@ -580,14 +591,14 @@ set_env (ctx *x, sk_err **err)
     return -1;
   sk_json *env = json_object_new_array ();
   put (x->process, "env", env);
-  env_set (env, "PATH=" DEFAULT_PATH);
+  sk_engine_env_set (env, "PATH=" DEFAULT_PATH);
   if (asprintf (&host, "HOSTNAME=%s", x->hostname) < 0)
     return sk_err_set (err, ENOMEM, "asprintf");
-  env_set (env, host);
+  sk_engine_env_set (env, host);
   if (x->tty)
-    env_set (env, "TERM=xterm");
+    sk_engine_env_set (env, "TERM=xterm");
   for (size_t i = 0; v && v[i]; i++)
-    env_set (env, v[i]);
+    sk_engine_env_set (env, v[i]);
   return 0;
 }
 
@@ -661,6 +672,22 @@ static const char *const default_caps[] = {
     "CAP_KILL",    "CAP_AUDIT_WRITE",
 };
 
+/* process.capabilities: the same set bounding, effective and permitted. */
+static sk_json *
+caps_json (uint64_t mask)
+{
+  sk_json *caps = json_object_new_object ();
+  static const char *const sets[] = {"bounding", "effective", "permitted"};
+  for (size_t s = 0; s < SK_N_ELEMENTS (sets); s++) {
+    sk_json *a = json_object_new_array ();
+    for (int c = 0; c < 64; c++)
+      if (mask & (1ULL << c))
+        json_object_array_add (a, json_object_new_string (sk_cap_name (c)));
+    put (caps, sets[s], a);
+  }
+  return caps;
+}
+
 /* Docker's rules ("all" being the host's bounding set): privileged has all; CapAdd ALL is all but
  * CapDrop; CapDrop ALL is CapAdd alone; otherwise the defaults less CapDrop plus CapAdd. */
 static int
@@ -679,17 +706,14 @@ set_caps (ctx *x, sk_err **err)
     x->caps = add & all;
   else
     x->caps = ((defaults & ~drop) | add) & all;
-  sk_json *caps = json_object_new_object ();
-  static const char *const sets[] = {"bounding", "effective", "permitted"};
-  for (size_t s = 0; s < SK_N_ELEMENTS (sets); s++) {
-    sk_json *a = json_object_new_array ();
-    for (int c = 0; c < 64; c++)
-      if (x->caps & (1ULL << c))
-        json_object_array_add (a, json_object_new_string (sk_cap_name (c)));
-    put (caps, sets[s], a);
-  }
-  put (x->process, "capabilities", caps);
+  put (x->process, "capabilities", caps_json (x->caps));
   return 0;
+}
+
+sk_json *
+sk_engine_spec_privileged_caps (void)
+{
+  return caps_json (host_caps ());
 }
 
 /* ---------------------------------------------------------- rlimits, oom */

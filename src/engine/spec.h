@@ -33,6 +33,22 @@ typedef struct sk_spec_env {
  * already merged in by the caller. */
 int sk_engine_spec (const sk_json *c, const sk_spec_env *env, char **config_json, sk_err **err);
 
+/* Docker's User ("", "uid", "uid:gid", "name", "name:group", "uid:group")
+ * resolved through the etc/passwd and etc/group of the root rootfd (as
+ * sk_spec_env's) into config.json's process.user: a name through passwd, a
+ * number as a uid, the passwd entry's supplementary groups unless a group is
+ * given, then group_add (HostConfig.GroupAdd's names or numbers; may be NULL). */
+int sk_engine_spec_user (int rootfd, const char *user, char *const *group_add, sk_json **out,
+                         sk_err **err);
+
+/* process.capabilities of a privileged process: every capability of this
+ * process's bounding set, as Privileged gives a container. */
+sk_json *sk_engine_spec_privileged_caps (void);
+
+/* Sets NAME=VALUE in env (an array of strings), replacing NAME's value;
+ * "NAME" alone removes it, as Docker merges Env. */
+void sk_engine_env_set (sk_json *env, const char *entry);
+
 /* For tests: makes sk_engine_spec act as on a host of this cgroup layout
  * (an sk_cgroup_mode; -1, the default, detects the host's). */
 void sk_engine_spec_force_cgroup_mode (int mode);
