@@ -7,42 +7,7 @@
 
 bats_require_minimum_version 1.5.0
 load helpers
-
-setup() {
-  DR="$BATS_TEST_TMPDIR/data"
-  XR="$BATS_TEST_TMPDIR/run"
-  CONF="$BATS_TEST_TMPDIR/daemon.json"
-  printf '{"data-root": "%s", "exec-root": "%s", "cgroup-parent": "%s/%s"}\n' \
-    "$DR" "$XR" "$SKIFF_TEST_CGROUP" "${BATS_TEST_NUMBER}" > "$CONF"
-  export SKIFF_DAEMON_CONFIG="$CONF"
-}
-
-teardown() {
-  local id
-  for id in $("$SKIFF" ps -aq --no-trunc 2> /dev/null); do
-    "$SKIFF" rm -f "$id" > /dev/null 2>&1 || true
-  done
-  for pid in $(cat "$XR"/containers/*/shim.pid 2> /dev/null); do kill -9 "$pid" 2> /dev/null || true; done
-  grep " $BATS_TEST_TMPDIR" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
-  local d
-  for d in /sys/fs/cgroup/*/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER" /sys/fs/cgroup/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER"; do
-    [ -d "$d" ] && rmdir "$d" 2> /dev/null
-  done
-  unset SKIFF_DAEMON_CONFIG
-  return 0
-}
-
-sk() { "$SKIFF" "$@"; }
-
-# until CONDITION (a shell expression) holds, for up to 10 s
-until_true() {
-  local i
-  for i in $(seq 100); do
-    eval "$1" && return 0
-    sleep 0.1
-  done
-  eval "$1"
-}
+load engine
 
 # a running container named ctr (sleeping), with flags of run before the image
 start_c() {
@@ -54,13 +19,7 @@ remove_c() {
   local id
   id=$(sk inspect --format '{{.Id}}' ctr)
   sk rm -f ctr > /dev/null
-  [ -z "$(grep "$id" /proc/self/mountinfo)" ] || { echo "mounted: $id"; return 1; }
-  [ ! -e "$XR/runtime/$id" ] || { echo "runtime state left"; return 1; }
-  [ ! -e "$XR/containers/$id" ] || { echo "state left"; return 1; }
-  local d
-  for d in /sys/fs/cgroup/*/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER/$id" /sys/fs/cgroup/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER/$id"; do
-    [ ! -e "$d" ] || { echo "cgroup left: $d"; return 1; }
-  done
+  assert_gone "$id"
 }
 
 @test "exec: the command's output and exit code; 128+signal when it is killed" {
