@@ -6,8 +6,6 @@
  * trusted: a path with ".." or a leading "/" is refused, a blob is stored
  * under the digest of its content (an OCI blob whose content differs from
  * its name is an error), names are parsed as image references. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive-lazy.h"
 #include "oci/reference.h"
 #include "service.h"
 #include "util/cleanup.h"
@@ -113,7 +112,7 @@ open_reader (int fd, sk_err **err)
   }
   struct archive *a = archive_read_new ();
   if (a == NULL) {
-    sk_err_set (err, ENOMEM, "archive");
+    sk_archive_alloc_error (err, "archive");
     return NULL;
   }
   /* the filters libarchive does itself, none that runs a program */
@@ -700,7 +699,8 @@ put_blob (saver *sv, const char *name, const char *digest, bool uncompress, int6
     return -1;
   struct archive *in = NULL;
   if (uncompress) {
-    in = archive_read_new ();
+    if ((in = archive_read_new ()) == NULL)
+      return sk_archive_alloc_error (err, "save");
     archive_read_support_filter_gzip (in);
     archive_read_support_filter_zstd (in);
     archive_read_support_format_raw (in);
@@ -873,7 +873,7 @@ sk_image_save (sk_image_service *s, const sk_save_item *items, size_t n, bool oc
 {
   saver sv = {.s = s, .a = archive_write_new ()};
   if (sv.a == NULL)
-    return sk_err_set (err, ENOMEM, "save");
+    return sk_archive_alloc_error (err, "save");
   archive_write_set_format_pax_restricted (sv.a);
   archive_write_set_bytes_in_last_block (sv.a, 1);
   int ret = 0;

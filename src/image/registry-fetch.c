@@ -7,7 +7,7 @@
  * (the mirrors, then the registry) when one still fails after its retries
  * or lacks the blob.
  */
-#include <curl/curl.h>
+#include "curl-lazy.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 #ifndef SKIFF_IMAGE_REGISTRY_INTERNAL_H
 #define SKIFF_IMAGE_REGISTRY_INTERNAL_H
 
-#include <curl/curl.h>
+#include "curl-lazy.h"
 #include <stdbool.h>
 #include <stddef.h>
 

@@ -10,7 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <curl/curl.h>
+#include "curl-lazy.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -357,6 +357,8 @@ sk_registry_open (const char *domain, const sk_registry_opts *o, sk_registry **o
   if (o == NULL)
     o = &none;
   /* thread-safe since curl 7.84; a no-op after the first call */
+  if (sk_curl_load_error ())
+    return sk_err_set (err, 0, "%s", sk_curl_load_error ());
   if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
     return sk_err_set (err, 0, "libcurl: initialisation failed");
   if (domain == NULL || domain[0] == '\0' || strpbrk (domain, "/?#@ ") != NULL)

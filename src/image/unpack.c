@@ -18,8 +18,6 @@
  */
 #include "unpack.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,6 +30,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "archive-lazy.h"
 #include "gunzip.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -767,7 +766,9 @@ sk_layer_unpack (int dirfd, int fd, const sk_unpack_opts *opts, sk_unpack_result
   _cleanup_free_ stream *in = calloc (1, sizeof *in);
   _cleanup_archive_ struct archive *raw = archive_read_new ();
   _cleanup_archive_ struct archive *tar = archive_read_new ();
-  if (hasher == NULL || in == NULL || raw == NULL || tar == NULL)
+  if (raw == NULL || tar == NULL)
+    return sk_archive_alloc_error (err, "unpack the layer");
+  if (hasher == NULL || in == NULL)
     return sk_err_set (err, ENOMEM, "unpack the layer");
 
   /* gzip and zstd only (none is implied): the layer media types. Not
