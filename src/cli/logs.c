@@ -110,6 +110,7 @@ follow (sk_cli *cli, const char *id, log_reader *r, bool proxy, int *exit_code, 
     signal (SIGINT, on_signal);
     signal (SIGTERM, on_signal);
   }
+  _cleanup_close_ int watch = sk_engine_watch (e, id);
   for (;;) {
     reopen_if_rotated (r, path);
     if (r->f)
@@ -130,8 +131,7 @@ follow (sk_cli *cli, const char *id, log_reader *r, bool proxy, int *exit_code, 
       *exit_code = c->exit_code;
       return 0;
     }
-    struct timespec ts = {0, 10 * 1000 * 1000};
-    nanosleep (&ts, NULL);
+    sk_engine_nap (watch, 10); /* woken early by the container's exit */
   }
 }
 

@@ -104,6 +104,12 @@ bool sk_ctr_auto_remove (const sk_ctr *c);
 /* overlay or vfs */
 const char *sk_engine_driver (sk_engine *e);
 
+/* An inotify descriptor that wakes when the container's shim writes its
+ * state (exit.json), or -1; and a sleep of up to ms that ends at such a
+ * change (a plain sleep with -1). */
+int sk_engine_watch (sk_engine *e, const char *id);
+void sk_engine_nap (int watch, long ms);
+
 /* DATA_ROOT/containers/<id>/<id>-json.log (freed by the caller). */
 char *sk_engine_log_path (sk_engine *e, const char *id);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -344,16 +345,51 @@ sk_engine_kill (sk_engine *e, const char *id, int sig, bool all, sk_err **err)
   return 0;
 }
 
+int
+sk_engine_watch (sk_engine *e, const char *id)
+{
+  _cleanup_free_ char *state = sk_engine_state_path (e, id, NULL);
+  int fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+  if (fd >= 0 && (state == NULL ||
+                  inotify_add_watch (fd, state, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF) < 0)) {
+    close (fd);
+    fd = -1;
+  }
+  return fd;
+}
+
+void
+sk_engine_nap (int watch, long ms)
+{
+  if (watch < 0) {
+    sleep_ms (ms);
+    return;
+  }
+  struct pollfd p = {.fd = watch, .events = POLLIN};
+  if (poll (&p, 1, (int) ms) > 0) {
+    char buf[4096];
+    while (read (watch, buf, sizeof buf) > 0)
+      ;
+  }
+}
+
 /* Waits up to ms (negative: for ever) for the container to stop running:
- * 1 when it still runs. */
+ * 1 when it still runs. Woken by the shim's exit.json arriving; every
+ * 200 ms it also looks (a shim killed writes nothing). */
 static int
 wait_stopped (sk_engine *e, const char *id, long ms, sk_ctr **out, sk_err **err)
 {
-  for (long waited = 0;; waited += 20) {
+  _cleanup_close_ int watch = sk_engine_watch (e, id);
+  struct timespec start;
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  for (;;) {
     sk_ctr *c = NULL;
     if (sk_engine_get (e, id, &c, err) < 0)
       return -1;
     bool live = is_live (c);
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    long waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
     if (!live || (ms >= 0 && waited >= ms)) {
       if (out)
         *out = c;
@@ -362,7 +398,7 @@ wait_stopped (sk_engine *e, const char *id, long ms, sk_ctr **out, sk_err **err)
       return live ? 1 : 0;
     }
     sk_ctr_free (c);
-    sleep_ms (20);
+    sk_engine_nap (watch, ms >= 0 && ms - waited < 200 ? ms - waited : 200);
   }
 }
 
