@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 #define EXIT_MAX (64 * 1024)
 
@@ -54,6 +55,47 @@ sk_engine_log_path (sk_engine *e, const char *id)
   char name[80];
   snprintf (name, sizeof name, "%s-json.log", id);
   return sk_engine_bundle_path (e, id, name);
+}
+
+char *
+sk_engine_events_path (sk_engine *e)
+{
+  return sk_path_join (e->data_root, SK_EVENTS_FILE);
+}
+
+char *
+sk_ctr_image_name (const sk_ctr *c)
+{
+  sk_json *doc = NULL, *v = NULL;
+  sk_err *ignored = NULL;
+  if (sk_json_parse (c->config, strlen (c->config), "config", &doc, &ignored) < 0)
+    sk_err_free (&ignored);
+  char *name = strdup (doc && json_object_object_get_ex (doc, "Image", &v) && v &&
+                               json_object_get_string_len (v) > 0
+                           ? json_object_get_string (v)
+                           : c->image);
+  json_object_put (doc);
+  return name;
+}
+
+void
+sk_engine_emit (sk_engine *e, const sk_ctr *c, const char *action, const sk_event_attr *extra,
+                size_t n)
+{
+  _cleanup_free_ char *path = sk_engine_events_path (e);
+  _cleanup_free_ char *image = sk_ctr_image_name (c);
+  sk_event_attr attrs[SK_EVENT_ATTRS_MAX] = {{"image", image}, {"name", c->name}};
+  size_t k = 2;
+  for (size_t i = 0; i < n && k < SK_EVENT_ATTRS_MAX; i++)
+    attrs[k++] = extra[i];
+  sk_err *err = NULL;
+  if (path == NULL)
+    sk_err_set (&err, ENOMEM, "event log");
+  else
+    sk_event_append (path, "container", action, c->id, attrs, k, &err);
+  if (err)
+    sk_warning ("%s event of %s not logged: %s", action, c->id, err->msg);
+  sk_err_free (&err);
 }
 
 /* The skiff-shim next to this program. */
@@ -320,6 +362,8 @@ add_container (sk_engine *e, sk_ctr *c, const char *name, char **layers, size_t 
     if (ret == 0 || name || (*err)->errnum != EEXIST)
       break;
   }
+  if (ret == 0)
+    sk_engine_emit (e, c, "create", NULL, 0);
   c->name = NULL;
   if (ret < 0) {
     sk_err *ignored = NULL;
@@ -462,6 +506,8 @@ reconcile (sk_engine *e, sk_ctr *c, sk_err **err)
       c->pid = 0;
       if (asprintf (&c->error, "skiff-shim %d, the container's monitor, died", (int) c->shim_pid) < 0)
         c->error = NULL;
+      /* the shim said nothing, so no one else tells of the end */
+      sk_engine_emit (e, c, "die", &(sk_event_attr){"exitCode", "255"}, 1);
     }
   }
   if (c->state == NULL)
