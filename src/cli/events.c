@@ -342,7 +342,7 @@ read_events (const char *path, const events_opts *o, events_reader *r, sk_err **
     if (r->f && drain (r, o, err) < 0)
       return -1;
     /* an event stamped just before --until may take a moment to be written */
-    if (o->until_set && now_ns () > o->until + POLL_MS * 1000000LL)
+    if (o->until_set && now_ns () - POLL_MS * 1000000LL > o->until)
       return r->f ? drain (r, o, err) : 0;
     struct timespec ts = {0, POLL_MS * 1000000L};
     nanosleep (&ts, NULL);

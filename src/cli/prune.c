@@ -72,6 +72,18 @@ parse_zone (const char *p, int64_t *offset, bool *local)
   return 0;
 }
 
+/* seconds and nanoseconds as nanoseconds, the last one representable for
+ * times after 2262 (and the first before 1677) */
+static int64_t
+to_ns (int64_t secs, int64_t ns)
+{
+  if (secs > INT64_MAX / 1000000000 - 1)
+    return INT64_MAX;
+  if (secs < INT64_MIN / 1000000000 + 1)
+    return INT64_MIN;
+  return secs * 1000000000 + ns;
+}
+
 /* RFC 3339 and its shorter forms (2006-01-02T15:04:05.999Z07:00,
  * 2006-01-02T15:04:05, 2006-01-02T15:04, 2006-01-02), local time when no
  * zone is given: nanoseconds since the epoch. */
@@ -96,7 +108,7 @@ parse_date (const char *s, int64_t *out)
       continue;
     tm.tm_isdst = -1;
     time_t t = local ? mktime (&tm) : timegm (&tm);
-    *out = ((int64_t) t - offset) * 1000000000 + (int64_t) (frac * 1e9 + 0.5);
+    *out = to_ns ((int64_t) t - offset, (int64_t) (frac * 1e9 + 0.5));
     return 0;
   }
   return -1;
@@ -107,7 +119,7 @@ static int
 parse_unix (const char *v, int64_t *out)
 {
   size_t digits = strspn (v, "0123456789");
-  if (digits == 0 || digits > 12 || (v[digits] != '\0' && v[digits] != '.'))
+  if (digits == 0 || digits > 18 || (v[digits] != '\0' && v[digits] != '.'))
     return -1;
   const char *frac = v[digits] == '.' ? v + digits + 1 : "";
   size_t fdigits = strspn (frac, "0123456789");
@@ -116,7 +128,7 @@ parse_unix (const char *v, int64_t *out)
   int64_t ns = 0;
   for (size_t i = 0; i < 9; i++)
     ns = ns * 10 + (i < fdigits ? frac[i] - '0' : 0);
-  *out = (int64_t) strtoll (v, NULL, 10) * 1000000000 + ns;
+  *out = to_ns ((int64_t) strtoll (v, NULL, 10), ns);
   return 0;
 }
 
@@ -127,7 +139,7 @@ sk_cli_parse_time (const char *v, int64_t *ns)
   if (parse_duration (v, &d) == 0) {
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
-    *ns = (int64_t) now.tv_sec * 1000000000 + now.tv_nsec - (int64_t) (d * 1e9);
+    *ns = to_ns (now.tv_sec, now.tv_nsec) - (d < 1e18 ? (int64_t) (d * 1e9) : INT64_MAX / 2);
     return 0;
   }
   if (parse_unix (v, ns) == 0 || parse_date (v, ns) == 0)
