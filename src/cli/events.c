@@ -32,7 +32,7 @@ typedef struct events_opts {
 
 static const char events_help[] =
     "Usage:  skiff events [OPTIONS]\n\n"
-    "Get real time events from the server\n\n"
+    "Get real time events from the engine\n\n"
     "Options:\n"
     "  -f, --filter filter   Filter output based on conditions provided\n"
     "                        (container=ID|NAME, event=ACTION, type=container, image=NAME)\n"

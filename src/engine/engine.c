@@ -487,6 +487,26 @@ shim_alive (pid_t pid)
   return strcmp (comm, "skiff-shim") == 0 && state != 'Z';
 }
 
+/* Whether this reader tells of the end of a dead shim's container: the
+ * one whose exit.json (exit code 255) is new, so that of readers at once
+ * only one writes the die event; or any when there is no state directory
+ * (after a reboot). */
+static bool
+claim_exit (sk_engine *e, const sk_ctr *c)
+{
+  _cleanup_free_ char *path = sk_engine_state_path (e, c->id, "exit.json");
+  if (path == NULL)
+    return false;
+  _cleanup_close_ int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return errno != EEXIST;
+  static const char doc[] = "{\"exit_code\":255}\n";
+  /* the file claims it even if empty: its content is for readers at once */
+  ssize_t w = write (fd, doc, sizeof doc - 1);
+  (void) w;
+  return true;
+}
+
 /* A running record whose shim has written its exit, or is gone. */
 static int
 reconcile (sk_engine *e, sk_ctr *c, sk_err **err)
@@ -507,7 +527,8 @@ reconcile (sk_engine *e, sk_ctr *c, sk_err **err)
       if (asprintf (&c->error, "skiff-shim %d, the container's monitor, died", (int) c->shim_pid) < 0)
         c->error = NULL;
       /* the shim said nothing, so no one else tells of the end */
-      sk_engine_emit (e, c, "die", &(sk_event_attr){"exitCode", "255"}, 1);
+      if (claim_exit (e, c))
+        sk_engine_emit (e, c, "die", &(sk_event_attr){"exitCode", "255"}, 1);
     }
   }
   if (c->state == NULL)

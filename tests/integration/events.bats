@@ -90,7 +90,7 @@ die two 0" ]
   sk kill kk
   sk wait kk
   sk run -d --name ss busybox sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
-  sleep 0.3
+  sleep 0.5
   sk stop -t 5 ss
   sk rm kk ss
   t1=$(now)
