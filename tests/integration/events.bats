@@ -238,6 +238,13 @@ die c${i}x 0" ]
   # nothing yet: no command has read it
   run actions "$t0" "$(now)" exitCode
   [ -z "$output" ]
+  # commands reading it at once: one of them tells of it
+  local pids=() p
+  for i in $(seq 4); do
+    sk inspect orphan > /dev/null &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
   run sk ps -a --format '{{.Names}} {{.Status}}'
   [[ "$output" == "orphan Exited (255)"* ]]
   run actions "$t0" "$(now)" exitCode
