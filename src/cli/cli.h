@@ -57,6 +57,11 @@ int sk_cli_usage (const char *cmd, const char *fmt, ...) __attribute__ ((format 
  * ages ("2 hours ago"). */
 void sk_cli_human_size (int64_t bytes, char *buf, size_t size);
 void sk_cli_human_since (time_t then, time_t now, char *buf, size_t size);
+/* A time as docker's filters, --since and --until take it (prune.c): a
+ * duration (10m: that long ago), Unix seconds with an optional fraction, or
+ * an RFC 3339 date or one of its shorter forms (local time without a zone);
+ * nanoseconds since the epoch. -1: none of these. */
+int sk_cli_parse_time (const char *v, int64_t *ns);
 /* The 12-digit short id of "sha256:<hex>". */
 void sk_cli_short_id (const char *id, char buf[13]);
 
@@ -142,5 +147,6 @@ int cmd_rm (sk_cli *cli, int argc, char **argv);
 int cmd_wait (sk_cli *cli, int argc, char **argv);
 int cmd_inspect (sk_cli *cli, int argc, char **argv);
 int cmd_container_inspect (sk_cli *cli, int argc, char **argv);
+int cmd_events (sk_cli *cli, int argc, char **argv);
 
 #endif

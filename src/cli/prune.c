@@ -72,11 +72,23 @@ parse_zone (const char *p, int64_t *offset, bool *local)
   return 0;
 }
 
+/* seconds and nanoseconds as nanoseconds, the last one representable for
+ * times after 2262 (and the first before 1677) */
+static int64_t
+to_ns (int64_t secs, int64_t ns)
+{
+  if (secs > INT64_MAX / 1000000000 - 1)
+    return INT64_MAX;
+  if (secs < INT64_MIN / 1000000000 + 1)
+    return INT64_MIN;
+  return secs * 1000000000 + ns;
+}
+
 /* RFC 3339 and its shorter forms (2006-01-02T15:04:05.999Z07:00,
  * 2006-01-02T15:04:05, 2006-01-02T15:04, 2006-01-02), local time when no
- * zone is given. */
+ * zone is given: nanoseconds since the epoch. */
 static int
-parse_date (const char *s, double *out)
+parse_date (const char *s, int64_t *out)
 {
   static const char *const formats[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"};
   for (size_t f = 0; f < SK_N_ELEMENTS (formats); f++) {
@@ -96,9 +108,42 @@ parse_date (const char *s, double *out)
       continue;
     tm.tm_isdst = -1;
     time_t t = local ? mktime (&tm) : timegm (&tm);
-    *out = (double) t - (double) offset + frac;
+    *out = to_ns ((int64_t) t - offset, (int64_t) (frac * 1e9 + 0.5));
     return 0;
   }
+  return -1;
+}
+
+/* Unix seconds with up to 9 digits of fraction: nanoseconds. */
+static int
+parse_unix (const char *v, int64_t *out)
+{
+  size_t digits = strspn (v, "0123456789");
+  if (digits == 0 || digits > 18 || (v[digits] != '\0' && v[digits] != '.'))
+    return -1;
+  const char *frac = v[digits] == '.' ? v + digits + 1 : "";
+  size_t fdigits = strspn (frac, "0123456789");
+  if (frac[fdigits] != '\0' || fdigits > 9)
+    return -1;
+  int64_t ns = 0;
+  for (size_t i = 0; i < 9; i++)
+    ns = ns * 10 + (i < fdigits ? frac[i] - '0' : 0);
+  *out = to_ns ((int64_t) strtoll (v, NULL, 10), ns);
+  return 0;
+}
+
+int
+sk_cli_parse_time (const char *v, int64_t *ns)
+{
+  double d;
+  if (parse_duration (v, &d) == 0) {
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    *ns = to_ns (now.tv_sec, now.tv_nsec) - (d < 1e18 ? (int64_t) (d * 1e9) : INT64_MAX / 2);
+    return 0;
+  }
+  if (parse_unix (v, ns) == 0 || parse_date (v, ns) == 0)
+    return 0;
   return -1;
 }
 
@@ -107,22 +152,11 @@ parse_date (const char *s, double *out)
 static int
 parse_until (const char *v, double *out, sk_err **err)
 {
-  double d;
-  if (parse_duration (v, &d) == 0) {
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    *out = (double) now.tv_sec + now.tv_nsec / 1e9 - d;
+  int64_t ns;
+  if (sk_cli_parse_time (v, &ns) == 0) {
+    *out = (double) ns / 1e9;
     return 0;
   }
-  size_t digits = strspn (v, "0123456789");
-  if (digits > 0 &&
-      (v[digits] == '\0' ||
-       (v[digits] == '.' && strspn (v + digits + 1, "0123456789") == strlen (v + digits + 1)))) {
-    *out = strtod (v, NULL);
-    return 0;
-  }
-  if (parse_date (v, out) == 0)
-    return 0;
   return sk_err_set (
       err, 0,
       "invalid filter 'until=%s': not a time (a Unix time, RFC 3339) or a duration (10m, 2h)", v);

@@ -16,7 +16,8 @@ usage (FILE *out)
 {
   fprintf (out, "Usage: skiff-shim --id ID --bundle DIR --runtime-root DIR --state-dir DIR\n"
                 "                  --log PATH [--log-driver json-file|none]\n"
-                "                  [--log-max-size BYTES] [--log-max-file N] [--ready-fd N]\n");
+                "                  [--log-max-size BYTES] [--log-max-file N] [--ready-fd N]\n"
+                "                  [--events PATH [--name NAME] [--image IMAGE]]\n");
 }
 
 static int
@@ -33,7 +34,8 @@ parse_number (const char *s, const char *what, uint64_t max, uint64_t *out)
   return 0;
 }
 
-enum { O_ID = 1000, O_BUNDLE, O_RT_ROOT, O_STATE, O_LOG, O_DRIVER, O_MAX_SIZE, O_MAX_FILE, O_READY };
+enum { O_ID = 1000, O_BUNDLE, O_RT_ROOT, O_STATE, O_LOG, O_DRIVER, O_MAX_SIZE, O_MAX_FILE, O_READY,
+       O_EVENTS, O_NAME, O_IMAGE };
 
 static int
 parse_args (int argc, char **argv, sk_shim_opts *o)
@@ -48,6 +50,9 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
       {"log-max-size", required_argument, NULL, O_MAX_SIZE},
       {"log-max-file", required_argument, NULL, O_MAX_FILE},
       {"ready-fd", required_argument, NULL, O_READY},
+      {"events", required_argument, NULL, O_EVENTS},
+      {"name", required_argument, NULL, O_NAME},
+      {"image", required_argument, NULL, O_IMAGE},
       {"help", no_argument, NULL, 'h'},
       {0}};
   uint64_t v;
@@ -80,6 +85,9 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
         return -1;
       o->ready_fd = (int) v;
       break;
+    case O_EVENTS: o->events_path = optarg; break;
+    case O_NAME: o->name = optarg; break;
+    case O_IMAGE: o->image = optarg; break;
     case 'h': usage (stdout); exit (0);
     default: usage (stderr); return -1;
     }
@@ -90,7 +98,7 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
     return -1;
   }
   /* it moves to / before using them */
-  const char *paths[] = {o->bundle, o->runtime_root, o->state_dir, o->log_path};
+  const char *paths[] = {o->bundle, o->runtime_root, o->state_dir, o->log_path, o->events_path};
   for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
     if (paths[i] && paths[i][0] != '/') {
       fprintf (stderr, "skiff-shim: `%s` is not an absolute path\n", paths[i]);

@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 #define EXIT_MAX (64 * 1024)
 
@@ -54,6 +55,47 @@ sk_engine_log_path (sk_engine *e, const char *id)
   char name[80];
   snprintf (name, sizeof name, "%s-json.log", id);
   return sk_engine_bundle_path (e, id, name);
+}
+
+char *
+sk_engine_events_path (sk_engine *e)
+{
+  return sk_path_join (e->data_root, SK_EVENTS_FILE);
+}
+
+char *
+sk_ctr_image_name (const sk_ctr *c)
+{
+  sk_json *doc = NULL, *v = NULL;
+  sk_err *ignored = NULL;
+  if (sk_json_parse (c->config, strlen (c->config), "config", &doc, &ignored) < 0)
+    sk_err_free (&ignored);
+  char *name = strdup (doc && json_object_object_get_ex (doc, "Image", &v) && v &&
+                               json_object_get_string_len (v) > 0
+                           ? json_object_get_string (v)
+                           : c->image);
+  json_object_put (doc);
+  return name;
+}
+
+void
+sk_engine_emit (sk_engine *e, const sk_ctr *c, const char *action, const sk_event_attr *extra,
+                size_t n)
+{
+  _cleanup_free_ char *path = sk_engine_events_path (e);
+  _cleanup_free_ char *image = sk_ctr_image_name (c);
+  sk_event_attr attrs[SK_EVENT_ATTRS_MAX] = {{"image", image}, {"name", c->name}};
+  size_t k = 2;
+  for (size_t i = 0; i < n && k < SK_EVENT_ATTRS_MAX; i++)
+    attrs[k++] = extra[i];
+  sk_err *err = NULL;
+  if (path == NULL)
+    sk_err_set (&err, ENOMEM, "event log");
+  else
+    sk_event_append (path, "container", action, c->id, attrs, k, &err);
+  if (err)
+    sk_warning ("%s event of %s not logged: %s", action, c->id, err->msg);
+  sk_err_free (&err);
 }
 
 /* The skiff-shim next to this program. */
@@ -320,6 +362,8 @@ add_container (sk_engine *e, sk_ctr *c, const char *name, char **layers, size_t 
     if (ret == 0 || name || (*err)->errnum != EEXIST)
       break;
   }
+  if (ret == 0)
+    sk_engine_emit (e, c, "create", NULL, 0);
   c->name = NULL;
   if (ret < 0) {
     sk_err *ignored = NULL;
@@ -443,6 +487,26 @@ shim_alive (pid_t pid)
   return strcmp (comm, "skiff-shim") == 0 && state != 'Z';
 }
 
+/* Whether this reader tells of the end of a dead shim's container: the
+ * one whose exit.json (exit code 255) is new, so that of readers at once
+ * only one writes the die event; or any when there is no state directory
+ * (after a reboot). */
+static bool
+claim_exit (sk_engine *e, const sk_ctr *c)
+{
+  _cleanup_free_ char *path = sk_engine_state_path (e, c->id, "exit.json");
+  if (path == NULL)
+    return false;
+  _cleanup_close_ int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return errno != EEXIST;
+  static const char doc[] = "{\"exit_code\":255}\n";
+  /* the file claims it even if empty: its content is for readers at once */
+  ssize_t w = write (fd, doc, sizeof doc - 1);
+  (void) w;
+  return true;
+}
+
 /* A running record whose shim has written its exit, or is gone. */
 static int
 reconcile (sk_engine *e, sk_ctr *c, sk_err **err)
@@ -462,6 +526,9 @@ reconcile (sk_engine *e, sk_ctr *c, sk_err **err)
       c->pid = 0;
       if (asprintf (&c->error, "skiff-shim %d, the container's monitor, died", (int) c->shim_pid) < 0)
         c->error = NULL;
+      /* the shim said nothing, so no one else tells of the end */
+      if (claim_exit (e, c))
+        sk_engine_emit (e, c, "die", &(sk_event_attr){"exitCode", "255"}, 1);
     }
   }
   if (c->state == NULL)

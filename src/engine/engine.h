@@ -8,6 +8,7 @@
  *   DATA_ROOT/<driver>/containers/<id>/   its writable layer (storage.h)
  *   EXEC_ROOT/containers/<id>/    shim.pid, exit.json: what the shim says
  *   EXEC_ROOT/runtime/            the runtime's state of running containers
+ *   DATA_ROOT/events.log          docker's events of every container (events.h)
  * The record's state is made true to these whenever it is read: a container
  * whose shim wrote exit.json has exited; one whose shim is gone without a
  * word is reported exited with 255 and an error saying so. */
@@ -109,6 +110,8 @@ const char *sk_engine_driver (sk_engine *e);
  * change (a plain sleep with -1). */
 int sk_engine_watch (sk_engine *e, const char *id);
 void sk_engine_nap (int watch, long ms);
+/* DATA_ROOT/events.log, the event log (events.h; freed by the caller). */
+char *sk_engine_events_path (sk_engine *e);
 
 /* DATA_ROOT/containers/<id>/<id>-json.log (freed by the caller). */
 char *sk_engine_log_path (sk_engine *e, const char *id);

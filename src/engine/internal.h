@@ -3,6 +3,7 @@
 #define SKIFF_ENGINE_INTERNAL_H
 
 #include "engine.h"
+#include "engine/events.h"
 #include "runtime/runtime.h"
 #include "storage/storage.h"
 
@@ -29,6 +30,14 @@ int sk_engine_image_layers (sk_engine *e, const char *image, char ***layers, siz
 /* Reads the shim's exit.json into c (state exited); 0 when there was one,
  * 1 when there is none yet. */
 int sk_engine_read_exit (sk_engine *e, sk_ctr *c);
+
+/* Appends the container's event (action) to the event log, its image and
+ * name among the attributes with extra; a failure is only logged. */
+void sk_engine_emit (sk_engine *e, const sk_ctr *c, const char *action, const sk_event_attr *extra,
+                     size_t n);
+/* The image as the user named it (Config.Image), else its id (freed by the
+ * caller). */
+char *sk_ctr_image_name (const sk_ctr *c);
 
 /* Now, in nanoseconds since the epoch. */
 int64_t sk_engine_now (void);

@@ -177,21 +177,24 @@ log_args (sk_json *config, const char **driver, char *max_size, char *max_file, 
 /* Starts the shim, detached (a grandchild: init or a subreaper adopts it);
  * *ready: the read end of its ready pipe. */
 static int
-spawn_shim (sk_engine *e, const char *id, sk_json *config, int *ready, sk_err **err)
+spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, int *ready, sk_err **err)
 {
-  const char *driver;
+  const char *driver, *id = c->id;
   char max_size[32], max_file[32];
   if (log_args (config, &driver, max_size, max_file, err) < 0)
     return -1;
   _cleanup_free_ char *bundle = sk_engine_bundle_path (e, id, NULL);
   _cleanup_free_ char *state = sk_engine_state_path (e, id, NULL);
   _cleanup_free_ char *log = sk_engine_log_path (e, id);
-  if (!bundle || !state || !log)
+  _cleanup_free_ char *events = sk_engine_events_path (e);
+  _cleanup_free_ char *image = sk_ctr_image_name (c);
+  if (!bundle || !state || !log || !events || !image)
     return sk_err_set (err, ENOMEM, "start");
-  const char *argv[24] = {e->shim, "--id", id, "--bundle", bundle, "--runtime-root",
+  const char *argv[32] = {e->shim, "--id", id, "--bundle", bundle, "--runtime-root",
                           e->runtime_root, "--state-dir", state, "--log", log, "--log-driver",
-                          driver, "--ready-fd", "3"};
-  size_t n = 15;
+                          driver, "--ready-fd", "3", "--events", events, "--name", c->name,
+                          "--image", image};
+  size_t n = 21;
   if (max_size[0])
     argv[n++] = "--log-max-size", argv[n++] = max_size;
   if (max_file[0])
@@ -300,7 +303,7 @@ sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err)
     return -1;
   int ready = -1;
   pid_t pid = 0;
-  int ret = spawn_shim (e, id, config, &ready, err);
+  int ret = spawn_shim (e, c, config, &ready, err);
   if (ret == 0) {
     ret = read_ready (ready, &pid, exit_code, err);
     close (ready);
@@ -324,10 +327,21 @@ sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err)
   c->started_at = sk_engine_now ();
   c->finished_at = 0;
   *exit_code = 0;
+  /* the shim told of the start (before the container could die) */
   return sk_ctrs_update (e->db, c, err);
 }
 
 /* ---- signals, stop, wait ---- */
+
+/* sk_container_kill with docker's kill event (signal: its number) first. */
+static int
+kill_logged (sk_engine *e, const sk_ctr *c, int sig, bool all, sk_err **err)
+{
+  char num[16];
+  snprintf (num, sizeof num, "%d", sig);
+  sk_engine_emit (e, c, "kill", &(sk_event_attr){"signal", num}, 1);
+  return sk_container_kill (&e->rt, c->id, sig, all, err);
+}
 
 int
 sk_engine_kill (sk_engine *e, const char *id, int sig, bool all, sk_err **err)
@@ -337,7 +351,7 @@ sk_engine_kill (sk_engine *e, const char *id, int sig, bool all, sk_err **err)
     return -1;
   if (!is_live (c))
     return sk_err_set (err, 0, "cannot kill container: %s: container %s is not running", id, id);
-  if (sk_container_kill (&e->rt, id, sig, all, err) < 0) {
+  if (kill_logged (e, c, sig, all, err) < 0) {
     /* it ended meanwhile: docker says the same as above */
     sk_err_free (err);
     return sk_err_set (err, 0, "cannot kill container: %s: container %s is not running", id, id);
@@ -440,16 +454,18 @@ sk_engine_stop (sk_engine *e, const char *id, int timeout, sk_err **err)
   if (strcmp (c->state, "paused") == 0)
     sk_container_resume (&e->rt, id, &ignored);
   sk_err_free (&ignored);
-  if (sk_container_kill (&e->rt, id, sig, false, &ignored) < 0)
+  if (kill_logged (e, c, sig, false, &ignored) < 0)
     sk_err_free (&ignored);
   int r = wait_stopped (e, id, timeout < 0 ? -1 : (long) timeout * 1000, NULL, err);
-  if (r <= 0)
-    return r;
-  if (sk_container_kill (&e->rt, id, SIGKILL, true, &ignored) < 0)
-    sk_err_free (&ignored);
-  r = wait_stopped (e, id, 30 * 1000, NULL, err);
-  if (r > 0)
-    return sk_err_set (err, 0, "container %s did not stop after SIGKILL", id);
+  if (r > 0) {
+    if (kill_logged (e, c, SIGKILL, true, &ignored) < 0)
+      sk_err_free (&ignored);
+    r = wait_stopped (e, id, 30 * 1000, NULL, err);
+    if (r > 0)
+      return sk_err_set (err, 0, "container %s did not stop after SIGKILL", id);
+  }
+  if (r == 0)
+    sk_engine_emit (e, c, "stop", NULL, 0);
   return r;
 }
 
@@ -479,7 +495,7 @@ sk_engine_remove (sk_engine *e, const char *id, bool force, sk_err **err)
                          "cannot remove container \"/%s\": container is running: stop the "
                          "container before removing or force remove",
                          c->name);
-    if (sk_container_kill (&e->rt, id, SIGKILL, true, &ignored) < 0)
+    if (kill_logged (e, c, SIGKILL, true, &ignored) < 0)
       sk_err_free (&ignored);
     if (wait_stopped (e, id, 30 * 1000, NULL, err) != 0)
       return sk_err_wrap (err, "remove %s", c->name);
@@ -502,5 +518,8 @@ sk_engine_remove (sk_engine *e, const char *id, bool force, sk_err **err)
   if (sk_storage_rootfs_remove (e->storage, id, err) < 0 ||
       sk_remove_tree_at (AT_FDCWD, bundle, err) < 0 || sk_remove_tree_at (AT_FDCWD, state, err) < 0)
     return sk_err_wrap (err, "remove %s", c->name);
-  return sk_ctrs_delete (e->db, id, err);
+  if (sk_ctrs_delete (e->db, id, err) < 0)
+    return -1;
+  sk_engine_emit (e, c, "destroy", NULL, 0);
+  return 0;
 }

@@ -30,9 +30,10 @@ sk_engine_pause (sk_engine *e, const char *id, sk_err **err)
     return sk_err_kind (err, EBUSY, "container %s is already paused", id);
   if (strcmp (c->state, "running") != 0)
     return sk_err_kind (err, EINVAL, "container %s is not running", id);
-  if (sk_container_pause (&e->rt, id, err) < 0)
+  if (sk_container_pause (&e->rt, id, err) < 0 || set_state (e, c, "paused", err) < 0)
     return -1;
-  return set_state (e, c, "paused", err);
+  sk_engine_emit (e, c, "pause", NULL, 0);
+  return 0;
 }
 
 int
@@ -43,9 +44,10 @@ sk_engine_unpause (sk_engine *e, const char *id, sk_err **err)
     return -1;
   if (strcmp (c->state, "paused") != 0)
     return sk_err_kind (err, EINVAL, "container %s is not paused", id);
-  if (sk_container_resume (&e->rt, id, err) < 0)
+  if (sk_container_resume (&e->rt, id, err) < 0 || set_state (e, c, "running", err) < 0)
     return -1;
-  return set_state (e, c, "running", err);
+  sk_engine_emit (e, c, "unpause", NULL, 0);
+  return 0;
 }
 
 int
@@ -62,7 +64,14 @@ sk_engine_rename (sk_engine *e, const char *id, const char *name, sk_err **err)
     return -1;
   if (strcmp (c->name, name) == 0)
     return sk_err_kind (err, EINVAL, "Renaming a container with the same name as its current name");
-  return sk_ctrs_rename (e->db, id, name, err);
+  if (sk_ctrs_rename (e->db, id, name, err) < 0)
+    return -1;
+  _cleanup_free_ char *old_name = c->name;
+  sk_event_attr old = {"oldName", old_name};
+  c->name = strdup (name);
+  if (c->name)
+    sk_engine_emit (e, c, "rename", &old, 1);
+  return 0;
 }
 
 int
@@ -77,7 +86,10 @@ sk_engine_restart (sk_engine *e, const char *id, int timeout, sk_err **err)
   if (sk_ctrs_get (e->db, id, &c, err) < 0 || c == NULL)
     return -1;
   c->restart_count++;
-  return sk_ctrs_update (e->db, c, err);
+  if (sk_ctrs_update (e->db, c, err) < 0)
+    return -1;
+  sk_engine_emit (e, c, "restart", NULL, 0);
+  return 0;
 }
 
 int

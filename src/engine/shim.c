@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/events.h"
 #include "engine/jsonlog.h"
 #include "runtime/runtime.h"
 #include "util/cleanup.h"
@@ -393,16 +394,18 @@ unmount_rootfs (const sk_shim_opts *o)
     umount2 (rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
 }
 
+/* Docker's exit code of the init: 128 + the signal that killed it. */
+static int
+exit_code (const shim *s, int *sig)
+{
+  *sig = WIFSIGNALED (s->status) ? WTERMSIG (s->status) : 0;
+  return *sig ? 128 + *sig : WEXITSTATUS (s->status);
+}
+
 static int
 write_exit_json (const shim *s, sk_err **err)
 {
-  int code, sig = 0;
-  if (WIFSIGNALED (s->status)) {
-    sig = WTERMSIG (s->status);
-    code = 128 + sig;
-  } else {
-    code = WEXITSTATUS (s->status);
-  }
+  int sig, code = exit_code (s, &sig);
   char doc[256];
   int n = snprintf (doc, sizeof doc,
                     "{\"exit_code\":%d,\"signal\":%d,\"finished_at\":\"%s\",\"oom_killed\":%s}\n",
@@ -411,6 +414,21 @@ write_exit_json (const shim *s, sk_err **err)
   if (path == NULL)
     return sk_err_set (err, ENOMEM, "exit.json");
   return sk_write_file_atomic (path, doc, (size_t) n, 0644, err);
+}
+
+/* One event of the container (start, oom, die: the shim sees them first,
+ * so they are in order); a log that cannot be written loses the event, not
+ * the container. code >= 0: the exitCode attribute. */
+static void
+emit (const sk_shim_opts *o, const char *action, int code)
+{
+  if (o->events_path == NULL)
+    return;
+  char code_text[16];
+  snprintf (code_text, sizeof code_text, "%d", code);
+  sk_event_attr attrs[] = {{"image", o->image}, {"name", o->name}, {"exitCode", code_text}};
+  _cleanup_err_ sk_err *e = NULL;
+  sk_event_append (o->events_path, "container", action, o->id, attrs, code >= 0 ? 3 : 2, &e);
 }
 
 /* A failed start: reported, and nothing of the container left. */
@@ -469,6 +487,7 @@ sk_shim_run (const sk_shim_opts *o, sk_err **err)
       (!o->log_none && sk_jsonlog_open (&jlog, o->log_path, o->log_max_size, o->log_max_file, err) < 0) ||
       launch (&s, err) < 0)
     return fail (&s, err);
+  emit (o, "start", -1);
   report (o, "ok %d", (int) s.pid);
   malloc_trim (0);
   drop_setup_pages ();
@@ -476,6 +495,11 @@ sk_shim_run (const sk_shim_opts *o, sk_err **err)
   _cleanup_err_ sk_err *e = NULL;
   if (!o->log_none && sk_jsonlog_close (&jlog, &e) < 0)
     sk_err_free (&e);
+  int sig;
+  /* before exit.json: whoever finds the container exited finds its die */
+  if (s.oom_killed)
+    emit (o, "oom", -1);
+  emit (o, "die", exit_code (&s, &sig));
   int r = write_exit_json (&s, err);
   if (!s.deleted && sk_container_delete (&s.rt, o->id, true, &e) < 0 && r == 0) {
     *err = steal_ptr (e);

@@ -4,9 +4,11 @@
  * It detaches (session leader, cwd /, stdio /dev/null, only the ready fd
  * kept), writes STATE_DIR/shim.pid, creates and starts the container with the
  * runtime library (stdin /dev/null, stdout and stderr two pipes it reads),
- * reports "ok PID\n" or "err CODE MESSAGE\n" on the ready fd, writes the
- * output to the json-file log, and when the container's init exits writes
- * STATE_DIR/exit.json, deletes the container and unmounts BUNDLE/rootfs.
+ * appends its start event to the event log (events.h), reports "ok PID\n"
+ * or "err CODE MESSAGE\n" on the ready fd, writes the output to the
+ * json-file log, and when the container's init exits appends its oom (if it
+ * had one) and die events, writes STATE_DIR/exit.json, deletes the
+ * container and unmounts BUNDLE/rootfs.
  */
 #ifndef SKIFF_ENGINE_SHIM_H
 #define SKIFF_ENGINE_SHIM_H
@@ -26,6 +28,8 @@ typedef struct sk_shim_opts {
   uint64_t log_max_size; /* 0: no rotation */
   unsigned log_max_file; /* files kept in all when rotating (default 1) */
   int ready_fd;          /* -1: none */
+  const char *events_path; /* the event log (events.h); NULL: none */
+  const char *name, *image; /* the container's, for its events */
 } sk_shim_opts;
 
 /* Docker's exit code for a failure to create or start: 127 when the program

@@ -1,5 +1,6 @@
 /* Unit tests: the shim's json-file records (escaping, time stamps,
- * rotation) and its exit codes for failures to start. */
+ * rotation), its exit codes for failures to start, and the lines of the
+ * event log. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "engine/events.h"
 #include "engine/jsonlog.h"
 #include "engine/shim.h"
 #include "util/cleanup.h"
@@ -138,6 +140,42 @@ test_failure_codes (void **state)
   assert_int_equal (sk_shim_failure_code ("process.cwd `/etc/passwd`: Not a directory"), 125);
 }
 
+static void
+test_event_lines (void **state)
+{
+  char dir[] = "/tmp/skiff-test-events-XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  _cleanup_free_ char *path = sk_path_join (dir, "events.log");
+  _cleanup_err_ sk_err *err = NULL;
+  /* sorted by key, a NULL value left out, values escaped */
+  sk_event_attr attrs[] = {{"name", "a\"b\n<c>"}, {"exitCode", "3"}, {"label", NULL},
+                           {"image", "busybox"}};
+  assert_int_equal (sk_event_append (path, "container", "die", "0123", attrs, 4, &err), 0);
+  assert_int_equal (sk_event_append (path, "image", "tag", "sha256:ab", NULL, 0, &err), 0);
+  _cleanup_free_ char *doc = read_all (path);
+  assert_non_null (doc);
+  long long secs, ns;
+  char *second = strchr (doc, '\n') + 1;
+  assert_int_equal (sscanf (strstr (doc, "\"time\":"), "\"time\":%lld,\"timeNano\":%lld}\n", &secs,
+                            &ns),
+                    2);
+  assert_true (secs == ns / 1000000000 && secs >= time (NULL) - 5);
+  *strstr (doc, ",\"time\":") = '\0';
+  assert_string_equal (doc, "{\"status\":\"die\",\"id\":\"0123\",\"from\":\"busybox\",\"Type\":"
+                            "\"container\",\"Action\":\"die\",\"Actor\":{\"ID\":\"0123\","
+                            "\"Attributes\":{\"exitCode\":\"3\",\"image\":\"busybox\",\"name\":"
+                            "\"a\\\"b\\n\\u003cc\\u003e\"}},\"scope\":\"local\"");
+  /* not a container: none of docker's older fields */
+  *strstr (second, ",\"time\":") = '\0';
+  assert_string_equal (second, "{\"Type\":\"image\",\"Action\":\"tag\",\"Actor\":{\"ID\":"
+                               "\"sha256:ab\",\"Attributes\":{}},\"scope\":\"local\"");
+  unlink (path);
+  rmdir (dir);
+  /* a log that cannot be opened is an error naming it */
+  assert_int_equal (sk_event_append (path, "container", "x", "1", NULL, 0, &err), -1);
+  assert_non_null (strstr (err->msg, "events.log"));
+}
+
 int
 main (void)
 {
@@ -146,6 +184,7 @@ main (void)
       cmocka_unit_test (test_time),
       cmocka_unit_test (test_records_and_rotation),
       cmocka_unit_test (test_failure_codes),
+      cmocka_unit_test (test_event_lines),
   };
   return cmocka_run_group_tests_name ("shim", tests, NULL, NULL);
 }
