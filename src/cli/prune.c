@@ -136,7 +136,8 @@ int
 sk_cli_parse_time (const char *v, int64_t *ns)
 {
   double d;
-  if (parse_duration (v, &d) == 0) {
+  /* "0" is the Unix time 0, not a duration of nothing (as docker reads it) */
+  if (strcmp (v, "0") != 0 && parse_duration (v, &d) == 0) {
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
     *ns = to_ns (now.tv_sec, now.tv_nsec) - (d < 1e18 ? (int64_t) (d * 1e9) : INT64_MAX / 2);

@@ -20,6 +20,7 @@ load engine
   run sk unpause pp
   [ "$status" -eq 0 ] && [ "$output" = pp ]
   until_true "[ \"\$(cat /proc/$pid/root/tmp/n)\" != $b ]"
+  [ "$(sk events --since 0 --until "$(date +%s.%N)" --filter event=pause --filter event=unpause --format '{{.Action}}' | tr '\n' ' ')" = "pause unpause " ]
   run sk unpause pp
   [ "$status" -eq 1 ]
   [ "$output" = "Error response from daemon: container $id is not paused" ]
@@ -45,6 +46,8 @@ load engine
   [[ "$output" == *"Invalid container name (no good)"* ]]
   run sk rename cc cc
   [ "$output" = "Error response from daemon: Renaming a container with the same name as its current name" ]
+  # the rename event names the old name
+  [ "$(sk events --since 0 --until "$(date +%s.%N)" --filter event=rename --format '{{.Actor.Attributes.oldName}} {{.Actor.Attributes.name}}')" = "bb cc" ]
   run sk rename nosuch dd
   [ "$output" = "Error response from daemon: No such container: nosuch" ]
 }

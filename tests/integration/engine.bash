@@ -10,10 +10,12 @@ setup() {
   printf '{"data-root": "%s", "exec-root": "%s", "cgroup-parent": "%s/%s"}\n' \
     "$DR" "$XR" "$SKIFF_TEST_CGROUP" "${BATS_TEST_NUMBER}" > "$CONF"
   export SKIFF_DAEMON_CONFIG="$CONF"
+  BG_PIDS=() # background processes of the test, killed by teardown
 }
 
 teardown() {
-  local id
+  local id pid
+  for pid in "${BG_PIDS[@]}"; do kill -9 "$pid" 2> /dev/null || true; done
   for id in $("$SKIFF" ps -aq --no-trunc 2> /dev/null); do
     "$SKIFF" rm -f "$id" > /dev/null 2>&1 || true
   done

@@ -7,38 +7,7 @@
 # its own data root, exec root and cgroup parent, and leaves nothing behind.
 
 load helpers
-
-setup() {
-  DR="$BATS_TEST_TMPDIR/data"
-  XR="$BATS_TEST_TMPDIR/run"
-  CONF="$BATS_TEST_TMPDIR/daemon.json"
-  printf '{"data-root": "%s", "exec-root": "%s", "cgroup-parent": "%s/%s"}\n' \
-    "$DR" "$XR" "$SKIFF_TEST_CGROUP" "${BATS_TEST_NUMBER}" > "$CONF"
-  export SKIFF_DAEMON_CONFIG="$CONF"
-  BG_PIDS=()
-}
-
-teardown() {
-  local id pid
-  for pid in "${BG_PIDS[@]}"; do kill -9 "$pid" 2> /dev/null || true; done
-  for id in $("$SKIFF" ps -aq --no-trunc 2> /dev/null); do
-    "$SKIFF" rm -f "$id" > /dev/null 2>&1 || true
-  done
-  for pid in $(shim_pids); do kill -9 "$pid" 2> /dev/null || true; done
-  grep " $BATS_TEST_TMPDIR" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
-  local d
-  for d in /sys/fs/cgroup/*/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER" /sys/fs/cgroup/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER"; do
-    [ -d "$d" ] && rmdir "$d" 2> /dev/null
-  done
-  unset SKIFF_DAEMON_CONFIG
-  return 0
-}
-
-sk() { "$SKIFF" "$@"; }
-
-shim_pids() {
-  cat "$XR"/containers/*/shim.pid 2> /dev/null || true
-}
+load engine
 
 now() { date +%s.%N; }
 
