@@ -113,6 +113,26 @@ int cmd_logout (sk_cli *cli, int argc, char **argv);
  * exit code. proxy: SIGINT and SIGTERM are sent on to it. */
 int sk_cli_follow (sk_cli *cli, const char *id, bool proxy, int *exit_code, sk_err **err);
 
+/* Attaching to a container's shim (attach.c). */
+typedef struct sk_attach_opts {
+  bool in;                 /* the caller's stdin goes to the container */
+  bool tty;                /* the container has a terminal: raw mode, its size */
+  bool sig_proxy;          /* SIGINT and SIGTERM sent on (without a terminal) */
+  const char *detach_keys; /* NULL: ctrl-p,ctrl-q */
+} sk_attach_opts;
+/* docker's --detach-keys ("ctrl-p,ctrl-q") as bytes (at most 16). */
+int sk_cli_detach_keys (const char *spec, unsigned char *keys, size_t *n, sk_err **err);
+/* Whether the container has a terminal (Config.Tty) and a stdin (OpenStdin). */
+int sk_cli_container_io (sk_cli *cli, const char *id, bool *tty, bool *open_stdin, sk_err **err);
+/* Relays over a connected attach socket until the container ends (its exit
+ * code) or the detach keys are typed (0, the container left running). */
+int sk_cli_attach_relay (sk_cli *cli, const char *id, int sock, const sk_attach_opts *o,
+                         int *exit_code, sk_err **err);
+/* Connects and relays; a shim already gone: its output from the log. */
+int sk_cli_attach (sk_cli *cli, const char *id, const sk_attach_opts *o, int *exit_code,
+                   sk_err **err);
+int cmd_attach (sk_cli *cli, int argc, char **argv);
+
 int cmd_container (sk_cli *cli, int argc, char **argv);
 int cmd_create (sk_cli *cli, int argc, char **argv);
 int cmd_run (sk_cli *cli, int argc, char **argv);

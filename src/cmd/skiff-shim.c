@@ -33,7 +33,8 @@ parse_number (const char *s, const char *what, uint64_t max, uint64_t *out)
   return 0;
 }
 
-enum { O_ID = 1000, O_BUNDLE, O_RT_ROOT, O_STATE, O_LOG, O_DRIVER, O_MAX_SIZE, O_MAX_FILE, O_READY };
+enum { O_ID = 1000, O_BUNDLE, O_RT_ROOT, O_STATE, O_LOG, O_DRIVER, O_MAX_SIZE, O_MAX_FILE, O_READY,
+       O_STDIN, O_STDIN_ONCE, O_TTY, O_ATTACH_WAIT };
 
 static int
 parse_args (int argc, char **argv, sk_shim_opts *o)
@@ -48,6 +49,10 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
       {"log-max-size", required_argument, NULL, O_MAX_SIZE},
       {"log-max-file", required_argument, NULL, O_MAX_FILE},
       {"ready-fd", required_argument, NULL, O_READY},
+      {"stdin", no_argument, NULL, O_STDIN},
+      {"stdin-once", no_argument, NULL, O_STDIN_ONCE},
+      {"tty", no_argument, NULL, O_TTY},
+      {"attach-wait", no_argument, NULL, O_ATTACH_WAIT},
       {"help", no_argument, NULL, 'h'},
       {0}};
   uint64_t v;
@@ -80,6 +85,10 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
         return -1;
       o->ready_fd = (int) v;
       break;
+    case O_STDIN: o->open_stdin = true; break;
+    case O_STDIN_ONCE: o->stdin_once = true; break;
+    case O_TTY: o->tty = true; break;
+    case O_ATTACH_WAIT: o->attach_wait = true; break;
     case 'h': usage (stdout); exit (0);
     default: usage (stderr); return -1;
     }
