@@ -194,7 +194,6 @@ static shim_client clients[SHIM_CLIENTS];
 
 static struct {
   const sk_shim_opts *o;
-  int dir_fd; /* the state dir: its sockets are named through it (no length limit) */
   int listen_fd;
   int in_fd;  /* the container's stdin: a pipe's write end, or the terminal's master */
   bool close_in; /* once pending is written */
@@ -204,13 +203,32 @@ static struct {
   int64_t started_ms;
   size_t backlog_len;
   unsigned char backlog[SK_ATTACH_BACKLOG];
-} att = {.dir_fd = -1, .listen_fd = -1, .in_fd = -1};
+} att = {.listen_fd = -1, .in_fd = -1};
 
-/* A socket in the state dir, by a name short enough for sockaddr_un. */
-static void
-state_sock (char *buf, size_t size, const char *name)
+/* A listening socket in dir, named through it: the directory's path may be
+ * too long for a socket address. path receives that name (64 bytes). */
+static int
+dir_listen (int dir, const char *name, char *path, sk_err **err)
 {
-  snprintf (buf, size, "/proc/self/fd/%d/%s", att.dir_fd, name);
+  snprintf (path, 64, "/proc/self/fd/%d/%s", dir, name);
+  return sk_unix_listen (path, 0600, err);
+}
+
+static int
+state_dir_open (const char *state_dir, sk_err **err)
+{
+  int dir = open (state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return sk_err_set (err, errno, "open `%s`", state_dir);
+  return dir;
+}
+
+static void
+state_unlink (const char *state_dir, const char *name)
+{
+  _cleanup_free_ char *path = sk_path_join (state_dir, name);
+  if (path)
+    unlink (path);
 }
 
 static void
@@ -379,12 +397,11 @@ attach_listen (const sk_shim_opts *o, sk_err **err)
   for (size_t i = 0; i < SHIM_CLIENTS; i++)
     clients[i].fd = -1;
   att.o = o;
-  att.dir_fd = open (o->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (att.dir_fd < 0)
-    return sk_err_set (err, errno, "open `%s`", o->state_dir);
+  _cleanup_close_ int dir = state_dir_open (o->state_dir, err);
   char path[64];
-  state_sock (path, sizeof path, "attach.sock");
-  att.listen_fd = sk_unix_listen (path, 0600, err);
+  if (dir < 0)
+    return -1;
+  att.listen_fd = dir_listen (dir, "attach.sock", path, err);
   return att.listen_fd < 0 ? -1 : 0;
 }
 
@@ -402,11 +419,7 @@ attach_close (void)
   if (att.listen_fd >= 0)
     close (att.listen_fd);
   att.listen_fd = -1;
-  if (att.dir_fd >= 0) {
-    unlinkat (att.dir_fd, "attach.sock", 0);
-    close (att.dir_fd);
-  }
-  att.dir_fd = -1;
+  state_unlink (att.o->state_dir, "attach.sock");
   if (att.in_fd >= 0)
     close (att.in_fd);
   att.in_fd = -1;
@@ -650,15 +663,17 @@ stdio_pipes (const sk_shim_opts *o, sk_err **err)
 static int
 create_with_tty (shim *s, sk_err **err)
 {
+  _cleanup_close_ int dir = state_dir_open (s->o->state_dir, err);
   char path[64];
-  state_sock (path, sizeof path, "console.sock");
-  _cleanup_close_ int lfd = sk_unix_listen (path, 0600, err);
+  if (dir < 0)
+    return -1;
+  _cleanup_close_ int lfd = dir_listen (dir, "console.sock", path, err);
   if (lfd < 0)
     return -1;
   sk_create_opts co = {.id = s->o->id, .bundle = s->o->bundle, .console_socket = path};
   int r = sk_container_create (&s->rt, &co, err);
   _cleanup_close_ int cfd = r < 0 ? -1 : accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
-  unlinkat (att.dir_fd, "console.sock", 0);
+  unlinkat (dir, "console.sock", 0);
   if (r < 0)
     return -1;
   if (cfd < 0)
