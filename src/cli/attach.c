@@ -15,51 +15,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "detach-keys.h"
 #include "engine/shim.h"
 #include "util/cleanup.h"
 #include "util/socket.h"
-
-#define DEFAULT_DETACH_KEYS "ctrl-p,ctrl-q"
-#define DETACH_KEYS_MAX 16
-
-/* ---- detach keys ---- */
-
-/* One key of docker's --detach-keys: a character, or ctrl-<a-z@[\]^_>. */
-static int
-detach_key (const char *k, size_t len, unsigned char *out)
-{
-  if (len == 1) {
-    *out = (unsigned char) k[0];
-    return 0;
-  }
-  if (len == 6 && strncasecmp (k, "ctrl-", 5) == 0) {
-    char c = k[5];
-    if (c >= 'a' && c <= 'z')
-      c = (char) (c - 'a' + 'A');
-    if (c >= '@' && c <= '_' && (c <= 'Z' || strchr ("@[\\]^_", c))) {
-      *out = (unsigned char) (c - '@');
-      return 0;
-    }
-  }
-  return -1;
-}
-
-int
-sk_cli_detach_keys (const char *spec, unsigned char *keys, size_t *n, sk_err **err)
-{
-  *n = 0;
-  if (spec == NULL)
-    spec = DEFAULT_DETACH_KEYS;
-  for (const char *p = spec;;) {
-    size_t len = strcspn (p, ",");
-    if (*n == DETACH_KEYS_MAX || detach_key (p, len, &keys[*n]) < 0)
-      return sk_err_set (err, 0, "Invalid detach keys (%s) provided", spec);
-    (*n)++;
-    if (p[len] == '\0')
-      return 0;
-    p += len + 1;
-  }
-}
 
 /* ---- the relay ---- */
 
@@ -69,8 +28,7 @@ typedef struct relay {
   const sk_attach_opts *o;
   int sock, sigfd;
   bool in_open, detached;
-  unsigned char keys[DETACH_KEYS_MAX];
-  size_t nkeys, matched; /* the detach keys typed so far, held back */
+  sk_detach keys;
   size_t len;
   unsigned char buf[SK_ATTACH_HEADER + SK_ATTACH_MAX];
 } relay;
@@ -101,7 +59,7 @@ send_size (relay *r, sk_err **err)
 static int
 relay_input (relay *r, sk_err **err)
 {
-  unsigned char in[4096], out[4096 + DETACH_KEYS_MAX];
+  unsigned char in[4096], out[4096 + SK_DETACH_KEYS_MAX];
   ssize_t n = read (0, in, sizeof in);
   if (n < 0 && (errno == EINTR || errno == EAGAIN))
     return 0;
@@ -109,19 +67,7 @@ relay_input (relay *r, sk_err **err)
     r->in_open = false;
     return send_frame (r, SK_ATTACH_CLOSE_STDIN, NULL, 0, err);
   }
-  size_t o = 0;
-  for (ssize_t i = 0; i < n && !r->detached; i++) {
-    if (r->matched && in[i] != r->keys[r->matched]) {
-      /* not the sequence after all: what was held back goes */
-      memcpy (out + o, r->keys, r->matched);
-      o += r->matched;
-      r->matched = 0;
-    }
-    if (in[i] == r->keys[r->matched])
-      r->detached = ++r->matched == r->nkeys;
-    else
-      out[o++] = in[i];
-  }
+  size_t o = sk_detach_filter (&r->keys, in, (size_t) n, out, &r->detached);
   return o ? send_frame (r, SK_ATTACH_STDIN, out, o, err) : 0;
 }
 
@@ -201,7 +147,7 @@ relay_loop (relay *r, sk_err **err)
 static int
 relay_start (relay *r, sk_err **err)
 {
-  if (sk_cli_detach_keys (r->o->detach_keys, r->keys, &r->nkeys, err) < 0)
+  if (sk_cli_detach_keys (r->o->detach_keys, r->keys.keys, &r->keys.n, err) < 0)
     return -1;
   /* an empty stdin frame: this client attaches stdin */
   if (r->in_open && send_frame (r, SK_ATTACH_STDIN, NULL, 0, err) < 0)
@@ -340,7 +286,7 @@ cmd_attach (sk_cli *cli, int argc, char **argv)
   sk_err *err = NULL;
   sk_engine *e = NULL;
   _cleanup_free_ char *id = NULL;
-  unsigned char keys[DETACH_KEYS_MAX];
+  unsigned char keys[SK_DETACH_KEYS_MAX];
   size_t nkeys;
   int code = 0;
   if (sk_cli_detach_keys (o.detach_keys, keys, &nkeys, &err) < 0 ||

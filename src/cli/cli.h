@@ -120,8 +120,6 @@ typedef struct sk_attach_opts {
   bool sig_proxy;          /* SIGINT and SIGTERM sent on (without a terminal) */
   const char *detach_keys; /* NULL: ctrl-p,ctrl-q */
 } sk_attach_opts;
-/* docker's --detach-keys ("ctrl-p,ctrl-q") as bytes (at most 16). */
-int sk_cli_detach_keys (const char *spec, unsigned char *keys, size_t *n, sk_err **err);
 /* Whether the container has a terminal (Config.Tty) and a stdin (OpenStdin). */
 int sk_cli_container_io (sk_cli *cli, const char *id, bool *tty, bool *open_stdin, sk_err **err);
 /* Relays over a connected attach socket until the container ends (its exit

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "detach-keys.h"
 #include "run-flags.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -67,7 +68,10 @@ create_from_flags (sk_cli *cli, int argc, char **argv, sk_run_cli *rc, char **id
   const char *image = json_object_object_get_ex (body, "Image", &v) ? json_object_get_string (v) : NULL;
   if (image == NULL)
     return sk_err_set (err, 0, "\"%s\" requires at least 1 argument", argv[0]);
-  if (terminal_check (body, rc, err) < 0)
+  unsigned char keys[SK_DETACH_KEYS_MAX];
+  size_t nkeys;
+  if (terminal_check (body, rc, err) < 0 ||
+      (rc->detach_keys && sk_cli_detach_keys (rc->detach_keys, keys, &nkeys, err) < 0))
     return -1;
   sk_engine *e = NULL;
   _cleanup_free_ char *image_id = NULL;

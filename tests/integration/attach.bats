@@ -126,6 +126,10 @@ assert_clean() {
   run sk attach --detach-keys ctrl-1 loop
   [ "$status" -ne 0 ]
   [[ "$output" == *"Invalid detach keys (ctrl-1) provided"* ]]
+  run sk run -i --detach-keys ctrl-1 --name never busybox true
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"Invalid detach keys (ctrl-1) provided"* ]]
+  ! sk ps -a --format '{{.Names}}' | grep -qx never
   sk rm -f loop
   sk create --name stopped busybox true
   run sk attach stopped
