@@ -127,6 +127,23 @@ int sk_cli_for_each (sk_cli *cli, int argc, char **argv, bool print, sk_cli_each
 
 /* A command of containers with -t/--time (stop, restart): fn gets &timeout. */
 int sk_cli_timeout_cmd (sk_cli *cli, int argc, char **argv, const char *help, sk_cli_each_fn fn);
+/* Attaching to a container's shim (attach.c). */
+typedef struct sk_attach_opts {
+  bool in;                 /* the caller's stdin goes to the container */
+  bool tty;                /* the container has a terminal: raw mode, its size */
+  bool sig_proxy;          /* SIGINT and SIGTERM sent on (without a terminal) */
+  const char *detach_keys; /* NULL: ctrl-p,ctrl-q */
+} sk_attach_opts;
+/* Whether the container has a terminal (Config.Tty) and a stdin (OpenStdin). */
+int sk_cli_container_io (sk_cli *cli, const char *id, bool *tty, bool *open_stdin, sk_err **err);
+/* Relays over a connected attach socket until the container ends (its exit
+ * code) or the detach keys are typed (0, the container left running). */
+int sk_cli_attach_relay (sk_cli *cli, const char *id, int sock, const sk_attach_opts *o,
+                         int *exit_code, sk_err **err);
+/* Connects and relays; a shim already gone: its output from the log. */
+int sk_cli_attach (sk_cli *cli, const char *id, const sk_attach_opts *o, int *exit_code,
+                   sk_err **err);
+int cmd_attach (sk_cli *cli, int argc, char **argv);
 
 int cmd_container (sk_cli *cli, int argc, char **argv);
 int cmd_pause (sk_cli *cli, int argc, char **argv);

@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "detach-keys.h"
 #include "run-flags.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -21,6 +23,35 @@ fail_with (int code, sk_err *err)
 {
   sk_cli_fail (err);
   return code;
+}
+
+static bool
+body_bool (sk_json *body, const char *key)
+{
+  sk_json *v = NULL;
+  return json_object_object_get_ex (body, key, &v) && json_object_get_boolean (v);
+}
+
+/* -it needs a terminal to read from (docker's check, before anything is
+ * made); -t takes the caller's terminal size as the first one. */
+static int
+terminal_check (sk_json *body, const sk_run_cli *rc, sk_err **err)
+{
+  if (!body_bool (body, "Tty"))
+    return 0;
+  if (!rc->detach && body_bool (body, "AttachStdin") && !isatty (0))
+    return sk_err_kind (err, ENOTTY, "the input device is not a TTY");
+  struct winsize ws;
+  sk_json *hc = NULL;
+  if ((ioctl (1, TIOCGWINSZ, &ws) == 0 || ioctl (0, TIOCGWINSZ, &ws) == 0) && ws.ws_row &&
+      ws.ws_col && json_object_object_get_ex (body, "HostConfig", &hc) && hc &&
+      !json_object_object_get_ex (hc, "ConsoleSize", NULL)) {
+    sk_json *size = json_object_new_array ();
+    json_object_array_add (size, json_object_new_int (ws.ws_row));
+    json_object_array_add (size, json_object_new_int (ws.ws_col));
+    json_object_object_add (hc, "ConsoleSize", size);
+  }
+  return 0;
 }
 
 /* Creates the container the flags describe; *id, and the options that are
@@ -37,6 +68,11 @@ create_from_flags (sk_cli *cli, int argc, char **argv, sk_run_cli *rc, char **id
   const char *image = json_object_object_get_ex (body, "Image", &v) ? json_object_get_string (v) : NULL;
   if (image == NULL)
     return sk_err_set (err, 0, "\"%s\" requires at least 1 argument", argv[0]);
+  unsigned char keys[SK_DETACH_KEYS_MAX];
+  size_t nkeys;
+  if (terminal_check (body, rc, err) < 0 ||
+      (rc->detach_keys && sk_cli_detach_keys (rc->detach_keys, keys, &nkeys, err) < 0))
+    return -1;
   sk_engine *e = NULL;
   _cleanup_free_ char *image_id = NULL;
   if (sk_cli_engine (cli, &e, err) < 0)
@@ -98,6 +134,22 @@ auto_remove_wanted (sk_cli *cli, const char *id)
   return sk_ctr_auto_remove (c);
 }
 
+/* An attached run or start: with -i or -t over the shim's attach socket,
+ * else following the log. */
+static int
+attached_output (sk_cli *cli, const char *id, sk_attach_opts *o, int *code, sk_err **err)
+{
+  bool open_stdin;
+  if (sk_cli_container_io (cli, id, &o->tty, &open_stdin, err) < 0)
+    return -1;
+  if (!o->tty && !open_stdin)
+    return sk_cli_follow (cli, id, o->sig_proxy, code, err);
+  o->in = o->in && open_stdin;
+  if (o->tty && o->in && !isatty (0))
+    return sk_err_kind (err, ENOTTY, "the input device is not a TTY");
+  return sk_cli_attach (cli, id, o, code, err);
+}
+
 int
 cmd_run (sk_cli *cli, int argc, char **argv)
 {
@@ -108,7 +160,7 @@ cmd_run (sk_cli *cli, int argc, char **argv)
   if (r > 0)
     return 0;
   if (r < 0)
-    return fail_with (125, err);
+    return fail_with (err->errnum == ENOTTY ? 1 : 125, err);
   sk_engine *e = NULL;
   int code = 125;
   bool rm = auto_remove_wanted (cli, id);
@@ -122,7 +174,8 @@ cmd_run (sk_cli *cli, int argc, char **argv)
     printf ("%s\n", id);
     return 0;
   }
-  if (sk_cli_follow (cli, id, rc.sig_proxy, &code, &err) < 0)
+  sk_attach_opts ao = {.in = true, .sig_proxy = rc.sig_proxy, .detach_keys = rc.detach_keys};
+  if (attached_output (cli, id, &ao, &code, &err) < 0)
     return fail_with (125, err);
   if (rm)
     auto_remove (cli, id);
@@ -156,7 +209,8 @@ sk_cli_for_each (sk_cli *cli, int argc, char **argv, bool print, sk_cli_each_fn 
 }
 
 typedef struct {
-  bool attach;
+  bool attach, interactive;
+  const char *detach_keys;
   int code;
 } start_data;
 
@@ -168,7 +222,8 @@ start_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, void
   start_data *d = data;
   if (sk_engine_start (e, id, &d->code, err) < 0)
     return -1;
-  if (d->attach && sk_cli_follow (cli, id, true, &d->code, err) < 0)
+  sk_attach_opts o = {.in = d->interactive, .sig_proxy = true, .detach_keys = d->detach_keys};
+  if (d->attach && attached_output (cli, id, &o, &d->code, err) < 0)
     return -1;
   return 0;
 }
@@ -176,21 +231,30 @@ start_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, void
 static const char start_help[] = "Usage:  skiff start [OPTIONS] CONTAINER [CONTAINER...]\n\n"
                                  "Start one or more stopped containers\n\n"
                                  "Options:\n"
-                                 "  -a, --attach    Attach STDOUT/STDERR and forward signals\n";
+                                 "  -a, --attach                Attach STDOUT/STDERR and forward signals\n"
+                                 "      --detach-keys string    Override the key sequence for detaching a "
+                                 "container\n"
+                                 "  -i, --interactive           Attach container's STDIN\n";
 
 int
 cmd_start (sk_cli *cli, int argc, char **argv)
 {
   if (sk_cli_wants_help (argc, argv, start_help))
     return 0;
-  static const struct option opts[] = {{"attach", no_argument, NULL, 'a'}, {0}};
+  static const struct option opts[] = {{"attach", no_argument, NULL, 'a'},
+                                       {"interactive", no_argument, NULL, 'i'},
+                                       {"detach-keys", required_argument, NULL, 'k'},
+                                       {0}};
   start_data d = {0};
   int c;
   optind = 0;
-  while ((c = getopt_long (argc, argv, "+a", opts, NULL)) != -1) {
-    if (c != 'a')
-      return sk_cli_usage ("start", "bad option");
-    d.attach = true;
+  while ((c = getopt_long (argc, argv, "+ai", opts, NULL)) != -1) {
+    switch (c) {
+    case 'a': d.attach = true; break;
+    case 'i': d.attach = d.interactive = true; break; /* docker: -i attaches too */
+    case 'k': d.detach_keys = optarg; break;
+    default: return sk_cli_usage ("start", "bad option");
+    }
   }
   if (optind >= argc)
     return sk_cli_usage ("start", "\"start\" requires at least 1 argument.");
@@ -342,7 +406,7 @@ cmd_container (sk_cli *cli, int argc, char **argv)
   static const struct {
     const char *name;
     sk_cli_fn fn;
-  } subs[] = {{"ls", cmd_ps},          {"list", cmd_ps},       {"ps", cmd_ps},
+  } subs[] = {{"attach", cmd_attach},  {"ls", cmd_ps},          {"list", cmd_ps},       {"ps", cmd_ps},
               {"create", cmd_create},  {"run", cmd_run},       {"start", cmd_start},
               {"stop", cmd_stop},      {"kill", cmd_kill},     {"rm", cmd_rm},
               {"remove", cmd_rm},      {"wait", cmd_wait},     {"logs", cmd_logs},
@@ -351,6 +415,7 @@ cmd_container (sk_cli *cli, int argc, char **argv)
               {"top", cmd_top},          {"prune", cmd_container_prune}, {"exec", cmd_exec}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff container COMMAND\n\nManage containers\n\nCommands:\n"
+            "  attach      Attach local standard input, output, and error streams to a running container\n"
             "  create      Create a new container\n"
             "  exec        Execute a command in a running container\n"
             "  inspect     Display detailed information on one or more containers\n"

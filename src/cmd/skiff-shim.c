@@ -35,7 +35,7 @@ parse_number (const char *s, const char *what, uint64_t max, uint64_t *out)
 }
 
 enum { O_ID = 1000, O_BUNDLE, O_RT_ROOT, O_STATE, O_LOG, O_DRIVER, O_MAX_SIZE, O_MAX_FILE, O_READY,
-       O_EVENTS, O_NAME, O_IMAGE };
+       O_EVENTS, O_NAME, O_IMAGE, O_STDIN, O_STDIN_ONCE, O_TTY, O_ATTACH_WAIT };
 
 static int
 parse_args (int argc, char **argv, sk_shim_opts *o)
@@ -53,6 +53,10 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
       {"events", required_argument, NULL, O_EVENTS},
       {"name", required_argument, NULL, O_NAME},
       {"image", required_argument, NULL, O_IMAGE},
+      {"stdin", no_argument, NULL, O_STDIN},
+      {"stdin-once", no_argument, NULL, O_STDIN_ONCE},
+      {"tty", no_argument, NULL, O_TTY},
+      {"attach-wait", no_argument, NULL, O_ATTACH_WAIT},
       {"help", no_argument, NULL, 'h'},
       {0}};
   uint64_t v;
@@ -88,6 +92,10 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
     case O_EVENTS: o->events_path = optarg; break;
     case O_NAME: o->name = optarg; break;
     case O_IMAGE: o->image = optarg; break;
+    case O_STDIN: o->open_stdin = true; break;
+    case O_STDIN_ONCE: o->stdin_once = true; break;
+    case O_TTY: o->tty = true; break;
+    case O_ATTACH_WAIT: o->attach_wait = true; break;
     case 'h': usage (stdout); exit (0);
     default: usage (stderr); return -1;
     }

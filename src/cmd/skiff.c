@@ -19,6 +19,7 @@ static const struct {
   sk_cli_fn fn;
   const char *what;
 } commands[] = {
+    {"attach", cmd_attach, "Attach local standard input, output, and error streams to a running container"},
     {"container", cmd_container, "Manage containers"},
     {"create", cmd_create, "Create a new container"},
     {"exec", cmd_exec, "Execute a command in a running container"},

@@ -15,6 +15,7 @@
 #include "image/images.h"
 #include "internal.h"
 #include "util/cleanup.h"
+#include "util/socket.h"
 #include "util/fs.h"
 #include "util/log.h"
 
@@ -96,6 +97,21 @@ sk_engine_emit (sk_engine *e, const sk_ctr *c, const char *action, const sk_even
   if (err)
     sk_warning ("%s event of %s not logged: %s", action, c->id, err->msg);
   sk_err_free (&err);
+}
+
+int
+sk_engine_attach_connect (sk_engine *e, const char *id, sk_err **err)
+{
+  _cleanup_free_ char *state = sk_engine_state_path (e, id, NULL);
+  if (state == NULL)
+    return sk_err_set (err, ENOMEM, "attach");
+  /* through the directory: its path may be too long for a socket address */
+  _cleanup_close_ int dir = open (state, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return sk_err_set (err, errno, "open `%s`", state);
+  char path[64];
+  snprintf (path, sizeof path, "/proc/self/fd/%d/attach.sock", dir);
+  return sk_unix_connect (path, "the container's attach socket", err);
 }
 
 /* The skiff-shim next to this program. */

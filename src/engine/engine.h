@@ -116,4 +116,8 @@ char *sk_engine_events_path (sk_engine *e);
 /* DATA_ROOT/containers/<id>/<id>-json.log (freed by the caller). */
 char *sk_engine_log_path (sk_engine *e, const char *id);
 
+/* Connects to the attach socket of a running container's shim (the protocol:
+ * shim.h); the fd. ENOENT or ECONNREFUSED: no shim listens. */
+int sk_engine_attach_connect (sk_engine *e, const char *id, sk_err **err);
+
 #endif

@@ -176,6 +176,31 @@ log_args (sk_json *config, const char **driver, char *max_size, char *max_file, 
 
 /* Starts the shim, detached (a grandchild: init or a subreaper adopts it);
  * *ready: the read end of its ready pipe. */
+static bool
+config_bool (sk_json *config, const char *key)
+{
+  sk_json *v = NULL;
+  return json_object_object_get_ex (config, key, &v) && json_object_get_boolean (v);
+}
+
+/* The shim's options for stdin and a terminal, from Config (at most 4). */
+static size_t
+attach_args (sk_json *config, const char **argv)
+{
+  bool tty = config_bool (config, "Tty"), in = config_bool (config, "OpenStdin");
+  size_t n = 0;
+  if (tty)
+    argv[n++] = "--tty";
+  if (in)
+    argv[n++] = "--stdin";
+  if (in && config_bool (config, "StdinOnce"))
+    argv[n++] = "--stdin-once";
+  /* an attached run connects just after the start */
+  if ((tty || in) && config_bool (config, "AttachStdout"))
+    argv[n++] = "--attach-wait";
+  return n;
+}
+
 static int
 spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, int *ready, sk_err **err)
 {
@@ -199,6 +224,7 @@ spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, int *ready, sk_err *
     argv[n++] = "--log-max-size", argv[n++] = max_size;
   if (max_file[0])
     argv[n++] = "--log-max-file", argv[n++] = max_file;
+  n += attach_args (config, argv + n);
   int p[2];
   if (pipe2 (p, O_CLOEXEC) < 0)
     return sk_err_set (err, errno, "pipe");

@@ -15,7 +15,9 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -29,6 +31,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/proc.h"
+#include "util/socket.h"
 
 /* after the init exited, how long the pipes may stay open before what
  * holds them (processes outside its pid namespace) is killed */
@@ -175,6 +178,279 @@ now_ms (void)
   return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- attached clients (the protocol: shim.h) ---- */
+
+#define SHIM_CLIENTS 8
+/* a client that does not read its output for this long is dropped */
+#define SHIM_CLIENT_SEND_TIMEOUT_S 10
+
+typedef struct shim_client {
+  int fd;
+  bool stdin_user; /* sent a stdin frame: its going closes a StdinOnce stdin */
+  size_t len;
+  unsigned char buf[SK_ATTACH_HEADER + SK_ATTACH_MAX];
+} shim_client;
+
+static shim_client clients[SHIM_CLIENTS];
+
+static struct {
+  const sk_shim_opts *o;
+  int listen_fd;
+  int in_fd;  /* the container's stdin: a pipe's write end, or the terminal's master */
+  bool close_in; /* once pending is written */
+  size_t pending_len, pending_off;
+  char pending[SK_ATTACH_HEADER + SK_ATTACH_MAX];
+  bool had_client;
+  int64_t started_ms;
+  size_t backlog_len;
+  unsigned char backlog[SK_ATTACH_BACKLOG];
+} att = {.listen_fd = -1, .in_fd = -1};
+
+/* A listening socket in dir, named through it: the directory's path may be
+ * too long for a socket address. path receives that name (64 bytes). */
+static int
+dir_listen (int dir, const char *name, char *path, sk_err **err)
+{
+  snprintf (path, 64, "/proc/self/fd/%d/%s", dir, name);
+  return sk_unix_listen (path, 0600, err);
+}
+
+static int
+state_dir_open (const char *state_dir, sk_err **err)
+{
+  int dir = open (state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return sk_err_set (err, errno, "open `%s`", state_dir);
+  return dir;
+}
+
+static void
+state_unlink (const char *state_dir, const char *name)
+{
+  _cleanup_free_ char *path = sk_path_join (state_dir, name);
+  if (path)
+    unlink (path);
+}
+
+static void
+put_header (unsigned char *h, int type, size_t len)
+{
+  h[0] = (unsigned char) type;
+  h[1] = (unsigned char) (len >> 24);
+  h[2] = (unsigned char) (len >> 16);
+  h[3] = (unsigned char) (len >> 8);
+  h[4] = (unsigned char) len;
+}
+
+static void
+close_stdin_now (void)
+{
+  if (att.in_fd >= 0 && !att.o->tty) {
+    close (att.in_fd);
+    att.in_fd = -1;
+  }
+  att.pending_len = att.pending_off = 0;
+}
+
+static void
+drop_client (shim_client *c)
+{
+  close (c->fd);
+  c->fd = -1;
+  c->len = 0;
+  if (c->stdin_user && att.o->stdin_once)
+    att.close_in = true;
+  c->stdin_user = false;
+}
+
+static bool
+in_first_moments (void)
+{
+  return att.o->attach_wait && !att.had_client && now_ms () < att.started_ms + SK_ATTACH_WAIT_MS;
+}
+
+/* The container's output to every client, and to the backlog before the first. */
+static void
+attach_output (int type, const char *data, size_t len)
+{
+  while (len > 0) {
+    size_t n = len > SK_ATTACH_MAX ? SK_ATTACH_MAX : len;
+    unsigned char h[SK_ATTACH_HEADER];
+    put_header (h, type, n);
+    for (size_t i = 0; i < SHIM_CLIENTS; i++)
+      if (clients[i].fd >= 0 &&
+          (sk_write_all (clients[i].fd, h, sizeof h) < 0 || sk_write_all (clients[i].fd, data, n) < 0))
+        drop_client (&clients[i]);
+    if (in_first_moments () && att.backlog_len + sizeof h + n <= sizeof att.backlog) {
+      memcpy (att.backlog + att.backlog_len, h, sizeof h);
+      memcpy (att.backlog + att.backlog_len + sizeof h, data, n);
+      att.backlog_len += sizeof h + n;
+    }
+    data += n;
+    len -= n;
+  }
+}
+
+static void
+accept_client (void)
+{
+  int fd = accept4 (att.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  if (fd < 0)
+    return;
+  shim_client *c = NULL;
+  for (size_t i = 0; i < SHIM_CLIENTS && c == NULL; i++)
+    if (clients[i].fd < 0)
+      c = &clients[i];
+  if (c == NULL) {
+    close (fd);
+    return;
+  }
+  struct timeval tv = {.tv_sec = SHIM_CLIENT_SEND_TIMEOUT_S};
+  setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  *c = (shim_client){.fd = fd};
+  if (in_first_moments () && att.backlog_len &&
+      sk_write_all (fd, att.backlog, att.backlog_len) < 0)
+    drop_client (c);
+  att.had_client = true;
+  att.backlog_len = 0;
+}
+
+static void
+client_frame (shim_client *c, int type, const unsigned char *data, size_t len)
+{
+  switch (type) {
+  case SK_ATTACH_STDIN:
+    c->stdin_user = true;
+    if (att.in_fd >= 0 && !att.close_in) {
+      memcpy (att.pending + att.pending_len, data, len);
+      att.pending_len += len;
+    }
+    break;
+  case SK_ATTACH_RESIZE:
+    if (len == 4 && att.o->tty && att.in_fd >= 0) {
+      struct winsize ws = {.ws_row = (unsigned short) (data[0] << 8 | data[1]),
+                           .ws_col = (unsigned short) (data[2] << 8 | data[3])};
+      ioctl (att.in_fd, TIOCSWINSZ, &ws);
+    }
+    break;
+  case SK_ATTACH_CLOSE_STDIN:
+    c->stdin_user = true;
+    if (!att.o->tty)
+      att.close_in = true;
+    break;
+  default: break;
+  }
+}
+
+/* Read only while no stdin is pending: the pending buffer holds one read. */
+static void
+client_input (shim_client *c)
+{
+  ssize_t n = read (c->fd, c->buf + c->len, sizeof c->buf - c->len);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return;
+  if (n <= 0) {
+    drop_client (c);
+    return;
+  }
+  c->len += (size_t) n;
+  size_t off = 0;
+  while (c->len - off >= SK_ATTACH_HEADER) {
+    const unsigned char *h = c->buf + off;
+    size_t len = (size_t) h[1] << 24 | (size_t) h[2] << 16 | (size_t) h[3] << 8 | h[4];
+    if (len > SK_ATTACH_MAX) {
+      drop_client (c);
+      return;
+    }
+    if (c->len - off < SK_ATTACH_HEADER + len)
+      break;
+    client_frame (c, h[0], h + SK_ATTACH_HEADER, len);
+    off += SK_ATTACH_HEADER + len;
+  }
+  memmove (c->buf, c->buf + off, c->len - off);
+  c->len -= off;
+}
+
+static void
+flush_stdin (void)
+{
+  while (att.in_fd >= 0 && att.pending_off < att.pending_len) {
+    ssize_t n = write (att.in_fd, att.pending + att.pending_off, att.pending_len - att.pending_off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN)
+      return;
+    if (n <= 0) {
+      /* nobody reads it any more */
+      att.close_in = true;
+      break;
+    }
+    att.pending_off += (size_t) n;
+  }
+  att.pending_len = att.pending_off = 0;
+  if (att.close_in)
+    close_stdin_now ();
+}
+
+static int
+attach_listen (const sk_shim_opts *o, sk_err **err)
+{
+  for (size_t i = 0; i < SHIM_CLIENTS; i++)
+    clients[i].fd = -1;
+  att.o = o;
+  _cleanup_close_ int dir = state_dir_open (o->state_dir, err);
+  char path[64];
+  if (dir < 0)
+    return -1;
+  att.listen_fd = dir_listen (dir, "attach.sock", path, err);
+  return att.listen_fd < 0 ? -1 : 0;
+}
+
+/* After exit.json: the clients see their end. */
+static void
+attach_close (void)
+{
+  if (att.o == NULL)
+    return;
+  for (size_t i = 0; i < SHIM_CLIENTS; i++)
+    if (clients[i].fd >= 0) {
+      close (clients[i].fd);
+      clients[i].fd = -1;
+    }
+  if (att.listen_fd >= 0)
+    close (att.listen_fd);
+  att.listen_fd = -1;
+  state_unlink (att.o->state_dir, "attach.sock");
+  if (att.in_fd >= 0)
+    close (att.in_fd);
+  att.in_fd = -1;
+}
+
+/* The descriptors supervise polls besides the signals and the output. */
+static size_t
+attach_pollfds (struct pollfd *p)
+{
+  size_t n = 0;
+  p[n++] = (struct pollfd){.fd = att.listen_fd, .events = POLLIN};
+  p[n++] = (struct pollfd){.fd = att.pending_len ? att.in_fd : -1, .events = POLLOUT};
+  for (size_t i = 0; i < SHIM_CLIENTS; i++)
+    p[n++] = (struct pollfd){.fd = att.pending_len ? -1 : clients[i].fd, .events = POLLIN};
+  return n;
+}
+
+static void
+attach_events (const struct pollfd *p)
+{
+  if (p[0].revents)
+    accept_client ();
+  if (p[1].revents)
+    flush_stdin ();
+  for (size_t i = 0; i < SHIM_CLIENTS; i++)
+    if (p[2 + i].revents && clients[i].fd >= 0 && att.pending_len == 0)
+      client_input (&clients[i]);
+  flush_stdin ();
+}
+
 /* ---- the container's output ---- */
 
 static void
@@ -221,6 +497,8 @@ read_stream (const shim *s, shim_stream *st)
     st->fd = -1;
     return;
   }
+  attach_output (st == &streams[0] ? SK_ATTACH_STDOUT : SK_ATTACH_STDERR, st->buf + st->len,
+                 (size_t) n);
   if (s->o->log_none)
     return;
   st->len += (size_t) n;
@@ -263,39 +541,56 @@ handle_signals (shim *s)
       init_exited (s, status);
 }
 
+/* The shim's work is done: the init exited, the output ended, and a first
+ * client expected had its moment. */
+static bool
+done (const shim *s)
+{
+  return s->exited && streams[0].fd < 0 && streams[1].fd < 0 && !in_first_moments ();
+}
+
+static int
+poll_timeout (const shim *s)
+{
+  int64_t t = INT32_MAX, now = now_ms ();
+  if (s->exited && !s->deleted)
+    t = s->exited_ms + SHIM_LINGER_MS - now;
+  if (in_first_moments () && att.started_ms + SK_ATTACH_WAIT_MS - now < t)
+    t = att.started_ms + SK_ATTACH_WAIT_MS - now;
+  return t == INT32_MAX ? -1 : t < 0 ? 0 : (int) t;
+}
+
 /* Until the init exited and both pipes reached their end. */
 static void
 supervise (shim *s)
 {
-  for (;;) {
-    if (s->exited && streams[0].fd < 0 && streams[1].fd < 0)
-      return;
-    struct pollfd p[3] = {{.fd = s->sigfd, .events = POLLIN},
-                          {.fd = streams[0].fd, .events = POLLIN},
-                          {.fd = streams[1].fd, .events = POLLIN}};
-    int timeout = -1;
-    if (s->exited && !s->deleted) {
-      int64_t left = s->exited_ms + SHIM_LINGER_MS - now_ms ();
-      timeout = left > 0 ? (int) left : 0;
-    }
-    int r = poll (p, 3, timeout);
+  while (!done (s)) {
+    struct pollfd p[3 + 2 + SHIM_CLIENTS] = {{.fd = s->sigfd, .events = POLLIN},
+                                            {.fd = streams[0].fd, .events = POLLIN},
+                                            {.fd = streams[1].fd, .events = POLLIN}};
+    size_t n = 3 + attach_pollfds (p + 3);
+    int timeout = poll_timeout (s);
+    int r = poll (p, n, timeout);
     if (r < 0 && errno != EINTR)
       return;
-    if (r == 0) {
+    if (r == 0 && s->exited && !s->deleted && now_ms () >= s->exited_ms + SHIM_LINGER_MS) {
       /* something outside the init's pid namespace holds the pipes */
       _cleanup_err_ sk_err *e = NULL;
       sk_container_delete (&s->rt, s->o->id, true, &e);
       s->deleted = true;
       continue;
     }
+    if (r <= 0)
+      continue;
     for (int i = 0; i < 2; i++)
-      if (r > 0 && p[i + 1].revents)
+      if (p[i + 1].revents)
         read_stream (s, &streams[i]);
     if (!s->o->log_none) {
       _cleanup_err_ sk_err *e = NULL;
       sk_jsonlog_flush (&jlog, &e);
     }
-    if (r > 0 && p[0].revents)
+    attach_events (p + 3);
+    if (p[0].revents)
       handle_signals (s);
   }
 }
@@ -339,32 +634,74 @@ drop_setup_pages (void)
 
 /* ---- start and end ---- */
 
-/* The container's stdin is /dev/null, its stdout and stderr our pipes: the
- * runtime hands the caller's fds 0-2 to the container's process. */
+/* The container's stdin is /dev/null or a pipe (--stdin), its stdout and
+ * stderr our pipes: the runtime hands the caller's fds 0-2 to the
+ * container's process. */
 static int
-create_with_pipes (shim *s, sk_err **err)
+stdio_pipes (const sk_shim_opts *o, sk_err **err)
 {
-  int out[2], errp[2];
-  if (pipe2 (out, O_CLOEXEC) < 0)
+  int in[2] = {-1, -1}, out[2], errp[2];
+  if (o->open_stdin && pipe2 (in, O_CLOEXEC) < 0)
     return sk_err_set (err, errno, "pipe");
-  if (pipe2 (errp, O_CLOEXEC) < 0) {
-    close (out[0]);
-    close (out[1]);
+  if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
     return sk_err_set (err, errno, "pipe");
-  }
   streams[0].fd = out[0];
   streams[1].fd = errp[0];
+  att.in_fd = in[1];
   int r = 0;
-  if (dup2 (out[1], 1) < 0 || dup2 (errp[1], 2) < 0)
+  if ((in[0] >= 0 && dup2 (in[0], 0) < 0) || dup2 (out[1], 1) < 0 || dup2 (errp[1], 2) < 0)
     r = sk_err_set (err, errno, "dup2");
+  if (in[0] >= 0)
+    close (in[0]);
   close (out[1]);
   close (errp[1]);
+  if (r == 0 && att.in_fd >= 0 && fcntl (att.in_fd, F_SETFL, O_NONBLOCK) < 0)
+    r = sk_err_set (err, errno, "stdin pipe");
+  return r;
+}
+
+/* --tty: the runtime sends the terminal's master to a console socket of ours. */
+static int
+create_with_tty (shim *s, sk_err **err)
+{
+  _cleanup_close_ int dir = state_dir_open (s->o->state_dir, err);
+  char path[64];
+  if (dir < 0)
+    return -1;
+  _cleanup_close_ int lfd = dir_listen (dir, "console.sock", path, err);
+  if (lfd < 0)
+    return -1;
+  sk_create_opts co = {.id = s->o->id, .bundle = s->o->bundle, .console_socket = path};
+  int r = sk_container_create (&s->rt, &co, err);
+  _cleanup_close_ int cfd = r < 0 ? -1 : accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
+  unlinkat (dir, "console.sock", 0);
+  if (r < 0)
+    return -1;
+  if (cfd < 0)
+    return sk_err_set (err, errno, "the runtime sent no terminal");
+  char name[256];
+  int master = -1;
+  if (sk_recv_fd (cfd, name, sizeof name, &master) < 0 || master < 0)
+    return sk_err_set (err, errno ? errno : EPROTO, "receive the terminal");
+  streams[0].fd = master;
+  att.in_fd = fcntl (master, F_DUPFD_CLOEXEC, 3);
+  if (att.in_fd < 0 || fcntl (master, F_SETFL, O_NONBLOCK) < 0)
+    return sk_err_set (err, errno, "the terminal");
+  return 0;
+}
+
+static int
+create_container (shim *s, sk_err **err)
+{
+  if (s->o->tty)
+    return create_with_tty (s, err);
+  int r = stdio_pipes (s->o, err);
   sk_create_opts co = {.id = s->o->id, .bundle = s->o->bundle};
   if (r == 0)
     r = sk_container_create (&s->rt, &co, err);
-  /* only the container holds the write ends now: its end is their end */
+  /* only the container holds the other ends now: its end is their end */
   _cleanup_err_ sk_err *e = NULL;
-  if (stdio_to_devnull (1, &e) < 0 && r == 0) {
+  if (stdio_to_devnull (0, &e) < 0 && r == 0) {
     *err = steal_ptr (e);
     r = -1;
   }
@@ -374,8 +711,9 @@ create_with_pipes (shim *s, sk_err **err)
 static int
 launch (shim *s, sk_err **err)
 {
-  if (create_with_pipes (s, err) < 0)
+  if (create_container (s, err) < 0)
     return -1;
+  att.started_ms = now_ms ();
   if (sk_container_start (&s->rt, s->o->id, err) < 0)
     return -1;
   _cleanup_info_ sk_container_info *info = NULL;
@@ -441,6 +779,7 @@ fail (shim *s, sk_err **err)
   _cleanup_free_ char *pidfile = sk_path_join (s->o->state_dir, "shim.pid");
   if (pidfile)
     unlink (pidfile);
+  attach_close ();
   /* last: whoever reads it finds nothing left */
   report (s->o, "err %d %s", sk_shim_failure_code ((*err)->msg), (*err)->msg);
   return -1;
@@ -485,7 +824,7 @@ sk_shim_run (const sk_shim_opts *o, sk_err **err)
   sk_log_set_sink (drop_log, NULL); /* the runtime's warnings have no reader here */
   if (write_shim_pid (o, err) < 0 || block_signals (&s, err) < 0 ||
       (!o->log_none && sk_jsonlog_open (&jlog, o->log_path, o->log_max_size, o->log_max_file, err) < 0) ||
-      launch (&s, err) < 0)
+      attach_listen (o, err) < 0 || launch (&s, err) < 0)
     return fail (&s, err);
   emit (o, "start", -1);
   report (o, "ok %d", (int) s.pid);
@@ -501,6 +840,7 @@ sk_shim_run (const sk_shim_opts *o, sk_err **err)
     emit (o, "oom", -1);
   emit (o, "die", exit_code (&s, &sig));
   int r = write_exit_json (&s, err);
+  attach_close ();
   if (!s.deleted && sk_container_delete (&s.rt, o->id, true, &e) < 0 && r == 0) {
     *err = steal_ptr (e);
     r = -1;

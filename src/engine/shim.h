@@ -9,6 +9,27 @@
  * json-file log, and when the container's init exits appends its oom (if it
  * had one) and die events, writes STATE_DIR/exit.json, deletes the
  * container and unmounts BUNDLE/rootfs.
+ *
+ * With --stdin the container's stdin is a pipe the shim holds; with --tty the
+ * container gets a terminal instead of stdin, stdout and stderr (the runtime
+ * sends its master over STATE_DIR/console.sock), read as one "stdout" stream.
+ *
+ * Attaching: STATE_DIR/attach.sock, a unix stream socket of the filesystem
+ * (mode 0600, in the state dir only root reaches), made before the ready
+ * report. Both ways, messages are frames: one byte of type, the payload's
+ * length (4 bytes, big-endian, at most SK_ATTACH_MAX), the payload.
+ *   shim to client: SK_ATTACH_STDOUT, SK_ATTACH_STDERR: the container's
+ *     output as it comes; the socket closes once the container exited and
+ *     STATE_DIR/exit.json is written.
+ *   client to shim: SK_ATTACH_STDIN: data for the container's stdin (an empty
+ *     one says the client attaches stdin); SK_ATTACH_RESIZE: rows and columns
+ *     (2 bytes each, big-endian) of the terminal; SK_ATTACH_CLOSE_STDIN: the
+ *     end of the input (ignored with a terminal).
+ * With --stdin-once the container's stdin closes when the first client that
+ * attached stdin goes. With --attach-wait the output of the first moments is
+ * kept (up to SK_ATTACH_BACKLOG bytes) for the first client, and the shim
+ * waits for it a moment, so an attached run that connects after the ready
+ * report misses nothing.
  */
 #ifndef SKIFF_ENGINE_SHIM_H
 #define SKIFF_ENGINE_SHIM_H
@@ -17,6 +38,19 @@
 #include <stdint.h>
 
 #include "util/error.h"
+
+enum {
+  SK_ATTACH_STDIN = 0,
+  SK_ATTACH_STDOUT = 1,
+  SK_ATTACH_STDERR = 2,
+  SK_ATTACH_RESIZE = 3,
+  SK_ATTACH_CLOSE_STDIN = 4,
+};
+#define SK_ATTACH_HEADER 5
+#define SK_ATTACH_MAX 16384
+#define SK_ATTACH_BACKLOG 65536
+/* how long the shim keeps the first output and waits for a first client */
+#define SK_ATTACH_WAIT_MS 3000
 
 typedef struct sk_shim_opts {
   const char *id;
@@ -30,6 +64,10 @@ typedef struct sk_shim_opts {
   int ready_fd;          /* -1: none */
   const char *events_path; /* the event log (events.h); NULL: none */
   const char *name, *image; /* the container's, for its events */
+  bool open_stdin;       /* --stdin: a pipe for the container's stdin */
+  bool stdin_once;       /* --stdin-once: closed when the first client goes */
+  bool tty;              /* --tty: a terminal instead of the pipes */
+  bool attach_wait;      /* --attach-wait: keep the first output for a client */
 } sk_shim_opts;
 
 /* Docker's exit code for a failure to create or start: 127 when the program

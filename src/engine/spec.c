@@ -837,10 +837,36 @@ read_security_opts (ctx *x, sk_err **err)
   return 0;
 }
 
+/* HostConfig.ConsoleSize [height, width]: the terminal's first size */
+static int
+set_console_size (ctx *x, sk_err **err)
+{
+  sk_jr m = sk_jr_member (&x->hc, "ConsoleSize");
+  size_t n = 0;
+  int r = sk_jr_array (&m, &n, err);
+  if (r <= 0 || !x->tty)
+    return r;
+  uint32_t size[2] = {0, 0};
+  for (size_t i = 0; i < n && i < 2; i++) {
+    sk_jr e = sk_jr_element (&m, i);
+    if (sk_jr_uint32 (&e, &size[i], err) < 0)
+      return -1;
+  }
+  if (size[0] == 0 || size[1] == 0)
+    return 0;
+  sk_json *cs = json_object_new_object ();
+  put (cs, "height", json_object_new_int64 (size[0]));
+  put (cs, "width", json_object_new_int64 (size[1]));
+  put (x->process, "consoleSize", cs);
+  return 0;
+}
+
 static int
 set_process (ctx *x, sk_err **err)
 {
   put (x->process, "terminal", json_object_new_boolean (x->tty));
+  if (set_console_size (x, err) < 0)
+    return -1;
   put (x->process, "noNewPrivileges", json_object_new_boolean (x->nnp));
   if (set_args (x, err) < 0 || set_env (x, err) < 0 || set_cwd (x, err) < 0 ||
       set_user (x, err) < 0 || set_caps (x, err) < 0 || set_rlimits (x, err) < 0 ||

@@ -150,11 +150,12 @@ assert_nothing_left() {
   [ "$(ps -o sid= -p "$SHIM_PID" | tr -d ' ')" = "$SHIM_PID" ]
   [ "$(readlink "/proc/$SHIM_PID/cwd")" = / ]
   for fd in 0 1 2; do [ "$(readlink "/proc/$SHIM_PID/fd/$fd")" = /dev/null ]; done
-  # and besides: the log, the two pipes and a signalfd, nothing it inherited
+  # and besides: the log, the two pipes, a signalfd and the attach socket,
+  # nothing it inherited
   for fd in "/proc/$SHIM_PID"/fd/*; do
     t=$(readlink "$fd")
     case "$t" in
-      /dev/null|"$LOG"|pipe:*|"anon_inode:[signalfd]") ;;
+      /dev/null|"$LOG"|pipe:*|"anon_inode:[signalfd]"|socket:*) ;;
       *) echo "the shim holds $fd: $t"; false ;;
     esac
   done

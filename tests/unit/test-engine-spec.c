@@ -305,6 +305,22 @@ test_env_tty_cwd_hostname (void **state)
   assert_true (has_string (at (t, "process.env"), "TERM=xterm"));
   assert_true (has_string (at (t, "process.env"), "HOSTNAME=db"));
   assert_string_equal (str (t, "process.args[0]"), "top");
+  assert_null (at (t, "process.consoleSize"));
+}
+
+/* HostConfig.ConsoleSize [height, width]: the terminal's first size */
+static void
+test_console_size (void **state)
+{
+  _cleanup_json_ sk_json *d =
+      spec ("{'Cmd':['sh'],'Tty':true,'HostConfig':{'ConsoleSize':[33,101]}}");
+  assert_int_equal (num (d, "process.consoleSize.height"), 33);
+  assert_int_equal (num (d, "process.consoleSize.width"), 101);
+  _cleanup_json_ sk_json *none = spec ("{'Cmd':['sh'],'HostConfig':{'ConsoleSize':[33,101]}}");
+  assert_null (at (none, "process.consoleSize"));
+  _cleanup_json_ sk_json *zero = spec ("{'Cmd':['sh'],'Tty':true,'HostConfig':{'ConsoleSize':[0,0]}}");
+  assert_null (at (zero, "process.consoleSize"));
+  spec_fails ("{'Cmd':['sh'],'Tty':true,'HostConfig':{'ConsoleSize':['x',1]}}", "ConsoleSize");
 }
 
 static void
@@ -917,6 +933,7 @@ main (void)
       cmocka_unit_test (test_defaults),
       cmocka_unit_test (test_cgroup_namespace),
       cmocka_unit_test (test_env_tty_cwd_hostname),
+      cmocka_unit_test (test_console_size),
       cmocka_unit_test (test_bad_process),
       cmocka_unit_test (test_unknown_fields),
       cmocka_unit_test (test_users),
