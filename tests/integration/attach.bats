@@ -5,46 +5,7 @@
 # its own data root, exec root and cgroup parent, and leaves nothing behind.
 
 load helpers
-
-setup() {
-  DR="$BATS_TEST_TMPDIR/data"
-  XR="$BATS_TEST_TMPDIR/run"
-  CONF="$BATS_TEST_TMPDIR/daemon.json"
-  printf '{"data-root": "%s", "exec-root": "%s", "cgroup-parent": "%s/%s"}\n' \
-    "$DR" "$XR" "$SKIFF_TEST_CGROUP" "${BATS_TEST_NUMBER}" > "$CONF"
-  export SKIFF_DAEMON_CONFIG="$CONF"
-}
-
-teardown() {
-  local id
-  for id in $("$SKIFF" ps -aq --no-trunc 2> /dev/null); do
-    "$SKIFF" rm -f "$id" > /dev/null 2>&1 || true
-  done
-  for pid in $(shim_pids); do kill -9 "$pid" 2> /dev/null || true; done
-  [ -z "${BG:-}" ] || kill -9 "$BG" 2> /dev/null || true
-  grep " $BATS_TEST_TMPDIR" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
-  local d
-  for d in /sys/fs/cgroup/*/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER" /sys/fs/cgroup/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER"; do
-    [ -d "$d" ] && rmdir "$d" 2> /dev/null
-  done
-  unset SKIFF_DAEMON_CONFIG
-  return 0
-}
-
-until_true() {
-  local i
-  for i in $(seq 100); do
-    eval "$1" && return 0
-    sleep 0.1
-  done
-  eval "$1"
-}
-
-sk() { "$SKIFF" "$@"; }
-
-shim_pids() {
-  cat "$XR"/containers/*/shim.pid 2> /dev/null || true
-}
+load engine
 
 # on a terminal of its own (script), COMMAND fed what INPUT prints; the
 # terminal's output without its carriage returns in $output
@@ -163,12 +124,12 @@ EOF
   exec 7<> "$BATS_TEST_TMPDIR/in"
   sk run -d -i --name sp busybox sh -c 'trap "echo caught; exit 9" TERM; echo ready; while :; do sleep 0.1; done'
   "$SKIFF" attach --no-stdin sp < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" &
-  BG=$!
+  bg=$!
+  BG_PIDS+=("$bg")
   sleep 0.5
-  kill -TERM "$BG"
+  kill -TERM "$bg"
   code=0
-  wait "$BG" || code=$?
-  BG=
+  wait "$bg" || code=$?
   exec 7>&-
   [ "$code" -eq 9 ]
   grep -q caught "$BATS_TEST_TMPDIR/out"
