@@ -161,14 +161,22 @@ sk_engine_open (sk_image_service *images, const sk_engine_opts *o, sk_engine **o
     return sk_err_set (err, ENOMEM, "engine");
   }
   e->rt.root = e->runtime_root;
+  /* the directories are made when a container needs them: a `ps` or an
+   * `inspect` leaves nothing on the host */
+  *out = e;
+  return 0;
+}
+
+int
+sk_engine_make_dirs (sk_engine *e, sk_err **err)
+{
   _cleanup_free_ char *states = sk_path_join (e->exec_root, "containers");
   _cleanup_free_ char *bundles = sk_path_join (e->data_root, "containers");
-  if (states == NULL || bundles == NULL || sk_mkdir_p (states, 0700, err) < 0 ||
-      sk_mkdir_p (e->runtime_root, 0700, err) < 0 || sk_mkdir_p (bundles, 0700, err) < 0) {
-    sk_engine_free (e);
+  if (states == NULL || bundles == NULL)
+    return sk_err_set (err, ENOMEM, "engine");
+  if (sk_mkdir_p (states, 0700, err) < 0 || sk_mkdir_p (e->runtime_root, 0700, err) < 0 ||
+      sk_mkdir_p (bundles, 0700, err) < 0)
     return sk_err_wrap (err, "engine");
-  }
-  *out = e;
   return 0;
 }
 
@@ -417,7 +425,7 @@ sk_engine_create (sk_engine *e, const char *image_id, const sk_json *body, const
     return -1;
   _cleanup_free_ char *bundle = sk_engine_bundle_path (e, cid, NULL);
   sk_ctr c = {.id = cid, .image = (char *) image_id, .config = config, .created = sk_engine_now ()};
-  int ret = bundle ? 0 : sk_err_set (err, ENOMEM, "create");
+  int ret = bundle ? sk_engine_make_dirs (e, err) : sk_err_set (err, ENOMEM, "create");
   if (ret == 0 && mkdir (bundle, 0700) < 0)
     ret = sk_err_set (err, errno, "create `%s`", bundle);
   if (ret == 0 && add_container (e, &c, name, layers, n, err) < 0) {

@@ -19,6 +19,10 @@ struct sk_engine {
   sk_runtime rt;
 };
 
+/* DATA_ROOT/containers, EXEC_ROOT/containers and EXEC_ROOT/runtime, made
+ * when missing (by create and start). */
+int sk_engine_make_dirs (sk_engine *e, sk_err **err);
+
 /* DATA_ROOT/containers/<id>[/sub] and EXEC_ROOT/containers/<id>[/sub]. */
 char *sk_engine_bundle_path (sk_engine *e, const char *id, const char *sub);
 char *sk_engine_state_path (sk_engine *e, const char *id, const char *sub);

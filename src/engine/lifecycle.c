@@ -305,7 +305,7 @@ reset_state_dir (sk_engine *e, const char *id, sk_err **err)
   _cleanup_free_ char *state = sk_engine_state_path (e, id, NULL);
   if (state == NULL)
     return sk_err_set (err, ENOMEM, "start");
-  if (sk_remove_tree_at (AT_FDCWD, state, err) < 0)
+  if (sk_engine_make_dirs (e, err) < 0 || sk_remove_tree_at (AT_FDCWD, state, err) < 0)
     return -1;
   if (mkdir (state, 0700) < 0)
     return sk_err_set (err, errno, "create `%s`", state);
