@@ -172,6 +172,7 @@ static const char *const top_fields[] = {
 
 static const char *const hc_fields[] = {
     "Privileged",
+    "Init",
     "CapAdd",
     "CapDrop",
     "GroupAdd",
@@ -1118,10 +1119,38 @@ set_etc_binds (ctx *x, sk_json *mounts)
   }
 }
 
+/* --init: Debian's tini-static, read-only, as the container's PID 1 at
+ * /sbin/docker-init, where Docker puts its docker-init; it runs the
+ * command and reaps the zombies it inherits. */
+static int
+set_init (ctx *x, sk_json *mounts, sk_err **err)
+{
+  bool init = false;
+  if (hc_bool (x, "Init", &init, err) < 0)
+    return -1;
+  if (!init)
+    return 0;
+  if (access (SK_INIT_PATH, X_OK) < 0)
+    return sk_err_set (err, errno, "HostConfig.Init: `%s` (Debian's tini)", SK_INIT_PATH);
+  static const char *const o[] = {"bind", "ro", "nosuid", "nodev"};
+  json_object_array_add (mounts, new_mount ("/sbin/docker-init", "bind", SK_INIT_PATH,
+                                            strings_json (o, 4)));
+  sk_json *args = NULL, *with = json_object_new_array ();
+  json_object_object_get_ex (x->process, "args", &args);
+  json_object_array_add (with, json_object_new_string ("/sbin/docker-init"));
+  json_object_array_add (with, json_object_new_string ("--"));
+  for (size_t i = 0; args && i < json_object_array_length (args); i++)
+    json_object_array_add (with, json_object_get (json_object_array_get_idx (args, i)));
+  put (x->process, "args", with);
+  return 0;
+}
+
 static int
 set_mounts (ctx *x, sk_err **err)
 {
   sk_json *mounts = array_child (x->doc, "mounts");
+  if (set_init (x, mounts, err) < 0)
+    return -1;
   if (set_shm (x, mounts, err) < 0)
     return -1;
   if (x->privileged) {

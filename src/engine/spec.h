@@ -14,6 +14,9 @@
 #include "util/error.h"
 #include "util/json.h"
 
+/* What --init runs as the container's PID 1 (bind-mounted read-only). */
+#define SK_INIT_PATH "/usr/bin/tini-static"
+
 typedef struct sk_spec_env {
   const char *id;     /* the container's id, 64 lowercase hex */
   const char *rootfs; /* absolute path of its mounted root filesystem (root.path) */

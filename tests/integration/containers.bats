@@ -160,6 +160,20 @@ load engine
   [ -z "$(ls "$DR/containers")" ]
 }
 
+@test "--init: tini as PID 1 runs the command, passes its exit code and signals on" {
+  run sk run --rm --init busybox sh -c 'cat /proc/1/comm; echo $$; exit 3'
+  [ "$status" -eq 3 ]
+  [ "${lines[0]}" = docker-init ]
+  [ "${lines[1]}" != 1 ]
+  # the init binary is the host's, read-only in the container
+  run sk run --rm --init busybox sh -c 'echo x > /sbin/docker-init'
+  [ "$status" -ne 0 ]
+  # stop's SIGTERM reaches the command through the init
+  sk run -d --init --name ini busybox sh -c 'trap "exit 5" TERM; while :; do sleep 0.1; done' > /dev/null
+  sk stop -t 5 ini > /dev/null
+  [ "$(sk inspect --format '{{.State.ExitCode}}' ini)" = 5 ]
+}
+
 @test "the command killed during an attached run: the container runs on, and its exit is recorded" {
   sk run --name bg busybox sh -c 'sleep 1; echo done; exit 5' > "$BATS_TEST_TMPDIR/out" &
   cli=$!
@@ -184,16 +198,16 @@ load engine
   assert_gone "$id"
 }
 
-@test "twenty run -d at once from separate processes: all start, each with its own name and id" {
+@test "fifty run -d at once from separate processes: all start, each with its own name and id" {
   sk image inspect busybox > /dev/null
-  for i in $(seq 20); do
+  for i in $(seq 50); do
     sk run -d busybox sleep 1000 > "$BATS_TEST_TMPDIR/id.$i" 2> "$BATS_TEST_TMPDIR/err.$i" &
   done
   wait
   cat "$BATS_TEST_TMPDIR"/err.* >&2
-  [ "$(cat "$BATS_TEST_TMPDIR"/id.* | grep -cE '^[0-9a-f]{64}$')" -eq 20 ]
-  [ "$(sk ps -q | wc -l)" -eq 20 ]
-  [ "$(sk ps --format '{{.Names}}' | sort -u | wc -l)" -eq 20 ]
+  [ "$(cat "$BATS_TEST_TMPDIR"/id.* | grep -cE '^[0-9a-f]{64}$')" -eq 50 ]
+  [ "$(sk ps -q | wc -l)" -eq 50 ]
+  [ "$(sk ps --format '{{.Names}}' | sort -u | wc -l)" -eq 50 ]
   sk rm -f $(cat "$BATS_TEST_TMPDIR"/id.*) > /dev/null
   [ -z "$(sk ps -aq)" ]
 }

@@ -339,7 +339,7 @@ test_bad_process (void **state)
 static void
 test_unknown_fields (void **state)
 {
-  spec_fails ("{'Cmd':['sh'],'HostConfig':{'Init':true}}", "HostConfig.Init: not supported");
+  spec_fails ("{'Cmd':['sh'],'HostConfig':{'CpuCount':2}}", "HostConfig.CpuCount: not supported");
   spec_fails ("{'Cmd':['sh'],'HostConfig':{'Runtime':'runc'}}",
               "HostConfig.Runtime: not supported");
   spec_fails ("{'Cmd':['sh'],'Frobnicate':'yes'}", "Frobnicate: not supported");
