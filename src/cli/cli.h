@@ -62,6 +62,8 @@ void sk_cli_human_since (time_t then, time_t now, char *buf, size_t size);
  * an RFC 3339 date or one of its shorter forms (local time without a zone);
  * nanoseconds since the epoch. -1: none of these. */
 int sk_cli_parse_time (const char *v, int64_t *ns);
+/* The same for a flag (--since, --until): docker's message when it is none. */
+int sk_cli_time_flag (const char *which, const char *v, int64_t *ns, sk_err **err);
 /* The 12-digit short id of "sha256:<hex>". */
 void sk_cli_short_id (const char *id, char buf[13]);
 

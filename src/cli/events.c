@@ -63,9 +63,8 @@ add_filter (events_opts *o, const char *f, sk_err **err)
 static int
 set_time (const char *which, const char *v, int64_t *ns, bool *set, sk_err **err)
 {
-  if (sk_cli_parse_time (v, ns) < 0)
-    return sk_err_set (err, 0, "invalid value for \"%s\": failed to parse value as time or duration: \"%s\"",
-                       which, v);
+  if (sk_cli_time_flag (which, v, ns, err) < 0)
+    return -1;
   *set = true;
   return 0;
 }

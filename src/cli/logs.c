@@ -22,6 +22,7 @@ typedef struct log_reader {
   char *line;
   size_t alloc;
   bool timestamps;
+  int64_t since, until; /* nanoseconds; 0: no bound */
 } log_reader;
 
 /* Prints one record of the log: its text on stdout or stderr. */
@@ -38,6 +39,12 @@ print_record (const log_reader *r, const char *line, size_t len)
   json_object_object_get_ex (doc, "log", &text);
   json_object_object_get_ex (doc, "stream", &stream);
   json_object_object_get_ex (doc, "time", &time);
+  int64_t at = 0;
+  if ((r->since || r->until) && time && sk_cli_parse_time (json_object_get_string (time), &at) == 0 &&
+      (at < r->since || (r->until && at > r->until))) {
+    json_object_put (doc);
+    return;
+  }
   FILE *out = stream && strcmp (json_object_get_string (stream), "stderr") == 0 ? stderr : stdout;
   if (r->timestamps && time)
     fprintf (out, "%s ", json_object_get_string (time));
@@ -150,9 +157,15 @@ static const char logs_help[] = "Usage:  skiff logs [OPTIONS] CONTAINER\n\n"
                                 "Fetch the logs of a container\n\n"
                                 "Options:\n"
                                 "  -f, --follow         Follow log output\n"
+                                "      --since string   Show logs since timestamp (e.g. "
+                                "\"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 "
+                                "minutes)\n"
                                 "  -n, --tail string    Number of lines to show from the end of the "
                                 "logs (default \"all\")\n"
-                                "  -t, --timestamps     Show timestamps\n";
+                                "  -t, --timestamps     Show timestamps\n"
+                                "      --until string   Show logs before a timestamp (e.g. "
+                                "\"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 "
+                                "minutes)\n";
 
 /* The offset of the last n records of f (all of them for n < 0). */
 static void
@@ -171,23 +184,53 @@ seek_tail (FILE *f, long n)
   free (line);
 }
 
+/* Whether the container's log driver keeps a log to read (not "none"). */
+static bool
+log_readable (const sk_ctr *c)
+{
+  _cleanup_json_ sk_json *doc = NULL;
+  sk_err *ignored = NULL;
+  if (sk_json_parse (c->config, strlen (c->config), "config", &doc, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return true;
+  }
+  sk_json *hc = NULL, *lc = NULL, *type = NULL;
+  return !(json_object_object_get_ex (doc, "HostConfig", &hc) &&
+           json_object_object_get_ex (hc, "LogConfig", &lc) &&
+           json_object_object_get_ex (lc, "Type", &type) &&
+           strcmp (json_object_get_string (type), "none") == 0);
+}
+
 int
 cmd_logs (sk_cli *cli, int argc, char **argv)
 {
   if (sk_cli_wants_help (argc, argv, logs_help))
     return 0;
+  enum { O_SINCE = 1000, O_UNTIL };
   static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
                                        {"tail", required_argument, NULL, 'n'},
                                        {"timestamps", no_argument, NULL, 't'},
+                                       {"since", required_argument, NULL, O_SINCE},
+                                       {"until", required_argument, NULL, O_UNTIL},
                                        {0}};
   bool follow_output = false, timestamps = false;
   long tail = -1;
+  int64_t since = 0, until = 0;
+  sk_err *err = NULL;
   int c;
   optind = 0;
   while ((c = getopt_long (argc, argv, "fn:t", opts, NULL)) != -1) {
     switch (c) {
     case 'f': follow_output = true; break;
     case 't': timestamps = true; break;
+    case O_SINCE:
+      if (sk_cli_time_flag ("since", optarg, &since, &err) < 0)
+        return sk_cli_fail (err);
+      break;
+    case O_UNTIL:
+      if (sk_cli_time_flag ("until", optarg, &until, &err) < 0)
+        return sk_cli_fail (err);
+      break;
     case 'n':
       if (strcmp (optarg, "all") != 0) {
         char *end;
@@ -201,13 +244,21 @@ cmd_logs (sk_cli *cli, int argc, char **argv)
   }
   if (argc - optind != 1)
     return sk_cli_usage ("logs", "\"logs\" requires exactly 1 argument.");
-  sk_err *err = NULL;
   sk_engine *e = NULL;
   _cleanup_free_ char *id = NULL;
   if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_resolve (e, argv[optind], &id, &err) < 0)
     return sk_cli_fail (err);
+  _cleanup_ctr_ sk_ctr *ctr = NULL;
+  if (sk_engine_get (e, id, &ctr, &err) < 0)
+    return sk_cli_fail (err);
+  if (!log_readable (ctr)) {
+    fprintf (stderr, "Error response from daemon: configured logging driver does not support "
+                     "reading\n");
+    return 1;
+  }
   _cleanup_free_ char *path = sk_engine_log_path (e, id);
-  log_reader r = {.timestamps = timestamps, .f = path ? fopen (path, "re") : NULL};
+  log_reader r = {.timestamps = timestamps, .since = since, .until = until,
+                  .f = path ? fopen (path, "re") : NULL};
   if (r.f) {
     seek_tail (r.f, tail);
     drain (&r);

@@ -148,6 +148,16 @@ sk_cli_parse_time (const char *v, int64_t *ns)
   return -1;
 }
 
+int
+sk_cli_time_flag (const char *which, const char *v, int64_t *ns, sk_err **err)
+{
+  if (sk_cli_parse_time (v, ns) < 0)
+    return sk_err_set (err, 0,
+                       "invalid value for \"%s\": failed to parse value as time or duration: \"%s\"",
+                       which, v);
+  return 0;
+}
+
 /* docker's way: a duration is that long before now; then a Unix time
  * (seconds, a fraction allowed); then a date. */
 static int

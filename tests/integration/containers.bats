@@ -30,6 +30,25 @@ load engine
   [ "$(sk run busybox sh -c 'echo err >&2' 2>&1 > /dev/null)" = err ]
 }
 
+@test "logs --since and --until keep what came between; --log-driver none keeps no log" {
+  id=$(sk run -d busybox sh -c 'echo before; sleep 1.5; echo after')
+  until_true "sk logs $id | grep -q before"
+  mid=$(date +%s.%N)
+  [ "$(sk wait "$id")" = 0 ]
+  [ "$(sk logs --since "$mid" "$id")" = after ]
+  [ "$(sk logs --until "$mid" "$id")" = before ]
+  [ "$(sk logs --since 1m -n 1 "$id")" = after ]
+  run sk logs --since yesterday "$id"
+  [ "$status" -eq 1 ]
+  [ "$output" = 'skiff: invalid value for "since": failed to parse value as time or duration: "yesterday"' ]
+  id=$(sk run -d --log-driver none busybox echo unseen)
+  [ "$(sk wait "$id")" = 0 ]
+  run sk logs "$id"
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error response from daemon: configured logging driver does not support reading" ]
+  [ ! -e "$DR/containers/$id/$id-json.log" ]
+}
+
 @test "exit codes: 127 for a command not found, 126 for one not executable, 125 for skiff's own errors" {
   run -127 sk run busybox /nosuch
   [ "$status" -eq 127 ]
