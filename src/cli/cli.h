@@ -57,6 +57,8 @@ int sk_cli_usage (const char *cmd, const char *fmt, ...) __attribute__ ((format 
  * ages ("2 hours ago"). */
 void sk_cli_human_size (int64_t bytes, char *buf, size_t size);
 void sk_cli_human_since (time_t then, time_t now, char *buf, size_t size);
+/* Docker's binary sizes ("1.887MiB", 1024-based, 4 significant digits). */
+void sk_cli_human_size_binary (int64_t bytes, char *buf, size_t size);
 /* A time as docker's filters, --since and --until take it (prune.c): a
  * duration (10m: that long ago), Unix seconds with an optional fraction, or
  * an RFC 3339 date or one of its shorter forms (local time without a zone);
@@ -153,6 +155,7 @@ int cmd_unpause (sk_cli *cli, int argc, char **argv);
 int cmd_rename (sk_cli *cli, int argc, char **argv);
 int cmd_restart (sk_cli *cli, int argc, char **argv);
 int cmd_top (sk_cli *cli, int argc, char **argv);
+int cmd_stats (sk_cli *cli, int argc, char **argv);
 int cmd_container_prune (sk_cli *cli, int argc, char **argv);
 int cmd_create (sk_cli *cli, int argc, char **argv);
 int cmd_exec (sk_cli *cli, int argc, char **argv);

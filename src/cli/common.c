@@ -112,6 +112,19 @@ sk_cli_human_since (time_t then, time_t now, char *buf, size_t size)
 }
 
 void
+sk_cli_human_size_binary (int64_t bytes, char *buf, size_t size)
+{
+  static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = (double) bytes;
+  size_t u = 0;
+  while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
+    v /= 1024;
+    u++;
+  }
+  snprintf (buf, size, "%.4g%s", v, units[u]);
+}
+
+void
 sk_cli_short_id (const char *id, char buf[13])
 {
   const char *hex = strncmp (id, "sha256:", 7) == 0 ? id + 7 : id;

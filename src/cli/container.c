@@ -412,7 +412,7 @@ cmd_container (sk_cli *cli, int argc, char **argv)
               {"remove", cmd_rm},      {"wait", cmd_wait},     {"logs", cmd_logs},
               {"inspect", cmd_container_inspect}, {"pause", cmd_pause},
               {"unpause", cmd_unpause},  {"rename", cmd_rename},  {"restart", cmd_restart},
-              {"top", cmd_top},          {"prune", cmd_container_prune}, {"exec", cmd_exec}};
+              {"top", cmd_top}, {"stats", cmd_stats},          {"prune", cmd_container_prune}, {"exec", cmd_exec}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff container COMMAND\n\nManage containers\n\nCommands:\n"
             "  attach      Attach local standard input, output, and error streams to a running container\n"

@@ -73,6 +73,9 @@ int sk_engine_unpause (sk_engine *e, const char *id, sk_err **err);
 int sk_engine_rename (sk_engine *e, const char *id, const char *name, sk_err **err);
 /* docker restart: stop (timeout as sk_engine_stop's), then start. */
 int sk_engine_restart (sk_engine *e, const char *id, int timeout, sk_err **err);
+/* The cgroup's statistics of a running container (the runtime's `events
+ * --stats` document: cpu, memory with memory.stat's counters, pids, blkio). */
+int sk_engine_stats (sk_engine *e, const char *id, sk_json **out, sk_err **err);
 /* Bytes of the files in the container's writable layer. */
 int64_t sk_engine_rw_size (sk_engine *e, const char *id);
 /* The host pids of a running container's processes. */

@@ -123,3 +123,14 @@ sk_engine_rw_size (sk_engine *e, const char *id)
     nftw (upper, add_size, 16, FTW_PHYS | FTW_MOUNT);
   return walk_total;
 }
+
+int
+sk_engine_stats (sk_engine *e, const char *id, sk_json **out, sk_err **err)
+{
+  _cleanup_ctr_ sk_ctr *c = NULL;
+  if (sk_engine_get (e, id, &c, err) < 0)
+    return -1;
+  if (strcmp (c->state, "running") != 0 && strcmp (c->state, "paused") != 0)
+    return sk_err_kind (err, EINVAL, "container %s is not running", id);
+  return sk_container_stats (&e->rt, id, out, err);
+}

@@ -85,3 +85,23 @@ load engine
   [ "${lines[3]}" = "Total reclaimed space: 2MB" ]
   [ "$(sk ps -a --format '{{.Names}}')" = up ]
 }
+
+@test "stats --no-stream: docker's columns, the CPU of a busy container, the memory limit, the breakdown docker lacks" {
+  sk run -d --name busy -m 64m busybox sh -c 'while :; do :; done' > /dev/null
+  sk run -d --name idle busybox sleep 1000 > /dev/null
+  run sk stats --no-stream
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "CONTAINER ID"*"NAME"*"CPU %"*"MEM USAGE / LIMIT"*"MEM %"*"NET I/O"*"BLOCK I/O"*"PIDS" ]]
+  [ "${#lines[@]}" -eq 3 ]
+  run sk stats --no-stream --format '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}' busy
+  [ "${#lines[@]}" -eq 1 ]
+  read -r name cpu used slash limit pids <<< "$output"
+  [ "$name" = busy ] && [ "$limit" = 64MiB ] && [ "$pids" = 1 ]
+  # a shell spinning: most of a CPU between the two samples
+  [ "${cpu%%.*}" -ge 30 ]
+  run sk stats --no-stream --format '{{.MemAnon}} {{.MemFile}} {{.MemInactiveFile}}' idle
+  [[ "$output" =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]]
+  run sk stats --no-stream nosuch
+  [ "$status" -eq 1 ]
+  [ "$output" = "skiff: No such container: nosuch" ]
+}
