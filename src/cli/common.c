@@ -67,17 +67,24 @@ sk_cli_usage (const char *cmd, const char *fmt, ...)
   return 125;
 }
 
+/* bytes in the largest unit below it, with digits significant digits */
+static void
+scaled (int64_t bytes, double base, const char *const units[6], int digits, char *buf, size_t size)
+{
+  double v = (double) bytes;
+  size_t u = 0;
+  while (v >= base && u + 1 < 6) {
+    v /= base;
+    u++;
+  }
+  snprintf (buf, size, "%.*g%s", digits, v, units[u]);
+}
+
 void
 sk_cli_human_size (int64_t bytes, char *buf, size_t size)
 {
   static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-  double v = (double) bytes;
-  size_t u = 0;
-  while (v >= 1000.0 && u + 1 < sizeof units / sizeof units[0]) {
-    v /= 1000.0;
-    u++;
-  }
-  snprintf (buf, size, "%.3g%s", v, units[u]);
+  scaled (bytes, 1000.0, units, 3, buf, size);
 }
 
 void
@@ -115,13 +122,7 @@ void
 sk_cli_human_size_binary (int64_t bytes, char *buf, size_t size)
 {
   static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  double v = (double) bytes;
-  size_t u = 0;
-  while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
-    v /= 1024;
-    u++;
-  }
-  snprintf (buf, size, "%.4g%s", v, units[u]);
+  scaled (bytes, 1024.0, units, 4, buf, size);
 }
 
 void
