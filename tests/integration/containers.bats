@@ -5,6 +5,7 @@
 # an image in use that rmi refuses. Each test has its own data root, exec
 # root and cgroup parent (daemon.json), and leaves nothing behind.
 
+bats_require_minimum_version 1.5.0
 load helpers
 load engine
 
