@@ -63,6 +63,62 @@ static struct {
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+/* where each function goes, by its name in libarchive */
+static const struct {
+  const char *name;
+  void **slot;
+} table[] = {
+    {"archive_entry_atime", (void **) &fn.entry_atime},
+    {"archive_entry_atime_is_set", (void **) &fn.entry_atime_is_set},
+    {"archive_entry_atime_nsec", (void **) &fn.entry_atime_nsec},
+    {"archive_entry_filetype", (void **) &fn.entry_filetype},
+    {"archive_entry_free", (void **) &fn.entry_free},
+    {"archive_entry_gid", (void **) &fn.entry_gid},
+    {"archive_entry_hardlink", (void **) &fn.entry_hardlink},
+    {"archive_entry_mtime", (void **) &fn.entry_mtime},
+    {"archive_entry_mtime_nsec", (void **) &fn.entry_mtime_nsec},
+    {"archive_entry_new", (void **) &fn.entry_new},
+    {"archive_entry_pathname", (void **) &fn.entry_pathname},
+    {"archive_entry_perm", (void **) &fn.entry_perm},
+    {"archive_entry_rdev", (void **) &fn.entry_rdev},
+    {"archive_entry_set_filetype", (void **) &fn.entry_set_filetype},
+    {"archive_entry_set_mtime", (void **) &fn.entry_set_mtime},
+    {"archive_entry_set_pathname", (void **) &fn.entry_set_pathname},
+    {"archive_entry_set_perm", (void **) &fn.entry_set_perm},
+    {"archive_entry_set_size", (void **) &fn.entry_set_size},
+    {"archive_entry_size", (void **) &fn.entry_size},
+    {"archive_entry_size_is_set", (void **) &fn.entry_size_is_set},
+    {"archive_entry_symlink", (void **) &fn.entry_symlink},
+    {"archive_entry_uid", (void **) &fn.entry_uid},
+    {"archive_entry_xattr_next", (void **) &fn.entry_xattr_next},
+    {"archive_entry_xattr_reset", (void **) &fn.entry_xattr_reset},
+    {"archive_errno", (void **) &fn.errno_of},
+    {"archive_error_string", (void **) &fn.error_string},
+    {"archive_read_data", (void **) &fn.read_data},
+    {"archive_read_data_block", (void **) &fn.read_data_block},
+    {"archive_read_free", (void **) &fn.read_free},
+    {"archive_read_new", (void **) &fn.read_new},
+    {"archive_read_next_header", (void **) &fn.read_next_header},
+    {"archive_read_open", (void **) &fn.read_open},
+    {"archive_read_open_fd", (void **) &fn.read_open_fd},
+    {"archive_read_support_filter_bzip2", (void **) &fn.read_support_filter_bzip2},
+    {"archive_read_support_filter_gzip", (void **) &fn.read_support_filter_gzip},
+    {"archive_read_support_filter_xz", (void **) &fn.read_support_filter_xz},
+    {"archive_read_support_filter_zstd", (void **) &fn.read_support_filter_zstd},
+    {"archive_read_support_format_gnutar", (void **) &fn.read_support_format_gnutar},
+    {"archive_read_support_format_raw", (void **) &fn.read_support_format_raw},
+    {"archive_read_support_format_tar", (void **) &fn.read_support_format_tar},
+    {"archive_set_error", (void **) &fn.set_error},
+    {"archive_write_close", (void **) &fn.write_close},
+    {"archive_write_data", (void **) &fn.write_data},
+    {"archive_write_free", (void **) &fn.write_free},
+    {"archive_write_header", (void **) &fn.write_header},
+    {"archive_write_new", (void **) &fn.write_new},
+    {"archive_write_open_fd", (void **) &fn.write_open_fd},
+    {"archive_write_set_bytes_in_last_block", (void **) &fn.write_set_bytes_in_last_block},
+    {"archive_write_set_format_pax_restricted", (void **) &fn.write_set_format_pax_restricted},
+};
+
 static void
 load (void)
 {
@@ -71,107 +127,9 @@ load (void)
     fn.error = "libarchive.so.13 cannot be loaded (Debian's libarchive13)";
     return;
   }
-  const char *missing = NULL;
-  if ((*(void **) &fn.entry_atime = dlsym (lib, "archive_entry_atime")) == NULL)
-    missing = "archive_entry_atime";
-  if ((*(void **) &fn.entry_atime_is_set = dlsym (lib, "archive_entry_atime_is_set")) == NULL)
-    missing = "archive_entry_atime_is_set";
-  if ((*(void **) &fn.entry_atime_nsec = dlsym (lib, "archive_entry_atime_nsec")) == NULL)
-    missing = "archive_entry_atime_nsec";
-  if ((*(void **) &fn.entry_filetype = dlsym (lib, "archive_entry_filetype")) == NULL)
-    missing = "archive_entry_filetype";
-  if ((*(void **) &fn.entry_free = dlsym (lib, "archive_entry_free")) == NULL)
-    missing = "archive_entry_free";
-  if ((*(void **) &fn.entry_gid = dlsym (lib, "archive_entry_gid")) == NULL)
-    missing = "archive_entry_gid";
-  if ((*(void **) &fn.entry_hardlink = dlsym (lib, "archive_entry_hardlink")) == NULL)
-    missing = "archive_entry_hardlink";
-  if ((*(void **) &fn.entry_mtime = dlsym (lib, "archive_entry_mtime")) == NULL)
-    missing = "archive_entry_mtime";
-  if ((*(void **) &fn.entry_mtime_nsec = dlsym (lib, "archive_entry_mtime_nsec")) == NULL)
-    missing = "archive_entry_mtime_nsec";
-  if ((*(void **) &fn.entry_new = dlsym (lib, "archive_entry_new")) == NULL)
-    missing = "archive_entry_new";
-  if ((*(void **) &fn.entry_pathname = dlsym (lib, "archive_entry_pathname")) == NULL)
-    missing = "archive_entry_pathname";
-  if ((*(void **) &fn.entry_perm = dlsym (lib, "archive_entry_perm")) == NULL)
-    missing = "archive_entry_perm";
-  if ((*(void **) &fn.entry_rdev = dlsym (lib, "archive_entry_rdev")) == NULL)
-    missing = "archive_entry_rdev";
-  if ((*(void **) &fn.entry_set_filetype = dlsym (lib, "archive_entry_set_filetype")) == NULL)
-    missing = "archive_entry_set_filetype";
-  if ((*(void **) &fn.entry_set_mtime = dlsym (lib, "archive_entry_set_mtime")) == NULL)
-    missing = "archive_entry_set_mtime";
-  if ((*(void **) &fn.entry_set_pathname = dlsym (lib, "archive_entry_set_pathname")) == NULL)
-    missing = "archive_entry_set_pathname";
-  if ((*(void **) &fn.entry_set_perm = dlsym (lib, "archive_entry_set_perm")) == NULL)
-    missing = "archive_entry_set_perm";
-  if ((*(void **) &fn.entry_set_size = dlsym (lib, "archive_entry_set_size")) == NULL)
-    missing = "archive_entry_set_size";
-  if ((*(void **) &fn.entry_size = dlsym (lib, "archive_entry_size")) == NULL)
-    missing = "archive_entry_size";
-  if ((*(void **) &fn.entry_size_is_set = dlsym (lib, "archive_entry_size_is_set")) == NULL)
-    missing = "archive_entry_size_is_set";
-  if ((*(void **) &fn.entry_symlink = dlsym (lib, "archive_entry_symlink")) == NULL)
-    missing = "archive_entry_symlink";
-  if ((*(void **) &fn.entry_uid = dlsym (lib, "archive_entry_uid")) == NULL)
-    missing = "archive_entry_uid";
-  if ((*(void **) &fn.entry_xattr_next = dlsym (lib, "archive_entry_xattr_next")) == NULL)
-    missing = "archive_entry_xattr_next";
-  if ((*(void **) &fn.entry_xattr_reset = dlsym (lib, "archive_entry_xattr_reset")) == NULL)
-    missing = "archive_entry_xattr_reset";
-  if ((*(void **) &fn.errno_of = dlsym (lib, "archive_errno")) == NULL)
-    missing = "archive_errno";
-  if ((*(void **) &fn.error_string = dlsym (lib, "archive_error_string")) == NULL)
-    missing = "archive_error_string";
-  if ((*(void **) &fn.read_data = dlsym (lib, "archive_read_data")) == NULL)
-    missing = "archive_read_data";
-  if ((*(void **) &fn.read_data_block = dlsym (lib, "archive_read_data_block")) == NULL)
-    missing = "archive_read_data_block";
-  if ((*(void **) &fn.read_free = dlsym (lib, "archive_read_free")) == NULL)
-    missing = "archive_read_free";
-  if ((*(void **) &fn.read_new = dlsym (lib, "archive_read_new")) == NULL)
-    missing = "archive_read_new";
-  if ((*(void **) &fn.read_next_header = dlsym (lib, "archive_read_next_header")) == NULL)
-    missing = "archive_read_next_header";
-  if ((*(void **) &fn.read_open = dlsym (lib, "archive_read_open")) == NULL)
-    missing = "archive_read_open";
-  if ((*(void **) &fn.read_open_fd = dlsym (lib, "archive_read_open_fd")) == NULL)
-    missing = "archive_read_open_fd";
-  if ((*(void **) &fn.read_support_filter_bzip2 = dlsym (lib, "archive_read_support_filter_bzip2")) == NULL)
-    missing = "archive_read_support_filter_bzip2";
-  if ((*(void **) &fn.read_support_filter_gzip = dlsym (lib, "archive_read_support_filter_gzip")) == NULL)
-    missing = "archive_read_support_filter_gzip";
-  if ((*(void **) &fn.read_support_filter_xz = dlsym (lib, "archive_read_support_filter_xz")) == NULL)
-    missing = "archive_read_support_filter_xz";
-  if ((*(void **) &fn.read_support_filter_zstd = dlsym (lib, "archive_read_support_filter_zstd")) == NULL)
-    missing = "archive_read_support_filter_zstd";
-  if ((*(void **) &fn.read_support_format_gnutar = dlsym (lib, "archive_read_support_format_gnutar")) == NULL)
-    missing = "archive_read_support_format_gnutar";
-  if ((*(void **) &fn.read_support_format_raw = dlsym (lib, "archive_read_support_format_raw")) == NULL)
-    missing = "archive_read_support_format_raw";
-  if ((*(void **) &fn.read_support_format_tar = dlsym (lib, "archive_read_support_format_tar")) == NULL)
-    missing = "archive_read_support_format_tar";
-  if ((*(void **) &fn.set_error = dlsym (lib, "archive_set_error")) == NULL)
-    missing = "archive_set_error";
-  if ((*(void **) &fn.write_close = dlsym (lib, "archive_write_close")) == NULL)
-    missing = "archive_write_close";
-  if ((*(void **) &fn.write_data = dlsym (lib, "archive_write_data")) == NULL)
-    missing = "archive_write_data";
-  if ((*(void **) &fn.write_free = dlsym (lib, "archive_write_free")) == NULL)
-    missing = "archive_write_free";
-  if ((*(void **) &fn.write_header = dlsym (lib, "archive_write_header")) == NULL)
-    missing = "archive_write_header";
-  if ((*(void **) &fn.write_new = dlsym (lib, "archive_write_new")) == NULL)
-    missing = "archive_write_new";
-  if ((*(void **) &fn.write_open_fd = dlsym (lib, "archive_write_open_fd")) == NULL)
-    missing = "archive_write_open_fd";
-  if ((*(void **) &fn.write_set_bytes_in_last_block = dlsym (lib, "archive_write_set_bytes_in_last_block")) == NULL)
-    missing = "archive_write_set_bytes_in_last_block";
-  if ((*(void **) &fn.write_set_format_pax_restricted = dlsym (lib, "archive_write_set_format_pax_restricted")) == NULL)
-    missing = "archive_write_set_format_pax_restricted";
-  if (missing)
-    fn.error = "libarchive.so.13 lacks a function skiff needs";
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if ((*table[i].slot = dlsym (lib, table[i].name)) == NULL)
+      fn.error = "libarchive.so.13 lacks a function skiff needs";
 }
 
 static int
