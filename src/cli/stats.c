@@ -196,7 +196,7 @@ take (sk_engine *e, char **names, int n_names, sample **out, size_t *n, sk_err *
     bool wanted = names == NULL && (strcmp ((*c)->state, "running") == 0 ||
                                     strcmp ((*c)->state, "paused") == 0);
     for (int i = 0; names && i < n_names && !wanted; i++)
-      wanted = strcmp (names[i], (*c)->name) == 0 || strncmp (names[i], (*c)->id, strlen (names[i])) == 0;
+      wanted = strcmp (names[i], (*c)->id) == 0;
     sk_err *gone = NULL;
     if (!wanted || sk_engine_stats (e, (*c)->id, &s[*n].doc, &gone) < 0) {
       sk_err_free (&gone);
@@ -285,12 +285,11 @@ cmd_stats (sk_cli *cli, int argc, char **argv)
   sk_engine *e = NULL;
   if (sk_cli_engine (cli, &e, &err) < 0)
     return sk_cli_fail (err);
-  char **names = optind < argc ? argv + optind : NULL;
-  for (int i = optind; i < argc; i++) {
-    _cleanup_free_ char *id = NULL;
-    if (sk_engine_resolve (e, argv[i], &id, &err) < 0)
-      return sk_cli_fail (err);
-  }
+  /* the containers named, as full ids (NULL: every running one) */
+  _cleanup_strv_ char **names = optind < argc ? calloc ((size_t) (argc - optind) + 1, sizeof *names) : NULL;
+  for (int i = optind; i < argc; i++)
+    if (names == NULL || sk_engine_resolve (e, argv[i], &names[i - optind], &err) < 0)
+      return err ? sk_cli_fail (err) : 1;
   signal (SIGINT, on_stop);
   signal (SIGTERM, on_stop);
   sample *prev = NULL;
