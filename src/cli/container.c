@@ -82,14 +82,18 @@ create_from_flags (sk_cli *cli, int argc, char **argv, sk_run_cli *rc, char **id
       return sk_err_wrap (err, "Unable to find image '%s' locally", image);
     return -1;
   }
+  /* before anything is made, as docker */
+  if (rc->cidfile && access (rc->cidfile, F_OK) == 0)
+    return sk_err_kind (err, EEXIST, "Container ID file found, make sure the other container isn't "
+                                    "running or delete %s", rc->cidfile);
   if (sk_engine_create (e, image_id, body, rc->name, id, err) < 0)
     return -1;
-  if (rc->cidfile) {
-    if (access (rc->cidfile, F_OK) == 0)
-      return sk_err_kind (err, EEXIST, "Container ID file found, make sure the other container isn't "
-                                      "running or delete %s", rc->cidfile);
-    if (sk_write_file_atomic (rc->cidfile, *id, strlen (*id), 0644, err) < 0)
-      return -1;
+  if (rc->cidfile && sk_write_file_atomic (rc->cidfile, *id, strlen (*id), 0644, err) < 0) {
+    sk_err *ignored = NULL;
+    sk_engine_remove (e, *id, true, &ignored);
+    sk_err_free (&ignored);
+    free (steal_ptr (*id));
+    return -1;
   }
   return 0;
 }

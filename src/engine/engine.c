@@ -14,6 +14,7 @@
 
 #include "image/images.h"
 #include "internal.h"
+#include "spec.h"
 #include "util/cleanup.h"
 #include "util/socket.h"
 #include "util/fs.h"
@@ -397,6 +398,18 @@ add_container (sk_engine *e, sk_ctr *c, const char *name, char **layers, size_t 
   return ret;
 }
 
+/* The configuration read as start will read it, before anything is made: a
+ * bad value or one this host cannot give is an error of create, not a
+ * container left that cannot start. Only the user's names, which need the
+ * root filesystem, wait for start. */
+static int
+check_config (const sk_engine *e, const sk_json *merged, const char *cid, sk_err **err)
+{
+  sk_spec_env env = {.id = cid, .rootfs = "/", .rootfd = -1, .cgroup_parent = e->cgroup_parent};
+  _cleanup_free_ char *json = NULL;
+  return sk_engine_spec (merged, &env, &json, err);
+}
+
 int
 sk_engine_create (sk_engine *e, const char *image_id, const sk_json *body, const char *name,
                   char **id, sk_err **err)
@@ -419,6 +432,8 @@ sk_engine_create (sk_engine *e, const char *image_id, const sk_json *body, const
   _cleanup_free_ char *config = merged ? sk_json_dump (merged, false) : NULL;
   if (config == NULL)
     return sk_err_set (err, ENOMEM, "create");
+  if (check_config (e, merged, cid, err) < 0)
+    return -1;
   char **layers = NULL;
   size_t n = 0;
   if (sk_engine_image_layers (e, image_id, &layers, &n, err) < 0)

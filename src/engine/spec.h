@@ -22,7 +22,8 @@ typedef struct sk_spec_env {
   const char *rootfs; /* absolute path of its mounted root filesystem (root.path) */
   int rootfd;         /* O_PATH|O_DIRECTORY fd of that root: etc/passwd and etc/group
                          are opened through it, resolved inside the root, never
-                         following a symlink onto the host, and read with a size bound */
+                         following a symlink onto the host, and read with a size bound;
+                         -1: a check of the configuration alone, the user not resolved */
   const char *hostname_path, *hosts_path, *resolv_path; /* host files bind-mounted on
                                 /etc/hostname, /etc/hosts, /etc/resolv.conf (NULL: not mounted) */
   const char *cgroup_parent; /* used when HostConfig.CgroupParent is empty ("skiff") */

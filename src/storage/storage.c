@@ -510,8 +510,13 @@ mount_overlay (const char *const *paths, size_t n, const char *upper, const char
     }
   if (fsconfig_string (fsfd, "upperdir", upper) < 0 || fsconfig_string (fsfd, "workdir", work) < 0)
     return fs_context_error (fsfd, errno, "overlay: upper and work directories", err);
-  if (syscall (SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+  if (syscall (SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+    /* before Linux 6.5 overlayfs takes its options as one string: fsconfig
+     * accepts any key then, and only the creation fails on "lowerdir+" */
+    if (errno == EINVAL)
+      return mount_overlay_legacy (paths, n, upper, work, target, err);
     return fs_context_error (fsfd, errno, "overlay: create", err);
+  }
   _cleanup_close_ int mfd = (int) syscall (SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, 0);
   if (mfd < 0)
     return fs_context_error (fsfd, errno, "overlay: fsmount", err);
