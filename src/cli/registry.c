@@ -3,7 +3,6 @@
  * alone with -q), login and logout. */
 #include <errno.h>
 #include <getopt.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "image/digest.h"
 #include "oci/reference.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -368,9 +368,8 @@ cmd_login (sk_cli *cli, int argc, char **argv)
     return sk_cli_fail (err);
   }
   _cleanup_free_ char *up = NULL, *b64 = NULL;
-  if (asprintf (&up, "%s:%s", user, password) < 0 || (b64 = malloc (strlen (up) / 3 * 4 + 8)) == NULL)
+  if (asprintf (&up, "%s:%s", user, password) < 0 || (b64 = sk_base64_encode (up, strlen (up))) == NULL)
     return sk_cli_fail (NULL);
-  EVP_EncodeBlock ((unsigned char *) b64, (const unsigned char *) up, (int) strlen (up));
   explicit_bzero (up, strlen (up));
   explicit_bzero (password, strlen (password));
   _cleanup_free_ char *path = NULL;

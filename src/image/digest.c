@@ -1,5 +1,9 @@
-/* skiff: sha256 digests with OpenSSL's EVP interface. */
-#include <openssl/evp.h>
+/* skiff: sha256 digests with nettle: the same speed as OpenSSL's (both use
+ * the CPU's SHA instructions) without OpenSSL 3's initialization, which
+ * costs every command that reads a blob 0.4 to 6 ms (its configuration file
+ * and providers loaded on the first digest). */
+#include <nettle/base64.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,20 +11,15 @@
 #include "digest.h"
 
 struct sk_hasher {
-  EVP_MD_CTX *ctx;
+  struct sha256_ctx ctx;
 };
 
 sk_hasher *
 sk_hasher_new (void)
 {
-  sk_hasher *h = calloc (1, sizeof *h);
-  if (h == NULL)
-    return NULL;
-  h->ctx = EVP_MD_CTX_new ();
-  if (h->ctx == NULL || EVP_DigestInit_ex (h->ctx, EVP_sha256 (), NULL) != 1) {
-    sk_hasher_free (h);
-    return NULL;
-  }
+  sk_hasher *h = malloc (sizeof *h);
+  if (h)
+    sha256_init (&h->ctx);
   return h;
 }
 
@@ -28,22 +27,18 @@ void
 sk_hasher_update (sk_hasher *h, const void *data, size_t len)
 {
   if (len > 0)
-    EVP_DigestUpdate (h->ctx, data, len);
+    sha256_update (&h->ctx, len, data);
 }
 
 void
 sk_hasher_final (sk_hasher *h, sk_digest *out)
 {
-  unsigned int n = sizeof out->bytes;
-  EVP_DigestFinal_ex (h->ctx, out->bytes, &n);
+  sha256_digest (&h->ctx, sizeof out->bytes, out->bytes);
 }
 
 void
 sk_hasher_free (sk_hasher *h)
 {
-  if (h == NULL)
-    return;
-  EVP_MD_CTX_free (h->ctx);
   free (h);
 }
 
@@ -57,8 +52,41 @@ sk_hasher_freep (sk_hasher **h)
 void
 sk_digest_of (const void *data, size_t len, sk_digest *out)
 {
-  unsigned int n = sizeof out->bytes;
-  EVP_Digest (data, len, out->bytes, &n, EVP_sha256 (), NULL);
+  struct sha256_ctx ctx;
+  sha256_init (&ctx);
+  sha256_update (&ctx, len, data);
+  sha256_digest (&ctx, sizeof out->bytes, out->bytes);
+}
+
+char *
+sk_base64_encode (const void *data, size_t len)
+{
+  char *out = malloc (BASE64_ENCODE_RAW_LENGTH (len) + 1);
+  if (out == NULL)
+    return NULL;
+  base64_encode_raw (out, len, data);
+  out[BASE64_ENCODE_RAW_LENGTH (len)] = '\0';
+  return out;
+}
+
+int
+sk_base64_decode (const char *text, unsigned char **out, size_t *len)
+{
+  size_t n = strlen (text);
+  struct base64_decode_ctx ctx;
+  unsigned char *buf = malloc (BASE64_DECODE_LENGTH (n) + 1);
+  if (buf == NULL)
+    return -1;
+  base64_decode_init (&ctx);
+  size_t got = BASE64_DECODE_LENGTH (n);
+  if (n % 4 != 0 || !base64_decode_update (&ctx, &got, buf, n, text) || !base64_decode_final (&ctx)) {
+    free (buf);
+    return -1;
+  }
+  buf[got] = '\0';
+  *out = buf;
+  *len = got;
+  return 0;
 }
 
 char *

@@ -43,6 +43,12 @@ bool sk_digest_equal (const sk_digest *a, const sk_digest *b);
  * else sha256("<parent chain id> <diff_id>"). */
 void sk_chain_id (const sk_digest *parent, const sk_digest *diff_id, sk_digest *out);
 
+/* Base64 (the standard alphabet, padded), as registry credentials use it.
+ * encode: a new string, NULL without memory; decode: a new buffer of *len
+ * bytes (a NUL after them), -1 when text is not padded base64. */
+char *sk_base64_encode (const void *data, size_t len);
+int sk_base64_decode (const char *text, unsigned char **out, size_t *len);
+
 #define _cleanup_hasher_ __attribute__ ((cleanup (sk_hasher_freep)))
 void sk_hasher_freep (sk_hasher **h);
 

@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "registry-internal.h"
 #include "registry.h"
 #include "skiff-config.h"
@@ -224,12 +224,9 @@ load_auth (sk_registry *r, const char *path, sk_err **err)
       /* checked, so that a broken entry is named here rather than refused
        * by the registry for a reason nobody can see */
       const char *b64 = json_object_get_string (v);
-      size_t len = strlen (b64);
-      _cleanup_free_ unsigned char *plain = malloc (len / 4 * 3 + 4);
-      if (plain == NULL)
-        return sk_err_set (err, ENOMEM, "auth file");
-      int n = len % 4 == 0 ? EVP_DecodeBlock (plain, (const unsigned char *) b64, (int) len) : -1;
-      if (n < 0 || memchr (plain, ':', n) == NULL)
+      _cleanup_free_ unsigned char *plain = NULL;
+      size_t n = 0;
+      if (sk_base64_decode (b64, &plain, &n) < 0 || memchr (plain, ':', n) == NULL)
         return sk_err_set (err, 0, "auth file `%s`: the \"auth\" of %s is not base64 of user:password",
                            path, key);
       r->basic = strdup (b64);
@@ -241,9 +238,7 @@ load_auth (sk_registry *r, const char *path, sk_err **err)
       if (asprintf (&up, "%s:%s", json_object_get_string (user), json_object_get_string (pass)) < 0)
         return sk_err_set (err, ENOMEM, "auth file");
       size_t len = strlen (up);
-      r->basic = malloc ((len + 2) / 3 * 4 + 1);
-      if (r->basic)
-        EVP_EncodeBlock ((unsigned char *) r->basic, (const unsigned char *) up, (int) len);
+      r->basic = sk_base64_encode (up, len);
       explicit_bzero (up, len);
     } else {
       continue;
@@ -1400,12 +1395,10 @@ sk_registry_login (const char *domain, const sk_registry_opts *o, const char *us
   _cleanup_secret_ char *up = NULL;
   if (asprintf (&up, "%s:%s", user, password) < 0)
     return sk_err_set (err, ENOMEM, "login");
-  size_t len = strlen (up);
-  r->basic = malloc ((len + 2) / 3 * 4 + 1);
+  r->basic = sk_base64_encode (up, strlen (up));
   r->auth_file = strdup ("the login");
   if (r->basic == NULL || r->auth_file == NULL)
     return sk_err_set (err, ENOMEM, "login");
-  EVP_EncodeBlock ((unsigned char *) r->basic, (const unsigned char *) up, (int) len);
   _cleanup_free_ char *url = NULL;
   if (asprintf (&url, "%s/v2/", r->base) < 0)
     return sk_err_set (err, ENOMEM, "login");
