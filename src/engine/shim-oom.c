@@ -108,52 +108,90 @@ snapshot (void)
 
 /* ---- the kernel's report ---- */
 
-/* The value of `key=` in a comma-separated record, into buf. */
-static bool
-field (const char *msg, const char *key, char *buf, size_t size)
+/* The last occurrence of needle in [s, end). */
+static const char *
+last_in (const char *s, const char *end, const char *needle)
 {
-  size_t len = strlen (key);
-  for (const char *p = msg; p && *p;) {
-    if (strncmp (p, key, len) == 0 && p[len] == '=') {
-      const char *v = p + len + 1;
-      size_t n = strcspn (v, ",\n");
-      if (n >= size)
-        n = size - 1;
-      memcpy (buf, v, n);
-      buf[n] = '\0';
-      return true;
-    }
-    p = strchr (p, ',');
-    p = p ? p + 1 : NULL;
-  }
-  return false;
+  const char *found = NULL;
+  for (const char *p = strstr (s, needle); p && p < end; p = strstr (p + 1, needle))
+    found = p;
+  return found;
+}
+
+/* Copies [from, to) into buf, cut to its size. */
+static void
+copy_span (const char *from, const char *to, char *buf, size_t size)
+{
+  size_t n = (size_t) (to - from);
+  if (n >= size)
+    n = size - 1;
+  memcpy (buf, from, n);
+  buf[n] = '\0';
 }
 
 /* Whether the kernel's memcg path names the container's cgroup (or one
  * below it): the path seen from the hierarchy's root ends with ours. */
 static bool
-our_memcg (const char *memcg)
+memcg_matches (const char *memcg, const char *ours)
 {
-  const char *ours = sk_cgroup_memory_path (oom.cg);
-  if (ours == NULL || *ours == '\0')
-    return false;
   size_t lo = strlen (ours);
+  if (lo == 0)
+    return false;
   for (const char *p = strstr (memcg, ours); p; p = strstr (p + 1, ours))
     if (p[lo] == '\0' || p[lo] == '/')
       return true;
   return false;
 }
 
+bool
+sk_shim_oom_record (const char *rec, const char *memcg, pid_t *pid, char *task, size_t task_size,
+                    uint64_t *usec)
+{
+  unsigned prio;
+  unsigned long long seq, us;
+  const char *msg = strchr (rec, ';');
+  /* the facility is the priority's upper bits: 0 only for the kernel */
+  if (msg == NULL || sscanf (rec, "%u,%llu,%llu", &prio, &seq, &us) != 3 || prio >> 3 != 0)
+    return false;
+  msg++;
+  if (strncmp (msg, "oom-kill:", 9) != 0)
+    return false;
+  /* "...,task_memcg=PATH,task=NAME,pid=N,uid=N": names may hold commas (a
+   * task names itself), so the pid is the last one, the path ends at the
+   * first ",task=" after it and the name runs to the pid */
+  const char *eol = msg + strcspn (msg, "\n");
+  const char *p_pid = last_in (msg, eol, ",pid=");
+  const char *p_memcg = strstr (msg, ",task_memcg=");
+  if (p_pid == NULL || p_memcg == NULL || p_memcg > p_pid)
+    return false;
+  p_memcg += 12;
+  const char *p_task = strstr (p_memcg, ",task=");
+  if (p_task == NULL || p_task > p_pid)
+    return false;
+  char path[4096];
+  copy_span (p_memcg, p_task, path, sizeof path);
+  if (!memcg_matches (path, memcg))
+    return false;
+  char *end;
+  long v = strtol (p_pid + 5, &end, 10);
+  if (end == p_pid + 5 || (*end != ',' && end != eol) || v <= 0)
+    return false;
+  copy_span (p_task + 6, p_pid, task, task_size);
+  *pid = (pid_t) v;
+  *usec = us;
+  return true;
+}
+
 /* Reads the kernel records written since the last look (at most
- * KMSG_BOUND, never blocking) and keeps up to `max` oom-kill victims of
- * our cgroup. Records with a facility other than the kernel's (what
- * processes write to /dev/kmsg) are skipped. */
+ * KMSG_BOUND, never blocking) and keeps the last `max` oom-kill victims of
+ * our cgroup. */
 static size_t
 kmsg_victims (victim *out, size_t max)
 {
   static char rec[8192];
   size_t n = 0;
-  if (oom.kmsg < 0)
+  const char *ours = sk_cgroup_memory_path (oom.cg);
+  if (oom.kmsg < 0 || ours == NULL)
     return 0;
   struct timespec mono;
   clock_gettime (CLOCK_MONOTONIC, &mono);
@@ -165,20 +203,10 @@ kmsg_victims (victim *out, size_t max)
     if (r <= 0)
       break;
     rec[r] = '\0';
-    unsigned prio;
-    unsigned long long seq, usec;
-    char *msg = strchr (rec, ';');
-    if (msg == NULL || sscanf (rec, "%u,%llu,%llu", &prio, &seq, &usec) != 3 || prio >> 3 != 0)
-      continue;
-    msg++;
-    if (strncmp (msg, "oom-kill:", 9) != 0)
-      continue;
-    char memcg[4096], pid[32];
     victim v = {0};
-    if (!field (msg + 9, "task_memcg", memcg, sizeof memcg) || !our_memcg (memcg) ||
-        !field (msg + 9, "pid", pid, sizeof pid) || !field (msg + 9, "task", v.task, sizeof v.task))
+    uint64_t usec;
+    if (!sk_shim_oom_record (rec, ours, &v.pid, v.task, sizeof v.task, &usec))
       continue;
-    v.pid = (pid_t) strtol (pid, NULL, 10);
     v.at_ns = boot_ns + (int64_t) usec * 1000;
     if (n < max)
       out[n++] = v;

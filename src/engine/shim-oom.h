@@ -20,6 +20,9 @@
 #define SKIFF_ENGINE_SHIM_OOM_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "engine/shim.h"
 #include "runtime/runtime.h"
@@ -35,5 +38,13 @@ void sk_shim_oom_handle (void);
 /* The init exited: reports the kills not reported yet; whether there was
  * any in this run (exit.json's oom_killed). */
 bool sk_shim_oom_exited (void);
+
+/* One /dev/kmsg record ("PRI,SEQ,USEC,FLAGS;MESSAGE"): whether it is the
+ * kernel's "oom-kill:" report of a task in the cgroup `memcg` (the path as
+ * the memory hierarchy names it) or one below it; then the victim's pid,
+ * task name (into task) and the time since boot in microseconds. Records of
+ * another facility than the kernel's (what processes write) are not. */
+bool sk_shim_oom_record (const char *rec, const char *memcg, pid_t *pid, char *task,
+                         size_t task_size, uint64_t *usec);
 
 #endif

@@ -69,6 +69,19 @@ have_psi() {
   assert_gone "$id"
 }
 
+@test "oom: an exec'd process killed: reported, the container still running" {
+  id=$(sk run -d --name target -m 32m --memory-swap 32m busybox sleep 1000)
+  init=$(sk inspect --format '{{.State.Pid}}' target)
+  run sk exec target sh -c 'x=a; while :; do x="$x$x"; done'
+  [ "$status" -eq 137 ]
+  until_true '[ -s "$XR/containers/$id/oom.json" ]'
+  [ "$(sk inspect --format '{{.State.Status}} {{.State.OOMKilled}}' target)" = "running true" ]
+  sk inspect target | jq -e --argjson init "$init" '.[0].State.OOMKill | .Count == 1 and .Pid > 0
+    and .Pid != $init and (.Command | startswith("sh"))'
+  sk rm -f target
+  assert_gone "$id"
+}
+
 @test "oom: a container without a kill has no OOMKill and no oom event" {
   t0=$(now)
   sk run --name calm -m 32m busybox true
