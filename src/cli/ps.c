@@ -193,9 +193,22 @@ cmd_ps (sk_cli *cli, int argc, char **argv)
 
 /* ---- inspect ---- */
 
+/* State.OOMKill, skiff's own: the shim's report of the last kill (Pid,
+ * Command, At, Memory, Count); NULL when there was none. */
 static sk_json *
-state_json (const sk_ctr *c)
+oom_kill_json (sk_engine *e, const sk_ctr *c)
 {
+  sk_json *report = NULL;
+  sk_err *ignored = NULL;
+  if (sk_engine_oom_report (e, c->id, &report, &ignored) < 0)
+    sk_err_free (&ignored);
+  return report;
+}
+
+static sk_json *
+state_json (sk_engine *e, const sk_ctr *c)
+{
+  sk_json *oom = oom_kill_json (e, c);
   char t[48];
   sk_json *s = json_object_new_object ();
   bool running = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
@@ -203,7 +216,8 @@ state_json (const sk_ctr *c)
   json_object_object_add (s, "Running", json_object_new_boolean (running));
   json_object_object_add (s, "Paused", json_object_new_boolean (strcmp (c->state, "paused") == 0));
   json_object_object_add (s, "Restarting", json_object_new_boolean (strcmp (c->state, "restarting") == 0));
-  json_object_object_add (s, "OOMKilled", json_object_new_boolean (c->oom_killed));
+  /* as docker: true from the first kill on, the container running or not */
+  json_object_object_add (s, "OOMKilled", json_object_new_boolean (c->oom_killed || oom));
   json_object_object_add (s, "Dead", json_object_new_boolean (strcmp (c->state, "dead") == 0));
   json_object_object_add (s, "Pid", json_object_new_int (running ? c->pid : 0));
   json_object_object_add (s, "ExitCode", json_object_new_int (c->exit_code));
@@ -212,6 +226,8 @@ state_json (const sk_ctr *c)
   json_object_object_add (s, "StartedAt", json_object_new_string (t));
   time_nano (c->finished_at, t);
   json_object_object_add (s, "FinishedAt", json_object_new_string (t));
+  if (oom)
+    json_object_object_add (s, "OOMKill", oom);
   return s;
 }
 
@@ -238,7 +254,7 @@ inspect_json (sk_engine *e, const sk_ctr *c)
   for (size_t i = 1; i < n; i++)
     json_object_array_add (args, json_object_get (json_object_array_get_idx (words, i)));
   json_object_object_add (o, "Args", args);
-  json_object_object_add (o, "State", state_json (c));
+  json_object_object_add (o, "State", state_json (e, c));
   json_object_object_add (o, "Image", json_object_new_string (c->image));
   _cleanup_free_ char *log = sk_engine_log_path (e, c->id);
   json_object_object_add (o, "LogPath", json_object_new_string (log ? log : ""));

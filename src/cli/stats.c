@@ -1,9 +1,13 @@
 /* skiff: `stats`, docker's table of the running containers' use of CPU,
- * memory, network, block I/O and pids, and what docker leaves out: the
- * memory's breakdown (anon, file, active and inactive; --format fields
- * MemAnon, MemFile, MemActiveAnon, MemInactiveAnon, MemActiveFile,
- * MemInactiveFile). CPU % is the use between two samples. */
+ * memory, network, block I/O and pids, and what docker leaves out (--format
+ * fields): the memory's breakdown (MemAnon, MemFile, MemActiveAnon,
+ * MemInactiveAnon, MemActiveFile, MemInactiveFile); the pressure (PSI) where
+ * a cgroup2 directory gives it (CPUPressure, MemPressure, IOPressure: "some"
+ * avg10 / avg60, "--" without; PSI: every number); block I/O by device
+ * (BlockIOByDevice: "NAME READ / WRITE, ...", "--" without; BlockIODevices:
+ * the numbers). CPU % is the use between two samples. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -102,6 +106,137 @@ block_io (sk_json *doc, int64_t *rd, int64_t *wr)
   }
 }
 
+/* A block device's name from /sys/dev/block/MAJ:MIN/uevent (DEVNAME),
+ * else "MAJ:MIN". */
+static void
+device_name (unsigned maj, unsigned min, char *buf, size_t size)
+{
+  char path[64], text[1024];
+  snprintf (buf, size, "%u:%u", maj, min);
+  snprintf (path, sizeof path, "/sys/dev/block/%u:%u/uevent", maj, min);
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read (fd, text, sizeof text - 1) : -1;
+  if (n <= 0)
+    return;
+  text[n] = '\0';
+  char *p = strstr (text, "DEVNAME=");
+  if (p && (p == text || p[-1] == '\n')) {
+    p += 8;
+    size_t len = strcspn (p, "\n");
+    if (len > 0 && len < size) {
+      memcpy (buf, p, len);
+      buf[len] = '\0';
+    }
+  }
+}
+
+/* The device entry of `list` (an array of BlockIODevices objects) for
+ * maj:min, made when missing. */
+static sk_json *
+device_entry (sk_json *list, unsigned maj, unsigned min)
+{
+  for (size_t i = 0; i < json_object_array_length (list); i++) {
+    sk_json *e = json_object_array_get_idx (list, i), *a, *b;
+    if (json_object_object_get_ex (e, "Major", &a) && json_object_object_get_ex (e, "Minor", &b) &&
+        json_object_get_int64 (a) == maj && json_object_get_int64 (b) == min)
+      return e;
+  }
+  char name[64];
+  device_name (maj, min, name, sizeof name);
+  sk_json *e = json_object_new_object ();
+  json_object_object_add (e, "Device", json_object_new_string (name));
+  json_object_object_add (e, "Major", json_object_new_int64 (maj));
+  json_object_object_add (e, "Minor", json_object_new_int64 (min));
+  static const char *const keys[] = {"ReadBytes", "WriteBytes", "ReadOps", "WriteOps"};
+  for (size_t k = 0; k < SK_N_ELEMENTS (keys); k++)
+    json_object_object_add (e, keys[k], json_object_new_int64 (0));
+  json_object_array_add (list, e);
+  return e;
+}
+
+/* Adds the Read and Write entries of the blkio list `key` to the devices'
+ * `read` and `write` fields. */
+static void
+device_counts (sk_json *blk, const char *key, sk_json *list, const char *read, const char *write)
+{
+  sk_json *src = NULL;
+  if (!json_object_object_get_ex (blk, key, &src) || src == NULL)
+    return;
+  for (size_t i = 0; i < json_object_array_length (src); i++) {
+    sk_json *e = json_object_array_get_idx (src, i), *op, *v, *maj, *min;
+    if (!json_object_object_get_ex (e, "op", &op) || !json_object_object_get_ex (e, "value", &v) ||
+        !json_object_object_get_ex (e, "major", &maj) ||
+        !json_object_object_get_ex (e, "minor", &min))
+      continue;
+    const char *o = json_object_get_string (op), *field;
+    if (strcasecmp (o, "read") == 0)
+      field = read;
+    else if (strcasecmp (o, "write") == 0)
+      field = write;
+    else
+      continue;
+    sk_json *cur, *d = device_entry (list, (unsigned) json_object_get_int64 (maj),
+                                     (unsigned) json_object_get_int64 (min));
+    int64_t now = json_object_object_get_ex (d, field, &cur) ? json_object_get_int64 (cur) : 0;
+    json_object_object_add (d, field, json_object_new_int64 (now + json_object_get_int64 (v)));
+  }
+}
+
+/* BlockIODevices (an array) and BlockIOByDevice ("vda 1.2MB / 8.4MB, ..."). */
+static void
+block_io_by_device (sk_json *doc, sk_json *row)
+{
+  sk_json *blk = NULL, *list = json_object_new_array ();
+  if (json_object_object_get_ex (doc, "blkio", &blk)) {
+    device_counts (blk, "ioServiceBytesRecursive", list, "ReadBytes", "WriteBytes");
+    device_counts (blk, "ioServicedRecursive", list, "ReadOps", "WriteOps");
+  }
+  char text[1024] = "";
+  size_t len = 0;
+  for (size_t i = 0; i < json_object_array_length (list); i++) {
+    sk_json *e = json_object_array_get_idx (list, i), *name, *rd, *wr;
+    char r[32], w[32];
+    json_object_object_get_ex (e, "Device", &name);
+    json_object_object_get_ex (e, "ReadBytes", &rd);
+    json_object_object_get_ex (e, "WriteBytes", &wr);
+    sk_cli_human_size (json_object_get_int64 (rd), r, sizeof r);
+    sk_cli_human_size (json_object_get_int64 (wr), w, sizeof w);
+    int n = snprintf (text + len, sizeof text - len, "%s%s %s / %s", len ? ", " : "",
+                      json_object_get_string (name), r, w);
+    if (n < 0 || (size_t) n >= sizeof text - len)
+      break;
+    len += (size_t) n;
+  }
+  json_object_object_add (row, "BlockIOByDevice", json_object_new_string (len ? text : "--"));
+  json_object_object_add (row, "BlockIODevices", list);
+}
+
+/* PSI ({"cpu","memory","io"}: each {"some","full"} with avg10, avg60,
+ * avg300, total) and the short forms: "some" avg10 / avg60, "--" without. */
+static void
+pressure (sk_json *doc, sk_json *row)
+{
+  static const char *const res[][3] = {{"cpu", "cpu", "CPUPressure"},
+                                       {"memory", "memory", "MemPressure"},
+                                       {"blkio", "io", "IOPressure"}};
+  sk_json *psi = json_object_new_object ();
+  for (size_t i = 0; i < SK_N_ELEMENTS (res); i++) {
+    sk_json *o = NULL, *p = NULL, *some = NULL, *a10 = NULL, *a60 = NULL;
+    char text[64] = "--";
+    if (json_object_object_get_ex (doc, res[i][0], &o) &&
+        json_object_object_get_ex (o, "psi", &p) && p != NULL) {
+      json_object_object_add (psi, res[i][1], json_object_get (p));
+      if (json_object_object_get_ex (p, "some", &some) &&
+          json_object_object_get_ex (some, "avg10", &a10) &&
+          json_object_object_get_ex (some, "avg60", &a60))
+        snprintf (text, sizeof text, "%.2f%% / %.2f%%", json_object_get_double (a10),
+                  json_object_get_double (a60));
+    }
+    json_object_object_add (row, res[i][2], json_object_new_string (text));
+  }
+  json_object_object_add (row, "PSI", psi);
+}
+
 static void
 add_size (sk_json *row, const char *key, int64_t bytes)
 {
@@ -164,6 +299,8 @@ stats_row (const sample *a, const sample *b, bool no_trunc)
   add_size (row, "MemInactiveAnon", mem_stat (b->doc, "inactive_anon", "total_inactive_anon"));
   add_size (row, "MemActiveFile", mem_stat (b->doc, "active_file", "total_active_file"));
   add_size (row, "MemInactiveFile", mem_stat (b->doc, "inactive_file", "total_inactive_file"));
+  pressure (b->doc, row);
+  block_io_by_device (b->doc, row);
   return row;
 }
 

@@ -499,6 +499,28 @@ sk_engine_read_exit (sk_engine *e, sk_ctr *c)
   return 0;
 }
 
+int
+sk_engine_oom_report (sk_engine *e, const char *id, sk_json **out, sk_err **err)
+{
+  *out = NULL;
+  _cleanup_free_ char *path = sk_engine_state_path (e, id, "oom.json");
+  if (path == NULL)
+    return sk_err_set (err, ENOMEM, "oom.json");
+  if (access (path, F_OK) < 0)
+    return 0;
+  /* written atomically by the shim: a file that does not parse is not its */
+  sk_json *doc = NULL;
+  sk_err *ignored = NULL;
+  if (sk_json_parse_file (path, "oom.json", &doc, &ignored) < 0 ||
+      !json_object_is_type (doc, json_type_object)) {
+    sk_err_free (&ignored);
+    json_object_put (doc);
+    return 0;
+  }
+  *out = doc;
+  return 0;
+}
+
 /* Whether the shim of the record still runs (its pid is a skiff-shim). */
 static bool
 shim_alive (pid_t pid)

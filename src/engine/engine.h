@@ -76,6 +76,10 @@ int sk_engine_restart (sk_engine *e, const char *id, int timeout, sk_err **err);
 /* The cgroup's statistics of a running container (the runtime's `events
  * --stats` document: cpu, memory with memory.stat's counters, pids, blkio). */
 int sk_engine_stats (sk_engine *e, const char *id, sk_json **out, sk_err **err);
+/* The shim's report of the last OOM kill in the container's current or last
+ * run (EXEC_ROOT/containers/<id>/oom.json: Count, Pid, Command, At, Memory;
+ * see shim-oom.h); *out NULL when there was none. */
+int sk_engine_oom_report (sk_engine *e, const char *id, sk_json **out, sk_err **err);
 /* Bytes of the files in the container's writable layer. */
 int64_t sk_engine_rw_size (sk_engine *e, const char *id);
 /* The host pids of a running container's processes. */

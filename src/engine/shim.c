@@ -26,6 +26,7 @@
 
 #include "engine/events.h"
 #include "engine/jsonlog.h"
+#include "engine/shim-oom.h"
 #include "runtime/runtime.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -514,10 +515,7 @@ init_exited (shim *s, int status)
   s->status = status;
   s->exited_ms = now_ms ();
   sk_time_rfc3339 (s->finished_at, sizeof s->finished_at);
-  uint64_t kills = 0;
-  _cleanup_err_ sk_err *e = NULL;
-  if (sk_container_oom_kills (&s->rt, s->o->id, &kills, &e) == 0)
-    s->oom_killed = kills > 0;
+  s->oom_killed = sk_shim_oom_exited ();
 }
 
 /* SIGCHLD: the init and any orphan; SIGTERM: passed to the init. */
@@ -565,10 +563,11 @@ static void
 supervise (shim *s)
 {
   while (!done (s)) {
-    struct pollfd p[3 + 2 + SHIM_CLIENTS] = {{.fd = s->sigfd, .events = POLLIN},
-                                            {.fd = streams[0].fd, .events = POLLIN},
-                                            {.fd = streams[1].fd, .events = POLLIN}};
-    size_t n = 3 + attach_pollfds (p + 3);
+    struct pollfd p[3 + 2 + SHIM_CLIENTS + 1] = {{.fd = s->sigfd, .events = POLLIN},
+                                                {.fd = streams[0].fd, .events = POLLIN},
+                                                {.fd = streams[1].fd, .events = POLLIN}};
+    size_t n = 3 + attach_pollfds (p + 3), oom_i = n++;
+    p[oom_i] = (struct pollfd){.fd = sk_shim_oom_fd (), .events = POLLIN};
     int timeout = poll_timeout (s);
     int r = poll (p, n, timeout);
     if (r < 0 && errno != EINTR)
@@ -590,6 +589,8 @@ supervise (shim *s)
       sk_jsonlog_flush (&jlog, &e);
     }
     attach_events (p + 3);
+    if (p[oom_i].revents)
+      sk_shim_oom_handle ();
     if (p[0].revents)
       handle_signals (s);
   }
@@ -828,6 +829,7 @@ sk_shim_run (const sk_shim_opts *o, sk_err **err)
     return fail (&s, err);
   emit (o, "start", -1);
   report (o, "ok %d", (int) s.pid);
+  sk_shim_oom_start (o, &s.rt);
   malloc_trim (0);
   drop_setup_pages ();
   supervise (&s);
@@ -836,8 +838,6 @@ sk_shim_run (const sk_shim_opts *o, sk_err **err)
     sk_err_free (&e);
   int sig;
   /* before exit.json: whoever finds the container exited finds its die */
-  if (s.oom_killed)
-    emit (o, "oom", -1);
   emit (o, "die", exit_code (&s, &sig));
   int r = write_exit_json (&s, err);
   attach_close ();

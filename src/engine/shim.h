@@ -6,8 +6,9 @@
  * runtime library (stdin /dev/null, stdout and stderr two pipes it reads),
  * appends its start event to the event log (events.h), reports "ok PID\n"
  * or "err CODE MESSAGE\n" on the ready fd, writes the output to the
- * json-file log, and when the container's init exits appends its oom (if it
- * had one) and die events, writes STATE_DIR/exit.json, deletes the
+ * json-file log, reports each OOM kill as it happens (STATE_DIR/oom.json
+ * and an oom event, shim-oom.h), and when the container's init exits
+ * appends its die event, writes STATE_DIR/exit.json, deletes the
  * container and unmounts BUNDLE/rootfs.
  *
  * With --stdin the container's stdin is a pipe the shim holds; with --tty the

@@ -111,9 +111,25 @@ int sk_cgroup_destroy (sk_cgroup *cg, sk_err **err);
  *  "memory":{"usage":{"limit","usage","max","failcnt"},"swap":{..},"cache","raw":{memory.stat keys}},
  *  "pids":{"current","limit"},"blkio":{"ioServiceBytesRecursive":[{"major","minor","op","value"}],..},
  *  "hugetlb":{"2MB":{"usage","max","failcnt"}}}
+ * and, where a cgroup2 directory gives the pressure files (pure v2, and the
+ * hybrid layout's cgroup2 mount), "psi":{"some":{"avg10","avg60","avg300",
+ * "total"},"full":{..}} in "cpu", "memory" and "blkio", as runc.
  * Fields a hierarchy does not provide are left out. */
 int sk_cgroup_stats (const sk_cgroup *cg, sk_json **out, sk_err **err);
 /* Number of OOM kills in the cgroup so far (v1 memory.oom_control oom_kill, v2 memory.events oom_kill). */
 int sk_cgroup_oom_kills (const sk_cgroup *cg, uint64_t *count, sk_err **err);
+/* A descriptor (non-blocking, close-on-exec, the caller's to close) that
+ * becomes readable when the cgroup's memory meets an OOM: on v1 an eventfd
+ * registered on memory.oom_control through cgroup.event_control (signalled
+ * when the cgroup enters OOM, before the kill, and when the cgroup goes
+ * away); on v2 an inotify watch on memory.events (modified as its counters
+ * rise, oom_kill among them). Empty it with sk_cgroup_oom_drain. */
+int sk_cgroup_oom_watch (const sk_cgroup *cg, sk_err **err);
+void sk_cgroup_oom_drain (int fd);
+/* The memory controller's memory.stat, as the kernel writes it. */
+int sk_cgroup_memory_stat (const sk_cgroup *cg, char **text, sk_err **err);
+/* The cgroup's path in the memory hierarchy, as the kernel names it in its
+ * OOM report (task_memcg=PATH); NULL without a memory controller. */
+const char *sk_cgroup_memory_path (const sk_cgroup *cg);
 
 #endif

@@ -1,6 +1,6 @@
 /* Unit tests: the shim's json-file records (escaping, time stamps,
- * rotation), its exit codes for failures to start, and the lines of the
- * event log. */
+ * rotation), its exit codes for failures to start, the lines of the event
+ * log, and the kernel's OOM records it believes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include "engine/events.h"
 #include "engine/jsonlog.h"
 #include "engine/shim.h"
+#include "engine/shim-oom.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -176,6 +177,53 @@ test_event_lines (void **state)
   assert_non_null (strstr (err->msg, "events.log"));
 }
 
+static void
+test_oom_records (void **state)
+{
+  const char *cg = "/skiff/abc";
+  pid_t pid = 0;
+  char task[64];
+  uint64_t usec = 0;
+#define KREC(pri, memcg, rest)                                                                     \
+  pri ",812,31749411047,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=abc,"        \
+      "mems_allowed=0,oom_memcg=" memcg ",task_memcg=" memcg rest "\n SUBSYSTEM=x\n"
+  /* the kernel's record of a task in the cgroup */
+  assert_true (sk_shim_oom_record (KREC ("3", "/skiff/abc", ",task=tail,pid=27442,uid=0"), cg, &pid,
+                                   task, sizeof task, &usec));
+  assert_int_equal (pid, 27442);
+  assert_string_equal (task, "tail");
+  assert_int_equal (usec, 31749411047ULL);
+  /* seen from above the hierarchy's mount, and in a cgroup below ours */
+  assert_true (sk_shim_oom_record (KREC ("6", "/host/skiff/abc/sub", ",task=sh,pid=9,uid=0"), cg,
+                                   &pid, task, sizeof task, &usec));
+  assert_int_equal (pid, 9);
+  /* a name with commas and pid= in it: the pid is the kernel's, the last */
+  assert_true (sk_shim_oom_record (KREC ("3", "/skiff/abc", ",task=a,pid=1,pid=77,uid=0"), cg, &pid,
+                                   task, sizeof task, &usec));
+  assert_int_equal (pid, 77);
+  assert_string_equal (task, "a,pid=1");
+  /* another cgroup, one whose name only begins as ours */
+  assert_false (sk_shim_oom_record (KREC ("3", "/skiff/other", ",task=sh,pid=9,uid=0"), cg, &pid,
+                                    task, sizeof task, &usec));
+  assert_false (sk_shim_oom_record (KREC ("3", "/skiff/abcdef", ",task=sh,pid=9,uid=0"), cg, &pid,
+                                    task, sizeof task, &usec));
+  /* what a process wrote to /dev/kmsg: the user facility (priority >= 8) */
+  assert_false (sk_shim_oom_record (KREC ("12", "/skiff/abc", ",task=sh,pid=9,uid=0"), cg, &pid,
+                                    task, sizeof task, &usec));
+  /* not an oom-kill record, malformed ones */
+  assert_false (sk_shim_oom_record ("3,1,2,-;Out of memory: Killed process 9 (sh)\n", cg, &pid,
+                                    task, sizeof task, &usec));
+  assert_false (sk_shim_oom_record (KREC ("3", "/skiff/abc", ",task=sh,pid=x,uid=0"), cg, &pid,
+                                    task, sizeof task, &usec));
+  assert_false (sk_shim_oom_record (KREC ("3", "/skiff/abc", ",pid=9,uid=0"), cg, &pid, task,
+                                    sizeof task, &usec));
+  assert_false (sk_shim_oom_record ("oom-kill:task_memcg=/skiff/abc,task=sh,pid=9", cg, &pid, task,
+                                    sizeof task, &usec));
+  assert_false (sk_shim_oom_record (KREC ("3", "/skiff/abc", ",task=sh,pid=9,uid=0"), "", &pid,
+                                    task, sizeof task, &usec));
+#undef KREC
+}
+
 int
 main (void)
 {
@@ -185,6 +233,7 @@ main (void)
       cmocka_unit_test (test_records_and_rotation),
       cmocka_unit_test (test_failure_codes),
       cmocka_unit_test (test_event_lines),
+      cmocka_unit_test (test_oom_records),
   };
   return cmocka_run_group_tests_name ("shim", tests, NULL, NULL);
 }

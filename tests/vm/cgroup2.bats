@@ -355,6 +355,41 @@ refused() {
     .data.memory.usage.usage > 0 and .data.cpu.usage.total > 0'
 }
 
+@test "events --stats reports the pressure (PSI) of cpu, memory and io where the kernel gives it" {
+  [ -r /sys/fs/cgroup/cpu.pressure ] && cat /sys/fs/cgroup/cpu.pressure > /dev/null 2>&1 ||
+    skip "the kernel gives no PSI (CONFIG_PSI off, or psi=0)"
+  bundle '.' sleep 100
+  runtime run -d "$CID"
+  run runtime events --stats "$CID"
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e '.data | [.cpu.psi, .memory.psi, .blkio.psi][]
+    | (.some | has("avg10") and has("avg60") and has("avg300") and .total >= 0)'
+  echo "$output" | jq -e '.data.memory.psi.full.total >= 0 and .data.blkio.psi.full.total >= 0'
+}
+
+@test "the shim reports an OOM kill as it happens (inotify on memory.events): the victim, its memory" {
+  [ -x "${SKIFF_SHIM:-}" ] || skip "no skiff-shim"
+  bundle '.linux.resources += {"memory": {"limit": 33554432}}' \
+    sh -c 'sh -c "x=a; while :; do x=\$x\$x; done"; echo child-gone; exec sleep 100'
+  SD="$BATS_TEST_TMPDIR/shim-state"
+  "$SKIFF_SHIM" --id "$CID" --bundle "$BUNDLE" --runtime-root "$STATE_ROOT" --state-dir "$SD" \
+    --log "$BATS_TEST_TMPDIR/log" --ready-fd 3 3> "$BATS_TEST_TMPDIR/ready" < /dev/null > /dev/null 2>&1 &
+  SHIM=$!
+  # (slow in the VM: up to a minute)
+  local i
+  for i in $(seq 600); do [ -s "$SD/oom.json" ] && break; sleep 0.1; done
+  [ -s "$SD/oom.json" ]
+  # the child was killed, the init lives on
+  [ "$(state_status "$CID")" = running ]
+  init=$(init_pid)
+  jq -e --argjson init "$init" '.Count == 1 and .Pid > 0 and .Pid != $init
+    and (.Command | startswith("sh")) and .Memory.Anon > 8*1048576' "$SD/oom.json"
+  runtime kill "$CID" KILL
+  wait_for test -f "$SD/exit.json"
+  wait "$SHIM"
+  jq -e '.exit_code == 137 and .oom_killed == true' "$SD/exit.json"
+}
+
 @test "the eBPF device filter: a device no rule allows is EPERM, allowed ones work" {
   # both nodes are made (the default rules allow mknod); the rules allow
   # writing, not reading, the kmsg node, and nothing of the loop node
