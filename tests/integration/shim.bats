@@ -127,6 +127,8 @@ assert_nothing_left() {
   update_config '.process.cwd = "/etc/passwd"'
   start_shim
   [[ "$REPORT" == "err 125 "* ]]
+  # the report comes before the shim's exit
+  wait "$SHIM_PID" || true
   assert_nothing_left
 }
 
