@@ -59,6 +59,14 @@ sk_engine_log_path (sk_engine *e, const char *id)
 }
 
 char *
+sk_engine_local_log_path (sk_engine *e, const char *id)
+{
+  char name[80];
+  snprintf (name, sizeof name, "%s-local.log", id);
+  return sk_engine_bundle_path (e, id, name);
+}
+
+char *
 sk_engine_events_path (sk_engine *e)
 {
   return sk_path_join (e->data_root, SK_EVENTS_FILE);

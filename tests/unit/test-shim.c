@@ -92,7 +92,7 @@ test_records_and_rotation (void **state)
   static sk_jsonlog l;
   _cleanup_err_ sk_err *err = NULL;
   const char *t = "2026-11-29T07:10:00.123456789Z";
-  assert_int_equal (sk_jsonlog_open (&l, path, 0, 1, &err), 0);
+  assert_int_equal (sk_jsonlog_open (&l, path, 0, 1, false, false, &err), 0);
   assert_int_equal (sk_jsonlog_add (&l, "stdout", "hi\n", 3, t, &err), 0);
   assert_int_equal (sk_jsonlog_add (&l, "stderr", "x", 1, t, &err), 0);
   assert_int_equal (sk_jsonlog_close (&l, &err), 0);
@@ -103,7 +103,7 @@ test_records_and_rotation (void **state)
   size_t rec = (size_t) (strchr (doc, '\n') - doc) + 1; /* the first record */
   /* three records fit in no file of 2 * rec - 1 bytes: one a file, 3 kept */
   unlink (path);
-  assert_int_equal (sk_jsonlog_open (&l, path, 2 * rec - 1, 3, &err), 0);
+  assert_int_equal (sk_jsonlog_open (&l, path, 2 * rec - 1, 3, false, false, &err), 0);
   for (int i = 0; i < 4; i++)
     assert_int_equal (sk_jsonlog_add (&l, "stdout", i % 2 ? "hi\n" : "ho\n", 3, t, &err), 0);
   assert_int_equal (sk_jsonlog_close (&l, &err), 0);
@@ -118,7 +118,7 @@ test_records_and_rotation (void **state)
   snprintf (p, sizeof p, "%s.3", path);
   assert_int_equal (stat (p, &st), -1);
   /* one file kept: emptied */
-  assert_int_equal (sk_jsonlog_open (&l, path, 2 * rec - 1, 1, &err), 0);
+  assert_int_equal (sk_jsonlog_open (&l, path, 2 * rec - 1, 1, false, false, &err), 0);
   for (int i = 0; i < 3; i++)
     assert_int_equal (sk_jsonlog_add (&l, "stdout", "hi\n", 3, t, &err), 0);
   assert_int_equal (sk_jsonlog_close (&l, &err), 0);
