@@ -118,3 +118,30 @@ assert_numbered() { # FILE N
   sk logs "$id" > "$BATS_TEST_TMPDIR/out"
   assert_numbered "$BATS_TEST_TMPDIR/out" 5000
 }
+
+# 10,000 numbered lines a second for 10 s (a burst of 10,000 each second)
+FAST='i=0; while [ $i -lt 10 ]; do seq $((i * 10000 + 1)) $((i * 10000 + 10000)) | sed "s/^/line /"; sleep 1; i=$((i + 1)); done'
+
+fast_writer() { # DRIVER OPTS...: every line back from logs and from logs -f, in order
+  id=$(sk run -d "$@" busybox sh -c "$FAST")
+  "$SKIFF" logs -f "$id" > "$BATS_TEST_TMPDIR/followed" &
+  BG_PIDS+=($!)
+  [ "$(sk wait "$id")" = 0 ]
+  sk logs "$id" > "$BATS_TEST_TMPDIR/out"
+  assert_numbered "$BATS_TEST_TMPDIR/out" 100000
+  # logs -f ends when the container has
+  until_true "! kill -0 ${BG_PIDS[-1]} 2> /dev/null"
+  assert_numbered "$BATS_TEST_TMPDIR/followed" 100000
+}
+
+@test "json-file: 10,000 lines a second for 10 s, rotated, every line back in order" {
+  fast_writer --log-opt max-size=1m --log-opt max-file=20
+  f="$DR/containers/$id/$id-json.log"
+  [ -f "$f.3" ]
+}
+
+@test "local: 10,000 lines a second for 10 s, rotated and compressed, every line back in order" {
+  fast_writer --log-driver local --log-opt max-size=256k --log-opt max-file=30
+  f="$DR/containers/$id/$id-local.log"
+  [ -f "$f.3.gz" ]
+}
