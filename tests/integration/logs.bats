@@ -145,3 +145,86 @@ fast_writer() { # DRIVER OPTS...: every line back from logs and from logs -f, in
   f="$DR/containers/$id/$id-local.log"
   [ -f "$f.3.gz" ]
 }
+
+# ---- a full disk ----
+
+# the data root on a tmpfs of its own, the image in it, then filled up to
+# leave FREE kilobytes
+small_data_root() { # FREE
+  SMALL="$BATS_TEST_TMPDIR/small"
+  mkdir "$SMALL"
+  mount -t tmpfs -o size=96m skiff-test-small "$SMALL"
+  DR="$SMALL/data"
+  printf '{"data-root": "%s", "exec-root": "%s", "cgroup-parent": "%s/%s"}\n' \
+    "$DR" "$XR" "$SKIFF_TEST_CGROUP" "${BATS_TEST_NUMBER}" > "$CONF"
+  sk run --rm busybox true
+  local avail
+  avail=$(df -k --output=avail "$SMALL" | tail -1)
+  [ "$avail" -gt "$1" ]
+  fallocate -l $(((avail - $1) * 1024)) "$SMALL/fill"
+}
+
+@test "full disk: run fails with one line and makes nothing; it works again once there is room" {
+  small_data_root 0
+  run sk run -d --name full busybox sleep 100
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"No space left on device"* ]]
+  [ -z "$(sk ps -aq)" ]
+  [ -z "$(ls -A "$DR/containers")" ]
+  [ -z "$(ls -A "$XR/containers" 2> /dev/null)" ]
+  [ -z "$(grep "$SMALL/" /proc/self/mountinfo)" ]
+  [ -z "$(find /sys/fs/cgroup/*/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER" /sys/fs/cgroup/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER" -mindepth 1 -type d 2> /dev/null)" ]
+  # a little room, not enough for a container: the same
+  rm "$SMALL/fill"
+  fallocate -l $((($(df -k --output=avail "$SMALL" | tail -1) - 256) * 1024)) "$SMALL/fill"
+  run sk run -d --name full busybox sleep 100
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [ -z "$(sk ps -aq)" ]
+  [ -z "$(ls -A "$DR/containers")" ]
+  rm "$SMALL/fill"
+  [ "$(sk run --name full busybox echo room)" = room ]
+}
+
+# a container writing numbered lines for ever (with random numbers in them,
+# which gzip cannot shrink much), its log filling the disk
+filling_log() { # RUN-OPTS...
+  id=$(sk run -d "$@" busybox sh -c 'trap "exit 0" TERM; i=0; while :; do i=$((i + 1)); echo "line $i $RANDOM $RANDOM $RANDOM $RANDOM $RANDOM $RANDOM $RANDOM $RANDOM $RANDOM $RANDOM"; done')
+  until_true '[ "$(df -k --output=avail "$SMALL" | tail -1)" -eq 0 ]'
+  shim=$(cat "$XR/containers/$id/shim.pid")
+  # full: the container and its shim run on, the output read and dropped
+  sleep 1
+  kill -0 "$shim"
+  [ "$(sk inspect --format '{{.State.Status}}' "$id")" = running ]
+  # what was kept reads back whole and in order
+  sk logs "$id" > "$BATS_TEST_TMPDIR/before"
+  [ -s "$BATS_TEST_TMPDIR/before" ]
+  ! grep -v -E -x 'line [0-9]+( [0-9]+){10}' "$BATS_TEST_TMPDIR/before"
+  awk '{print $2}' "$BATS_TEST_TMPDIR/before" | sort -n -c
+  last=$(tail -1 "$BATS_TEST_TMPDIR/before" | awk '{print $2}')
+  # room again: the log grows again, with lines written meanwhile missing
+  rm "$SMALL/fill"
+  until_true '[ "$(sk logs "$id" | tail -1 | awk "{print \$2}")" -gt $((last + 1000)) ]'
+  sk logs "$id" > "$BATS_TEST_TMPDIR/after"
+  ! grep -v -E -x 'line [0-9]+( [0-9]+){10}' "$BATS_TEST_TMPDIR/after"
+  awk '{print $2}' "$BATS_TEST_TMPDIR/after" | sort -n -c
+  # lines are missing after the last kept while full: the container wrote on
+  awk -v last="$last" '$2 == last + 1 {next_kept = 1} END {exit next_kept}' "$BATS_TEST_TMPDIR/after"
+  # the store took no harm: every command works
+  sk stop -t 5 "$id"
+  [ "$(sk inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$id")" = "exited 0" ]
+  [ "$(sk run --rm busybox echo fine)" = fine ]
+  sk rm "$id"
+  [ -z "$(sk ps -aq)" ]
+}
+
+@test "full disk: a json-file log stops growing, no record torn, the container runs on" {
+  small_data_root 2048
+  filling_log --log-opt max-size=512k --log-opt max-file=10
+}
+
+@test "full disk: a local log, rotated and compressed, the same" {
+  small_data_root 2048
+  filling_log --log-driver local --log-opt max-size=256k --log-opt max-file=20
+}
