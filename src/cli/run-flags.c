@@ -717,10 +717,9 @@ finish_log (run_state *st, sk_err **err)
                                                         strcmp (eq + 1, "0") != 0)))
       return sk_err_set (err, 0, "invalid value for log-opt compress: %s", eq ? eq + 1 : "");
   }
-  if (d == NULL && n == 0)
-    return 0;
+  /* as docker's daemon records it: the driver named, the default if none */
   sk_json *lc = member (st->host, "LogConfig", false);
-  put_str (lc, "Type", d ? d : "");
+  put_str (lc, "Type", name);
   sk_json *cfg = member (lc, "Config", false);
   for (size_t i = 0; i < n; i++)
     put_kv (cfg, json_object_get_string (json_object_array_get_idx (st->log_opts, i)));

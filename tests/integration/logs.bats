@@ -85,6 +85,8 @@ assert_numbered() { # FILE N
   run sk create --log-driver none --log-opt max-size=1m busybox true
   [ "$status" -eq 125 ]
   [ -z "$(sk ps -aq)" ]
+  id=$(sk create busybox true)
+  [ "$(sk inspect --format '{{json .HostConfig.LogConfig}}' "$id")" = '{"Type":"json-file","Config":{}}' ]
   id=$(sk create --log-opt max-size=1m --log-opt max-file=2 --log-opt compress=true --log-opt tag=x busybox true)
   [ "$(sk inspect --format '{{json .HostConfig.LogConfig.Config}}' "$id" | jq -c -S .)" = '{"compress":"true","max-file":"2","max-size":"1m","tag":"x"}' ]
   id=$(sk create --log-driver local --log-opt max-size=1m --log-opt max-file=9 --log-opt compress=false busybox true)
