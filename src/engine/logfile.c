@@ -225,8 +225,11 @@ sk_log_compress (const char *path, int *done_fd, sk_err **err)
     return sk_err_set (err, saved, "fork");
   }
   if (pid == 0) {
-    /* the write end stays open until this process is gone */
-    close (p[0]);
+    /* the write end stays open until this process is gone; nothing else
+     * of the shim's (the container's pipes, the attach socket) is held */
+    if (p[1] > 3)
+      close_range (3, (unsigned) p[1] - 1, 0);
+    close_range ((unsigned) p[1] + 1, ~0U, 0);
     _exit (gzip_file (path) < 0 ? 1 : 0);
   }
   close (p[1]);

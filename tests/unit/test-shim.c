@@ -15,6 +15,7 @@
 
 #include "engine/events.h"
 #include "engine/jsonlog.h"
+#include "engine/logfile.h"
 #include "engine/shim.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -129,6 +130,66 @@ test_records_and_rotation (void **state)
 }
 
 static void
+test_local_records (void **state)
+{
+  char dir[] = "/tmp/skiff-test-locallog-XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  _cleanup_free_ char *path = sk_path_join (dir, "log");
+  static sk_jsonlog l;
+  _cleanup_err_ sk_err *err = NULL;
+  const char *t = "2026-11-29T07:10:00.123456789Z";
+  int64_t ns = 0;
+  char back[SK_JSONLOG_TIME_SIZE];
+  assert_int_equal (sk_log_parse_time (t, &ns), 0);
+  sk_log_format_time (ns, back);
+  assert_string_equal (back, t);
+  assert_int_equal (sk_log_parse_time ("2026-11-29T07:10:00Z", &ns), -1);
+  /* two records, rotated into two files (one record a file), compressed */
+  assert_int_equal (sk_jsonlog_open (&l, path, 40, 3, true, true, &err), 0);
+  assert_int_equal (sk_jsonlog_add (&l, "stdout", "hi\n", 3, t, &err), 0);
+  assert_int_equal (sk_jsonlog_add (&l, "stderr", "there", 5, t, &err), 0);
+  assert_int_equal (sk_jsonlog_close (&l, &err), 0);
+  char p[4096];
+  snprintf (p, sizeof p, "%s.1", path);
+  FILE *f = sk_log_open_any (p); /* PATH.1.gz */
+  assert_non_null (f);
+  char *buf = NULL;
+  size_t alloc = 0;
+  sk_log_record rec;
+  assert_int_equal (sk_locallog_next (f, &buf, &alloc, &rec), 1);
+  assert_int_equal (rec.stream, SK_LOG_STDOUT);
+  assert_true (rec.len == 3 && memcmp (rec.data, "hi\n", 3) == 0);
+  sk_log_parse_time (t, &ns);
+  assert_true (rec.time_ns == ns);
+  assert_int_equal (sk_locallog_next (f, &buf, &alloc, &rec), 0);
+  fclose (f);
+  f = fopen (path, "r+");
+  assert_non_null (f);
+  assert_int_equal (sk_locallog_next (f, &buf, &alloc, &rec), 1);
+  assert_int_equal (rec.stream, SK_LOG_STDERR);
+  assert_true (rec.len == 5 && memcmp (rec.data, "there", 5) == 0);
+  /* a record cut short is not read (yet); one whose lengths differ is damaged */
+  rewind (f);
+  assert_int_equal (ftruncate (fileno (f), SK_LOCALLOG_OVERHEAD + 4), 0);
+  assert_int_equal (sk_locallog_next (f, &buf, &alloc, &rec), 0);
+  assert_int_equal (ftell (f), 0);
+  char bad[64];
+  size_t n = sk_locallog_encode (bad, SK_LOG_STDOUT, 1, "abc", 3);
+  bad[n - 4] = 9;
+  assert_int_equal (ftruncate (fileno (f), 0), 0);
+  assert_int_equal (fwrite (bad, 1, n, f), n);
+  fflush (f);
+  rewind (f);
+  assert_int_equal (sk_locallog_next (f, &buf, &alloc, &rec), -1);
+  fclose (f);
+  free (buf);
+  unlink (path);
+  snprintf (p, sizeof p, "%s.1.gz", path);
+  unlink (p);
+  rmdir (dir);
+}
+
+static void
 test_failure_codes (void **state)
 {
   assert_int_equal (sk_shim_failure_code ("exec: `x`: executable file not found in $PATH"), 127);
@@ -183,6 +244,7 @@ main (void)
       cmocka_unit_test (test_escape),
       cmocka_unit_test (test_time),
       cmocka_unit_test (test_records_and_rotation),
+      cmocka_unit_test (test_local_records),
       cmocka_unit_test (test_failure_codes),
       cmocka_unit_test (test_event_lines),
   };
