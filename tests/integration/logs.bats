@@ -230,3 +230,19 @@ filling_log() { # RUN-OPTS...
   small_data_root 2048
   filling_log --log-driver local --log-opt max-size=256k --log-opt max-file=20
 }
+
+@test "local: the shim's memory stays small through rotations and their compression (release build)" {
+  id=$(SKIFF_SHIM="$SKIFF_SHIM_RELEASE" sk run -d --log-driver local --log-opt max-size=64k --log-opt max-file=5 \
+    busybox sh -c 'seq 1 50000 | sed "s/^/line /"; echo done; sleep 100')
+  until_true "sk logs --tail 1 $id | grep -qx done"
+  f="$DR/containers/$id/$id-local.log"
+  until_true "[ -f $f.4.gz ]"
+  shim=$(cat "$XR/containers/$id/shim.pid")
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$shim/status")
+  echo "# skiff-shim VmRSS after rotations: $rss kB ($(grep -E '^Rss(Anon|File)' "/proc/$shim/status" | tr -s ' \t' ' ' | tr '\n' ' '))" >&3
+  # its own memory (the compressing is a child's); the file-backed pages
+  # are the executable's code, shared with every other shim
+  [ "$(awk '/^RssAnon:/ {print $2}' "/proc/$shim/status")" -lt 1024 ]
+  [ "$rss" -lt 2048 ]
+  sk logs "$id" | tail -2 | head -1 | grep -qx 'line 50000'
+}
