@@ -62,6 +62,7 @@ assert_numbered() { # FILE N
   [ "$output" = local ]
   run sk inspect --format '{{json .HostConfig.LogConfig}}' "$id"
   [ "$(echo "$output" | jq -r .Type)" = local ]
+  [ "$(sk inspect --format '{{.LogPath}}' "$id")" = "$f" ]
 }
 
 @test "local: logs -f follows the output until the container exits" {
