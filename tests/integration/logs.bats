@@ -65,7 +65,10 @@ assert_numbered() { # FILE N
   [ "$(sk inspect --format '{{.LogPath}}' "$id")" = "$f" ]
 }
 
-@test "local: logs -f follows the output until the container exits" {
+@test "local: an attached run prints the output as it comes; logs -f follows it until the container exits" {
+  run sk run --rm --log-driver local busybox sh -c 'echo hi; sleep 0.5; echo there; exit 4'
+  [ "$status" -eq 4 ]
+  [ "$output" = "$(printf 'hi\nthere')" ]
   id=$(sk run -d --log-driver local busybox sh -c 'echo a; sleep 1; echo b')
   run timeout 20 "$SKIFF" logs -f "$id"
   [ "$status" -eq 0 ]
