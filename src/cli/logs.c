@@ -177,6 +177,30 @@ log_path (sk_engine *e, const sk_ctr *c, bool *local)
   return *local ? sk_engine_local_log_path (e, c->id) : sk_engine_log_path (e, c->id);
 }
 
+/* --tail of a local log whose current file holds enough records (or all
+ * of them): found walking it backwards, the rest of the log not read.
+ * Leaves r->f there; false to read the log the long way. */
+static bool
+tail_local (log_reader *r, const char *path, size_t n)
+{
+  char rotated[4096];
+  struct stat st;
+  FILE *f = fopen (path, "re");
+  if (f == NULL)
+    return false;
+  size_t found;
+  long at = sk_locallog_tail (f, n, &found);
+  snprintf (rotated, sizeof rotated, "%s.1", path);
+  bool more = stat (rotated, &st) == 0 ||
+              (snprintf (rotated, sizeof rotated, "%s.1.gz", path), stat (rotated, &st) == 0);
+  if (at < 0 || (found < n && more) || fseek (f, at, SEEK_SET) < 0) {
+    fclose (f);
+    return false;
+  }
+  r->f = f;
+  return true;
+}
+
 static volatile sig_atomic_t forwarded;
 
 static void
@@ -345,15 +369,19 @@ cmd_logs (sk_cli *cli, int argc, char **argv)
   }
   log_reader r = {.timestamps = timestamps, .since = since, .until = until};
   _cleanup_free_ char *path = log_path (e, ctr, &r.local);
-  if (path && tail >= 0) {
-    /* the records, counted first: all but the last tail are passed over */
-    r.counting = true;
+  if (path && tail >= 0 && r.local && tail_local (&r, path, (size_t) tail)) {
+    /* found from the end of the current file */
+    drain (&r);
+  } else if (path) {
+    if (tail >= 0) {
+      /* the records, counted first: all but the last tail are passed over */
+      r.counting = true;
+      read_all (&r, path);
+      r.counting = false;
+      r.skip = r.count > (size_t) tail ? r.count - (size_t) tail : 0;
+    }
     read_all (&r, path);
-    r.counting = false;
-    r.skip = r.count > (size_t) tail ? r.count - (size_t) tail : 0;
   }
-  if (path)
-    read_all (&r, path);
   int ret = 0, code;
   if (follow_output && follow (cli, id, &r, false, &code, &err) < 0)
     ret = sk_cli_fail (err);

@@ -85,6 +85,33 @@ sk_locallog_next (FILE *f, char **buf, size_t *alloc, sk_log_record *rec)
   return 1;
 }
 
+long
+sk_locallog_tail (FILE *f, size_t n, size_t *found)
+{
+  *found = 0;
+  if (fseek (f, 0, SEEK_END) < 0)
+    return -1;
+  long pos = ftell (f);
+  while (*found < n && pos > 0) {
+    unsigned char len[SK_LOCALLOG_TAIL], head[SK_LOCALLOG_HEAD];
+    if (pos < SK_LOCALLOG_OVERHEAD || fseek (f, pos - SK_LOCALLOG_TAIL, SEEK_SET) < 0 ||
+        fread (len, 1, sizeof len, f) != sizeof len)
+      return -1;
+    uint64_t size = get_le (len, 4);
+    if (size > SK_JSONLOG_LINE_MAX || (uint64_t) pos < size + SK_LOCALLOG_OVERHEAD)
+      return -1;
+    long start = pos - (long) size - SK_LOCALLOG_OVERHEAD;
+    /* the head must say the same */
+    if (fseek (f, start, SEEK_SET) < 0 || fread (head, 1, sizeof head, f) != sizeof head ||
+        get_le (head, 4) != size)
+      return -1;
+    pos = start;
+    (*found)++;
+  }
+  clearerr (f);
+  return pos;
+}
+
 /* ---- time ---- */
 
 static char *

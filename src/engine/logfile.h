@@ -45,6 +45,11 @@ typedef struct sk_log_record {
  * is written). */
 int sk_locallog_next (FILE *f, char **buf, size_t *alloc, sk_log_record *rec);
 
+/* Walks a local log file backwards from its end by the trailing lengths:
+ * the offset where its last n records start (0 when it holds n or fewer:
+ * *found says how many), or -1 if a record on the way is not whole. */
+long sk_locallog_tail (FILE *f, size_t n, size_t *found);
+
 /* Time as written in json-file's records (RFC 3339, nanoseconds, UTC) to
  * and from nanoseconds since the epoch; parse returns -1 if s is not
  * exactly of that form. */

@@ -107,6 +107,11 @@ assert_numbered() { # FILE N
   sk logs "$id" > "$BATS_TEST_TMPDIR/out"
   assert_numbered "$BATS_TEST_TMPDIR/out" 5000
   [ "$(sk logs --tail 3 "$id")" = "$(printf 'line 4998\nline 4999\nline 5000')" ]
+  # --tail found from the end of the current file, or counted through the
+  # rotated ones when it reaches into them
+  [ "$(sk logs --tail 1000 "$id")" = "$(seq 4001 5000 | sed 's/^/line /')" ]
+  [ -z "$(sk logs --tail 0 "$id")" ]
+  [ "$(sk logs --tail 99999 "$id" | wc -l)" -eq 5000 ]
   id=$(sk run -d --log-driver local --log-opt max-size=20k --log-opt max-file=50 --log-opt compress=false busybox \
     sh -c 'seq 1 5000 | sed "s/^/line /"')
   [ "$(sk wait "$id")" = 0 ]

@@ -168,6 +168,12 @@ test_local_records (void **state)
   assert_int_equal (sk_locallog_next (f, &buf, &alloc, &rec), 1);
   assert_int_equal (rec.stream, SK_LOG_STDERR);
   assert_true (rec.len == 5 && memcmp (rec.data, "there", 5) == 0);
+  /* walked backwards: the one record starts the file */
+  size_t found;
+  assert_int_equal (sk_locallog_tail (f, 5, &found), 0);
+  assert_int_equal (found, 1);
+  assert_int_equal (sk_locallog_tail (f, 0, &found), (long) (SK_LOCALLOG_OVERHEAD + 5));
+  assert_int_equal (found, 0);
   /* a record cut short is not read (yet); one whose lengths differ is damaged */
   rewind (f);
   assert_int_equal (ftruncate (fileno (f), SK_LOCALLOG_OVERHEAD + 4), 0);
