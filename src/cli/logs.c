@@ -108,7 +108,8 @@ drain_file (log_reader *r, FILE *f)
   for (;;) {
     sk_log_record rec;
     size_t len = 0;
-    if (r->local ? sk_locallog_next (f, &r->line, &r->alloc, &rec) <= 0 : next_json (r, f, &len) <= 0)
+    if (r->local ? sk_locallog_next (f, &r->line, &r->alloc, &rec) <= 0
+                 : next_json (r, f, &len) <= 0)
       break;
     if (r->counting)
       r->count++;

@@ -22,8 +22,8 @@
 
 #include "util/error.h"
 
-#define SK_LOCALLOG_HEAD 16
-#define SK_LOCALLOG_TAIL 4
+#define SK_LOCALLOG_HEAD     16
+#define SK_LOCALLOG_TAIL     4
 #define SK_LOCALLOG_OVERHEAD (SK_LOCALLOG_HEAD + SK_LOCALLOG_TAIL)
 
 enum { SK_LOG_STDOUT = 1, SK_LOG_STDERR = 2 };
