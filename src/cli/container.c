@@ -169,8 +169,11 @@ cmd_run (sk_cli *cli, int argc, char **argv)
   int code = 125;
   bool rm = auto_remove_wanted (cli, id);
   if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_start (e, id, &code, &err) < 0) {
+    /* a full disk: the container was not wholly made (docker's create
+     * would have failed), so none of it stays */
+    bool full = err && err->errnum == ENOSPC;
     sk_cli_fail (err);
-    if (rm)
+    if (rm || full)
       auto_remove (cli, id);
     return code;
   }

@@ -1,7 +1,9 @@
 /* skiff: a container's output: `logs` (docker's flags), and following it
  * while an attached `run` or `start -a` waits for the container. The log is
- * the shim's, in docker's json-file format: one JSON object a line, with the
- * text, the stream and the time. */
+ * the shim's: docker's json-file format (one JSON object a line, with the
+ * text, the stream and the time) or, with the local driver, skiff's compact
+ * records (engine/logfile.h). Rotated files (PATH.1 the newest, gzipped as
+ * PATH.1.gz or not) are read first, oldest first, then the current one. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -13,21 +15,37 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "engine/jsonlog.h"
+#include "engine/logfile.h"
 #include "util/cleanup.h"
 
-#define LINE_MAX_BYTES (1024 * 1024)
-
 typedef struct log_reader {
-  FILE *f;
+  FILE *f;    /* the current file, followed */
+  bool local; /* skiff's compact records, not JSON lines */
   char *line;
   size_t alloc;
   bool timestamps;
   int64_t since, until; /* nanoseconds; 0: no bound */
+  bool counting;        /* count the records, print none */
+  size_t count;
+  size_t skip; /* records still to pass over (--tail) */
+  FILE *last;  /* the stream written last, flushed when the other is */
 } log_reader;
 
-/* Prints one record of the log: its text on stdout or stderr. */
 static void
-print_record (const log_reader *r, const char *line, size_t len)
+print_text (log_reader *r, FILE *out, const char *time, const char *text, size_t len)
+{
+  if (r->last && r->last != out)
+    fflush (r->last);
+  r->last = out;
+  if (r->timestamps && time)
+    fprintf (out, "%s ", time);
+  fwrite (text, 1, len, out);
+}
+
+/* Prints one record of a json-file log: its text on stdout or stderr. */
+static void
+print_record (log_reader *r, const char *line, size_t len)
 {
   sk_json *doc = NULL;
   sk_err *ignored = NULL;
@@ -46,34 +64,142 @@ print_record (const log_reader *r, const char *line, size_t len)
     return;
   }
   FILE *out = stream && strcmp (json_object_get_string (stream), "stderr") == 0 ? stderr : stdout;
-  if (r->timestamps && time)
-    fprintf (out, "%s ", json_object_get_string (time));
   if (text)
-    fwrite (json_object_get_string (text), 1, (size_t) json_object_get_string_len (text), out);
-  fflush (out);
+    print_text (r, out, time ? json_object_get_string (time) : NULL, json_object_get_string (text),
+                (size_t) json_object_get_string_len (text));
   json_object_put (doc);
 }
 
-/* Prints every whole record that has arrived; the count. */
-static size_t
+/* Prints one record of a local log. */
+static void
+print_local (log_reader *r, const sk_log_record *rec)
+{
+  if (rec->time_ns < r->since || (r->until && rec->time_ns > r->until))
+    return;
+  char time[SK_JSONLOG_TIME_SIZE];
+  sk_log_format_time (rec->time_ns, time);
+  print_text (r, rec->stream == SK_LOG_STDERR ? stderr : stdout, time, rec->data, rec->len);
+}
+
+/* The next whole record of f into r: 1, or 0 at its end for now. */
+static int
+next_json (log_reader *r, FILE *f, size_t *len)
+{
+  long at = ftell (f);
+  ssize_t n = getline (&r->line, &r->alloc, f);
+  if (n <= 0) {
+    clearerr (f);
+    return 0;
+  }
+  if (r->line[n - 1] != '\n') { /* half written: again later */
+    clearerr (f);
+    fseek (f, at, SEEK_SET);
+    return 0;
+  }
+  *len = (size_t) n;
+  return 1;
+}
+
+/* Prints (or counts, or passes over) every whole record of f that has
+ * arrived. */
+static void
+drain_file (log_reader *r, FILE *f)
+{
+  for (;;) {
+    sk_log_record rec;
+    size_t len = 0;
+    if (r->local ? sk_locallog_next (f, &r->line, &r->alloc, &rec) <= 0
+                 : next_json (r, f, &len) <= 0)
+      break;
+    if (r->counting)
+      r->count++;
+    else if (r->skip)
+      r->skip--;
+    else if (r->local)
+      print_local (r, &rec);
+    else
+      print_record (r, r->line, len);
+  }
+  fflush (stdout);
+  fflush (stderr);
+}
+
+static void
 drain (log_reader *r)
 {
-  size_t n = 0;
-  for (;;) {
-    long at = ftell (r->f);
-    ssize_t len = getline (&r->line, &r->alloc, r->f);
-    if (len <= 0) {
-      clearerr (r->f);
-      break;
+  drain_file (r, r->f);
+}
+
+/* Every file of the log at path, the rotated ones oldest first; the current
+ * one is left open in r->f, to follow. */
+static void
+read_all (log_reader *r, const char *path)
+{
+  char name[4096];
+  unsigned last = 0;
+  for (;; last++) {
+    struct stat st;
+    snprintf (name, sizeof name, "%s.%u", path, last + 1);
+    if (stat (name, &st) < 0) {
+      snprintf (name, sizeof name, "%s.%u.gz", path, last + 1);
+      if (stat (name, &st) < 0)
+        break;
     }
-    if (r->line[len - 1] != '\n') { /* half written: again later */
-      fseek (r->f, at, SEEK_SET);
-      break;
-    }
-    print_record (r, r->line, (size_t) len);
-    n++;
   }
-  return n;
+  for (unsigned i = last; i >= 1; i--) {
+    snprintf (name, sizeof name, "%s.%u", path, i);
+    FILE *f = sk_log_open_any (name);
+    if (f) {
+      drain_file (r, f);
+      fclose (f);
+    }
+  }
+  if (r->f)
+    fclose (r->f);
+  r->f = fopen (path, "re");
+  if (r->f)
+    drain (r);
+}
+
+/* The current file of the container's log, by its driver. */
+static char *
+log_path (sk_engine *e, const sk_ctr *c, bool *local)
+{
+  _cleanup_json_ sk_json *doc = NULL;
+  sk_err *ignored = NULL;
+  sk_json *hc = NULL, *lc = NULL, *type = NULL;
+  *local = false;
+  if (sk_json_parse (c->config, strlen (c->config), "config", &doc, &ignored) < 0)
+    sk_err_free (&ignored);
+  else if (json_object_object_get_ex (doc, "HostConfig", &hc) &&
+           json_object_object_get_ex (hc, "LogConfig", &lc) &&
+           json_object_object_get_ex (lc, "Type", &type))
+    *local = strcmp (json_object_get_string (type), "local") == 0;
+  return *local ? sk_engine_local_log_path (e, c->id) : sk_engine_log_path (e, c->id);
+}
+
+/* --tail of a local log whose current file holds enough records (or all
+ * of them): found walking it backwards, the rest of the log not read.
+ * Leaves r->f there; false to read the log the long way. */
+static bool
+tail_local (log_reader *r, const char *path, size_t n)
+{
+  char rotated[4096];
+  struct stat st;
+  FILE *f = fopen (path, "re");
+  if (f == NULL)
+    return false;
+  size_t found;
+  long at = sk_locallog_tail (f, n, &found);
+  snprintf (rotated, sizeof rotated, "%s.1", path);
+  bool more = stat (rotated, &st) == 0 ||
+              (snprintf (rotated, sizeof rotated, "%s.1.gz", path), stat (rotated, &st) == 0);
+  if (at < 0 || (found < n && more) || fseek (f, at, SEEK_SET) < 0) {
+    fclose (f);
+    return false;
+  }
+  r->f = f;
+  return true;
 }
 
 static volatile sig_atomic_t forwarded;
@@ -110,7 +236,10 @@ follow (sk_cli *cli, const char *id, log_reader *r, bool proxy, int *exit_code, 
   sk_engine *e = NULL;
   if (sk_cli_engine (cli, &e, err) < 0)
     return -1;
-  _cleanup_free_ char *path = sk_engine_log_path (e, id);
+  _cleanup_ctr_ sk_ctr *first = NULL;
+  if (sk_engine_get (e, id, &first, err) < 0)
+    return -1;
+  _cleanup_free_ char *path = log_path (e, first, &r->local);
   if (path == NULL)
     return sk_err_set (err, ENOMEM, "logs");
   if (proxy) {
@@ -166,23 +295,6 @@ static const char logs_help[] = "Usage:  skiff logs [OPTIONS] CONTAINER\n\n"
                                 "      --until string   Show logs before a timestamp (e.g. "
                                 "\"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 "
                                 "minutes)\n";
-
-/* The offset of the last n records of f (all of them for n < 0). */
-static void
-seek_tail (FILE *f, long n)
-{
-  if (n < 0)
-    return;
-  char *line = NULL;
-  size_t alloc = 0, count = 0;
-  while (getline (&line, &alloc, f) > 0)
-    count++;
-  rewind (f);
-  for (size_t skip = count > (size_t) n ? count - (size_t) n : 0; skip > 0; skip--)
-    if (getline (&line, &alloc, f) <= 0)
-      break;
-  free (line);
-}
 
 /* Whether the container's log driver keeps a log to read (not "none"). */
 static bool
@@ -256,12 +368,20 @@ cmd_logs (sk_cli *cli, int argc, char **argv)
                      "reading\n");
     return 1;
   }
-  _cleanup_free_ char *path = sk_engine_log_path (e, id);
-  log_reader r = {.timestamps = timestamps, .since = since, .until = until,
-                  .f = path ? fopen (path, "re") : NULL};
-  if (r.f) {
-    seek_tail (r.f, tail);
+  log_reader r = {.timestamps = timestamps, .since = since, .until = until};
+  _cleanup_free_ char *path = log_path (e, ctr, &r.local);
+  if (path && tail >= 0 && r.local && tail_local (&r, path, (size_t) tail)) {
+    /* found from the end of the current file */
     drain (&r);
+  } else if (path) {
+    if (tail >= 0) {
+      /* the records, counted first: all but the last tail are passed over */
+      r.counting = true;
+      read_all (&r, path);
+      r.counting = false;
+      r.skip = r.count > (size_t) tail ? r.count - (size_t) tail : 0;
+    }
+    read_all (&r, path);
   }
   int ret = 0, code;
   if (follow_output && follow (cli, id, &r, false, &code, &err) < 0)

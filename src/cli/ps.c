@@ -256,7 +256,15 @@ inspect_json (sk_engine *e, const sk_ctr *c)
   json_object_object_add (o, "Args", args);
   json_object_object_add (o, "State", state_json (e, c));
   json_object_object_add (o, "Image", json_object_new_string (c->image));
-  _cleanup_free_ char *log = sk_engine_log_path (e, c->id);
+  /* the log's current file, by its driver; none has none */
+  sk_json *lc = NULL, *type = NULL;
+  const char *driver = json_object_object_get_ex (hc, "LogConfig", &lc) &&
+                               json_object_object_get_ex (lc, "Type", &type)
+                           ? json_object_get_string (type)
+                           : "";
+  _cleanup_free_ char *log = strcmp (driver, "none") == 0    ? NULL
+                             : strcmp (driver, "local") == 0 ? sk_engine_local_log_path (e, c->id)
+                                                             : sk_engine_log_path (e, c->id);
   json_object_object_add (o, "LogPath", json_object_new_string (log ? log : ""));
   char name[300];
   snprintf (name, sizeof name, "/%s", c->name);

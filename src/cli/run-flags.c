@@ -696,10 +696,30 @@ finish_log (run_state *st, sk_err **err)
   size_t n = json_object_array_length (st->log_opts);
   if (n && d && strcmp (d, "none") == 0)
     return sk_err_set (err, 0, "invalid logging opts for driver none");
-  if (d == NULL && n == 0)
-    return 0;
+  /* the options each driver takes, as docker's */
+  static const char *const json_keys[] = {"max-size", "max-file", "compress", "labels",
+                                          "labels-regex", "env", "env-regex", "tag", NULL};
+  static const char *const local_keys[] = {"max-size", "max-file", "compress", NULL};
+  const char *name = d && *d ? d : "json-file";
+  const char *const *keys = strcmp (name, "local") == 0 ? local_keys : json_keys;
+  for (size_t i = 0; i < n; i++) {
+    const char *kv = json_object_get_string (json_object_array_get_idx (st->log_opts, i));
+    const char *eq = strchr (kv, '=');
+    size_t klen = eq ? (size_t) (eq - kv) : strlen (kv);
+    const char *const *k = keys;
+    while (*k && (strlen (*k) != klen || strncmp (*k, kv, klen) != 0))
+      k++;
+    if (*k == NULL)
+      return sk_err_set (err, 0, "unknown log opt '%.*s' for %s log driver", (int) klen, kv, name);
+    if (strcmp (*k, "compress") == 0 && (eq == NULL || (strcmp (eq + 1, "true") != 0 &&
+                                                        strcmp (eq + 1, "false") != 0 &&
+                                                        strcmp (eq + 1, "1") != 0 &&
+                                                        strcmp (eq + 1, "0") != 0)))
+      return sk_err_set (err, 0, "invalid value for log-opt compress: %s", eq ? eq + 1 : "");
+  }
+  /* as docker's daemon records it: the driver named, the default if none */
   sk_json *lc = member (st->host, "LogConfig", false);
-  put_str (lc, "Type", d ? d : "");
+  put_str (lc, "Type", name);
   sk_json *cfg = member (lc, "Config", false);
   for (size_t i = 0; i < n; i++)
     put_kv (cfg, json_object_get_string (json_object_array_get_idx (st->log_opts, i)));

@@ -15,8 +15,9 @@ static void
 usage (FILE *out)
 {
   fprintf (out, "Usage: skiff-shim --id ID --bundle DIR --runtime-root DIR --state-dir DIR\n"
-                "                  --log PATH [--log-driver json-file|none]\n"
-                "                  [--log-max-size BYTES] [--log-max-file N] [--ready-fd N]\n"
+                "                  --log PATH [--log-driver json-file|local|none]\n"
+                "                  [--log-max-size BYTES] [--log-max-file N] [--log-compress]\n"
+                "                  [--ready-fd N]\n"
                 "                  [--events PATH [--name NAME] [--image IMAGE]]\n");
 }
 
@@ -34,7 +35,7 @@ parse_number (const char *s, const char *what, uint64_t max, uint64_t *out)
   return 0;
 }
 
-enum { O_ID = 1000, O_BUNDLE, O_RT_ROOT, O_STATE, O_LOG, O_DRIVER, O_MAX_SIZE, O_MAX_FILE, O_READY,
+enum { O_ID = 1000, O_BUNDLE, O_RT_ROOT, O_STATE, O_LOG, O_DRIVER, O_MAX_SIZE, O_MAX_FILE, O_COMPRESS, O_READY,
        O_EVENTS, O_NAME, O_IMAGE, O_STDIN, O_STDIN_ONCE, O_TTY, O_ATTACH_WAIT };
 
 static int
@@ -49,6 +50,7 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
       {"log-driver", required_argument, NULL, O_DRIVER},
       {"log-max-size", required_argument, NULL, O_MAX_SIZE},
       {"log-max-file", required_argument, NULL, O_MAX_FILE},
+      {"log-compress", no_argument, NULL, O_COMPRESS},
       {"ready-fd", required_argument, NULL, O_READY},
       {"events", required_argument, NULL, O_EVENTS},
       {"name", required_argument, NULL, O_NAME},
@@ -69,11 +71,14 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
     case O_STATE: o->state_dir = optarg; break;
     case O_LOG: o->log_path = optarg; break;
     case O_DRIVER:
-      if (strcmp (optarg, "none") != 0 && strcmp (optarg, "json-file") != 0) {
-        fprintf (stderr, "skiff-shim: --log-driver must be json-file or none, not `%s`\n", optarg);
+      if (strcmp (optarg, "none") != 0 && strcmp (optarg, "json-file") != 0 &&
+          strcmp (optarg, "local") != 0) {
+        fprintf (stderr, "skiff-shim: --log-driver must be json-file, local or none, not `%s`\n",
+                 optarg);
         return -1;
       }
       o->log_none = strcmp (optarg, "none") == 0;
+      o->log_local = strcmp (optarg, "local") == 0;
       break;
     case O_MAX_SIZE:
       if (parse_number (optarg, "log-max-size", INT64_MAX, &o->log_max_size) < 0)
@@ -84,6 +89,7 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
         return -1;
       o->log_max_file = (unsigned) v;
       break;
+    case O_COMPRESS: o->log_compress = true; break;
     case O_READY:
       if (parse_number (optarg, "ready-fd", 1 << 20, &v) < 0)
         return -1;

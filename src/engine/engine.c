@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +57,14 @@ sk_engine_log_path (sk_engine *e, const char *id)
 {
   char name[80];
   snprintf (name, sizeof name, "%s-json.log", id);
+  return sk_engine_bundle_path (e, id, name);
+}
+
+char *
+sk_engine_local_log_path (sk_engine *e, const char *id)
+{
+  char name[80];
+  snprintf (name, sizeof name, "%s-local.log", id);
   return sk_engine_bundle_path (e, id, name);
 }
 
@@ -369,13 +378,31 @@ merge_image (const sk_json *body, const sk_image_config *img, const char *id)
   return c;
 }
 
+/* Below this much free space in the data root, no container is made: its
+ * row, its writable layer, its bundle files and the first of its log would
+ * not all fit, and a half-made container on a full disk may not even be
+ * removable (a delete needs room in the database's journal). */
+#define SK_CREATE_MIN_FREE (1024 * 1024)
+
+static int
+room_to_create (sk_engine *e, sk_err **err)
+{
+  struct statvfs st;
+  if (statvfs (e->data_root, &st) < 0)
+    return 0; /* unknown: the writes will tell */
+  if ((uint64_t) st.f_bavail * st.f_frsize < SK_CREATE_MIN_FREE)
+    return sk_err_set (err, ENOSPC, "less than 1 MiB free in `%s`",
+                       e->data_root);
+  return 0;
+}
+
 /* Makes the record: a free name (made up, or given), the writable layer,
  * then the row; the layer removed again when the row cannot be added. */
 static int
 add_container (sk_engine *e, sk_ctr *c, const char *name, char **layers, size_t n, sk_err **err)
 {
   char made[64];
-  if (sk_storage_rootfs_create (e->storage, c->id, (const char *const *) layers, n, err) < 0)
+  if (room_to_create (e, err) < 0 || sk_storage_rootfs_create (e->storage, c->id, (const char *const *) layers, n, err) < 0)
     return -1;
   int ret = -1;
   for (unsigned attempt = 0; attempt < 10; attempt++) {

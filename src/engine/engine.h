@@ -122,6 +122,9 @@ char *sk_engine_events_path (sk_engine *e);
 
 /* DATA_ROOT/containers/<id>/<id>-json.log (freed by the caller). */
 char *sk_engine_log_path (sk_engine *e, const char *id);
+/* DATA_ROOT/containers/<id>/<id>-local.log, the local driver's log, in
+ * skiff's compact format (logfile.h); rotated files beside it. */
+char *sk_engine_local_log_path (sk_engine *e, const char *id);
 
 /* Connects to the attach socket of a running container's shim (the protocol:
  * shim.h); the fd. ENOENT or ECONNREFUSED: no shim listens. */

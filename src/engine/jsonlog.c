@@ -1,5 +1,7 @@
 /* skiff: Docker's json-file log writer (see jsonlog.h). */
 #include "engine/jsonlog.h"
+#include "engine/logfile.h"
+#include "util/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -101,43 +103,12 @@ sk_jsonlog_escape (const char *data, size_t len, char *out)
   return (size_t) (o - out);
 }
 
-static char *
-put_digits (char *o, unsigned long v, int width, char after)
-{
-  for (int i = width - 1; i >= 0; i--, v /= 10)
-    o[i] = (char) ('0' + v % 10);
-  o += width;
-  if (after)
-    *o++ = after;
-  return o;
-}
-
 void
 sk_jsonlog_time (char *buf)
 {
   struct timespec ts;
   clock_gettime (CLOCK_REALTIME, &ts);
-  long long days = ts.tv_sec / 86400, secs = ts.tv_sec % 86400;
-  /* the proleptic Gregorian date of a day count since 1970-01-01, by
-   * 400-year eras starting on March 1st (leap days last) */
-  long long z = days + 719468;
-  long long era = (z >= 0 ? z : z - 146096) / 146097;
-  unsigned long doe = (unsigned long) (z - era * 146097);
-  unsigned long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  unsigned long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  unsigned long mp = (5 * doy + 2) / 153;
-  unsigned long day = doy - (153 * mp + 2) / 5 + 1;
-  unsigned long month = mp < 10 ? mp + 3 : mp - 9;
-  long long year = (long long) yoe + era * 400 + (month <= 2);
-  char *o = buf;
-  o = put_digits (o, (unsigned long) year, 4, '-');
-  o = put_digits (o, month, 2, '-');
-  o = put_digits (o, day, 2, 'T');
-  o = put_digits (o, (unsigned long) secs / 3600, 2, ':');
-  o = put_digits (o, (unsigned long) secs / 60 % 60, 2, ':');
-  o = put_digits (o, (unsigned long) secs % 60, 2, '.');
-  o = put_digits (o, (unsigned long) ts.tv_nsec, 9, 'Z');
-  *o = '\0';
+  sk_log_format_time ((int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec, buf);
 }
 
 static int
@@ -155,31 +126,68 @@ open_log (sk_jsonlog *l, sk_err **err)
 
 int
 sk_jsonlog_open (sk_jsonlog *l, const char *path, uint64_t max_size, unsigned max_file,
-                 sk_err **err)
+                 bool local, bool compress, sk_err **err)
 {
   l->path = path;
+  l->local = local;
+  l->compress = compress && max_file > 1;
+  l->compressing = -1;
   l->max_size = max_size;
   l->max_file = max_file ? max_file : 1;
   l->len = 0;
   return open_log (l, err);
 }
 
+/* Writes n bytes that end the file (l->size counts them); if not all of
+ * them can be written, cuts the file back to where they started, so that
+ * no record is torn, and takes them out of l->size. */
 static int
 write_all (sk_jsonlog *l, const char *p, size_t n, sk_err **err)
 {
+  uint64_t start = l->size - n;
   while (n > 0) {
     ssize_t w = write (l->fd, p, n);
     if (w < 0 && errno == EINTR)
       continue;
-    if (w < 0)
-      return sk_err_set (err, errno, "write log `%s`", l->path);
+    if (w <= 0) {
+      int saved = w < 0 ? errno : ENOSPC;
+      if (ftruncate (l->fd, (off_t) start) < 0) {
+        /* cannot be cut back: the next writes start a new file */
+      }
+      l->size = start;
+      return sk_err_set (err, saved, "write log `%s`", l->path);
+    }
     p += w;
     n -= (size_t) w;
   }
   return 0;
 }
 
-/* PATH.(i-1) -> PATH.i down to PATH -> PATH.1, or PATH emptied when one file is kept */
+/* from -> to, or from.gz -> to.gz, whichever there is (a rotated file is
+ * compressed or not); the other form of to goes */
+static int
+shift_file (const char *from, const char *to, sk_err **err)
+{
+  char fromgz[PATH_MAX + 3], togz[PATH_MAX + 3];
+  snprintf (fromgz, sizeof fromgz, "%s.gz", from);
+  snprintf (togz, sizeof togz, "%s.gz", to);
+  if (rename (fromgz, togz) == 0) {
+    unlink (to);
+    return 0;
+  }
+  if (errno != ENOENT)
+    return sk_err_set (err, errno, "rotate log `%s`", fromgz);
+  if (rename (from, to) == 0) {
+    unlink (togz);
+    return 0;
+  }
+  if (errno != ENOENT)
+    return sk_err_set (err, errno, "rotate log `%s`", from);
+  return 0;
+}
+
+/* PATH.(i-1) -> PATH.i down to PATH -> PATH.1 (then compressed if asked),
+ * or PATH emptied when one file is kept */
 static int
 rotate (sk_jsonlog *l, sk_err **err)
 {
@@ -189,6 +197,8 @@ rotate (sk_jsonlog *l, sk_err **err)
     l->size = 0;
     return 0;
   }
+  /* the last rotation's file must be done before it moves */
+  sk_log_compress_wait (&l->compressing);
   char from[PATH_MAX], to[PATH_MAX];
   for (unsigned i = l->max_file - 1; i >= 1; i--) {
     if (i == 1)
@@ -196,10 +206,15 @@ rotate (sk_jsonlog *l, sk_err **err)
     else
       snprintf (from, sizeof from, "%s.%u", l->path, i - 1);
     snprintf (to, sizeof to, "%s.%u", l->path, i);
-    if (rename (from, to) < 0 && errno != ENOENT)
-      return sk_err_set (err, errno, "rotate log `%s`", from);
+    if (shift_file (from, to, err) < 0)
+      return -1;
   }
   close (l->fd);
+  if (l->compress) {
+    _cleanup_err_ sk_err *e = NULL;
+    snprintf (to, sizeof to, "%s.1", l->path);
+    sk_log_compress (to, &l->compressing, &e); /* if not, it stays uncompressed */
+  }
   return open_log (l, err);
 }
 
@@ -207,7 +222,7 @@ int
 sk_jsonlog_flush (sk_jsonlog *l, sk_err **err)
 {
   int r = write_all (l, l->buf, l->len, err);
-  l->len = 0; /* what could not be written is dropped: the reader must go on */
+  l->len = 0; /* what could not be written is dropped: the container must go on */
   return r;
 }
 
@@ -228,13 +243,20 @@ sk_jsonlog_add (sk_jsonlog *l, const char *stream, const char *data, size_t len,
   if (sizeof l->buf - l->len < SK_JSONLOG_RECORD_MAX && sk_jsonlog_flush (l, err) < 0)
     return -1;
   char *start = l->buf + l->len, *o = start;
-  o = put_str (o, "{\"log\":\"");
-  o += sk_jsonlog_escape (data, len, o);
-  o = put_str (o, "\",\"stream\":\"");
-  o = put_str (o, stream);
-  o = put_str (o, "\",\"time\":\"");
-  o = put_str (o, time);
-  o = put_str (o, "\"}\n");
+  if (l->local) {
+    int64_t ns = 0;
+    sk_log_parse_time (time, &ns);
+    o += sk_locallog_encode (o, strcmp (stream, "stderr") == 0 ? SK_LOG_STDERR : SK_LOG_STDOUT, ns,
+                             data, len);
+  } else {
+    o = put_str (o, "{\"log\":\"");
+    o += sk_jsonlog_escape (data, len, o);
+    o = put_str (o, "\",\"stream\":\"");
+    o = put_str (o, stream);
+    o = put_str (o, "\",\"time\":\"");
+    o = put_str (o, time);
+    o = put_str (o, "\"}\n");
+  }
   size_t rec = (size_t) (o - start);
   if (l->max_size && l->size > 0 && l->size + rec > l->max_size) {
     /* what came before goes to the current file, this record to the next */
@@ -255,6 +277,7 @@ int
 sk_jsonlog_close (sk_jsonlog *l, sk_err **err)
 {
   int r = sk_jsonlog_flush (l, err);
+  sk_log_compress_wait (&l->compressing);
   if (l->fd >= 0)
     close (l->fd);
   l->fd = -1;

@@ -6,7 +6,12 @@
  * as \ufffd. With a maximum size, the file is rotated before a record would
  * make it larger: PATH -> PATH.1 -> ... keeping max_file files in all (one:
  * the file is emptied instead). Records are buffered; sk_jsonlog_flush
- * writes them out.
+ * writes them out. A write that fails (a full disk) is undone: the file is
+ * cut back to its last whole record and what was buffered is dropped.
+ *
+ * The same writer keeps the local driver's log, in skiff's compact format
+ * (logfile.h), and with compress, gzips each file it rotates out (PATH.1 ->
+ * PATH.1.gz) in a child process.
  */
 #ifndef SKIFF_ENGINE_JSONLOG_H
 #define SKIFF_ENGINE_JSONLOG_H
@@ -28,19 +33,22 @@ typedef struct sk_jsonlog {
   uint64_t size;     /* of the current file, buffered records included */
   uint64_t max_size; /* 0: no rotation */
   unsigned max_file; /* files kept in all, the current one included */
+  bool local;        /* skiff's compact format (logfile.h), not JSON */
+  bool compress;     /* gzip the files rotated out */
+  int compressing;   /* done_fd of the compression under way, or -1 */
   size_t len;        /* buffered bytes */
   char buf[SK_JSONLOG_RECORD_MAX + 32768];
 } sk_jsonlog;
 
 /* Opens (appends to) path; the struct is large: make it static. */
 int sk_jsonlog_open (sk_jsonlog *l, const char *path, uint64_t max_size, unsigned max_file,
-                     sk_err **err);
+                     bool local, bool compress, sk_err **err);
 /* Adds one record of len bytes (at most SK_JSONLOG_LINE_MAX, its \n
  * included if it has one); stream is "stdout" or "stderr", time RFC 3339. */
 int sk_jsonlog_add (sk_jsonlog *l, const char *stream, const char *data, size_t len,
                     const char *time, sk_err **err);
 int sk_jsonlog_flush (sk_jsonlog *l, sk_err **err);
-/* Flushes and closes. */
+/* Flushes and closes (after the compression under way). */
 int sk_jsonlog_close (sk_jsonlog *l, sk_err **err);
 
 /* The current time as RFC 3339 with nanoseconds, UTC, into buf (at least

@@ -140,12 +140,17 @@ size_value (const char *s)
   }
 }
 
-/* The shim's log options from HostConfig.LogConfig. */
+/* The shim's log options from HostConfig.LogConfig: the driver as the
+ * shim names it, sizes as decimal strings ("" for the shim's default),
+ * whether to compress. The local driver's defaults are docker's: 20 MB
+ * files, five of them, compressed. */
 static int
-log_args (sk_json *config, const char **driver, char *max_size, char *max_file, sk_err **err)
+log_args (sk_json *config, const char **driver, char *max_size, char *max_file, bool *compress,
+          sk_err **err)
 {
   sk_json *hc = NULL, *lc = NULL, *v = NULL, *opts = NULL;
   *driver = "json-file";
+  *compress = false;
   max_size[0] = max_file[0] = '\0';
   if (!json_object_object_get_ex (config, "HostConfig", &hc) ||
       !json_object_object_get_ex (hc, "LogConfig", &lc) || lc == NULL)
@@ -154,7 +159,12 @@ log_args (sk_json *config, const char **driver, char *max_size, char *max_file, 
     const char *t = json_object_get_string (v);
     if (strcmp (t, "json-file") != 0 && strcmp (t, "local") != 0 && strcmp (t, "none") != 0)
       return sk_err_set (err, 0, "logger: no log driver named '%s' is registered", t);
-    *driver = strcmp (t, "none") == 0 ? "none" : "json-file";
+    *driver = strcmp (t, "none") == 0 ? "none" : strcmp (t, "local") == 0 ? "local" : "json-file";
+  }
+  if (strcmp (*driver, "local") == 0) {
+    snprintf (max_size, 32, "%d", 20 * 1000 * 1000);
+    snprintf (max_file, 32, "%d", 5);
+    *compress = true;
   }
   if (json_object_object_get_ex (lc, "Config", &opts) && opts) {
     if (json_object_object_get_ex (opts, "max-size", &v) && v) {
@@ -170,6 +180,9 @@ log_args (sk_json *config, const char **driver, char *max_size, char *max_file, 
                            json_object_get_string (v));
       snprintf (max_file, 32, "%d", n);
     }
+    if (json_object_object_get_ex (opts, "compress", &v) && v)
+      *compress = strcmp (json_object_get_string (v), "true") == 0 ||
+                  strcmp (json_object_get_string (v), "1") == 0;
   }
   return 0;
 }
@@ -206,11 +219,13 @@ spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, int *ready, sk_err *
 {
   const char *driver, *id = c->id;
   char max_size[32], max_file[32];
-  if (log_args (config, &driver, max_size, max_file, err) < 0)
+  bool compress;
+  if (log_args (config, &driver, max_size, max_file, &compress, err) < 0)
     return -1;
   _cleanup_free_ char *bundle = sk_engine_bundle_path (e, id, NULL);
   _cleanup_free_ char *state = sk_engine_state_path (e, id, NULL);
-  _cleanup_free_ char *log = sk_engine_log_path (e, id);
+  _cleanup_free_ char *log = strcmp (driver, "local") == 0 ? sk_engine_local_log_path (e, id)
+                                                            : sk_engine_log_path (e, id);
   _cleanup_free_ char *events = sk_engine_events_path (e);
   _cleanup_free_ char *image = sk_ctr_image_name (c);
   if (!bundle || !state || !log || !events || !image)
@@ -224,6 +239,8 @@ spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, int *ready, sk_err *
     argv[n++] = "--log-max-size", argv[n++] = max_size;
   if (max_file[0])
     argv[n++] = "--log-max-file", argv[n++] = max_file;
+  if (compress)
+    argv[n++] = "--log-compress";
   n += attach_args (config, argv + n);
   int p[2];
   if (pipe2 (p, O_CLOEXEC) < 0)

@@ -824,7 +824,8 @@ sk_shim_run (const sk_shim_opts *o, sk_err **err)
   shim s = {.o = o, .rt = {.root = o->runtime_root}, .sigfd = -1};
   sk_log_set_sink (drop_log, NULL); /* the runtime's warnings have no reader here */
   if (write_shim_pid (o, err) < 0 || block_signals (&s, err) < 0 ||
-      (!o->log_none && sk_jsonlog_open (&jlog, o->log_path, o->log_max_size, o->log_max_file, err) < 0) ||
+      (!o->log_none && sk_jsonlog_open (&jlog, o->log_path, o->log_max_size, o->log_max_file,
+                                        o->log_local, o->log_compress, err) < 0) ||
       attach_listen (o, err) < 0 || launch (&s, err) < 0)
     return fail (&s, err);
   emit (o, "start", -1);

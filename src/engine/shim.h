@@ -60,6 +60,8 @@ typedef struct sk_shim_opts {
   const char *state_dir;
   const char *log_path;  /* the json-file log */
   bool log_none;         /* --log-driver none: output read and dropped */
+  bool log_local;        /* --log-driver local: skiff's compact format (logfile.h) */
+  bool log_compress;     /* gzip the rotated files */
   uint64_t log_max_size; /* 0: no rotation */
   unsigned log_max_file; /* files kept in all when rotating (default 1) */
   int ready_fd;          /* -1: none */

@@ -287,6 +287,6 @@ assert_nothing_left() {
   run "$SHIM_BIN" --id "$CID" --bundle "$BUNDLE" --runtime-root "$RT" --state-dir "$SD" \
     --log "$LOG" --log-driver syslog
   [ "$status" -eq 2 ]
-  [[ "$output" == *"--log-driver must be json-file or none"* ]]
+  [[ "$output" == *"--log-driver must be json-file, local or none"* ]]
   [ ! -e "$SD" ] && [ ! -e "$LOG" ]
 }

@@ -15,6 +15,7 @@
 
 #include "engine/events.h"
 #include "engine/jsonlog.h"
+#include "engine/logfile.h"
 #include "engine/shim.h"
 #include "engine/shim-oom.h"
 #include "util/cleanup.h"
@@ -93,7 +94,7 @@ test_records_and_rotation (void **state)
   static sk_jsonlog l;
   _cleanup_err_ sk_err *err = NULL;
   const char *t = "2026-11-29T07:10:00.123456789Z";
-  assert_int_equal (sk_jsonlog_open (&l, path, 0, 1, &err), 0);
+  assert_int_equal (sk_jsonlog_open (&l, path, 0, 1, false, false, &err), 0);
   assert_int_equal (sk_jsonlog_add (&l, "stdout", "hi\n", 3, t, &err), 0);
   assert_int_equal (sk_jsonlog_add (&l, "stderr", "x", 1, t, &err), 0);
   assert_int_equal (sk_jsonlog_close (&l, &err), 0);
@@ -104,7 +105,7 @@ test_records_and_rotation (void **state)
   size_t rec = (size_t) (strchr (doc, '\n') - doc) + 1; /* the first record */
   /* three records fit in no file of 2 * rec - 1 bytes: one a file, 3 kept */
   unlink (path);
-  assert_int_equal (sk_jsonlog_open (&l, path, 2 * rec - 1, 3, &err), 0);
+  assert_int_equal (sk_jsonlog_open (&l, path, 2 * rec - 1, 3, false, false, &err), 0);
   for (int i = 0; i < 4; i++)
     assert_int_equal (sk_jsonlog_add (&l, "stdout", i % 2 ? "hi\n" : "ho\n", 3, t, &err), 0);
   assert_int_equal (sk_jsonlog_close (&l, &err), 0);
@@ -119,13 +120,81 @@ test_records_and_rotation (void **state)
   snprintf (p, sizeof p, "%s.3", path);
   assert_int_equal (stat (p, &st), -1);
   /* one file kept: emptied */
-  assert_int_equal (sk_jsonlog_open (&l, path, 2 * rec - 1, 1, &err), 0);
+  assert_int_equal (sk_jsonlog_open (&l, path, 2 * rec - 1, 1, false, false, &err), 0);
   for (int i = 0; i < 3; i++)
     assert_int_equal (sk_jsonlog_add (&l, "stdout", "hi\n", 3, t, &err), 0);
   assert_int_equal (sk_jsonlog_close (&l, &err), 0);
   assert_int_equal (stat (path, &st), 0);
   assert_int_equal (st.st_size, rec);
   unlink (path);
+  rmdir (dir);
+}
+
+static void
+test_local_records (void **state)
+{
+  char dir[] = "/tmp/skiff-test-locallog-XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  _cleanup_free_ char *path = sk_path_join (dir, "log");
+  static sk_jsonlog l;
+  _cleanup_err_ sk_err *err = NULL;
+  const char *t = "2026-11-29T07:10:00.123456789Z";
+  int64_t ns = 0;
+  char back[SK_JSONLOG_TIME_SIZE];
+  assert_int_equal (sk_log_parse_time (t, &ns), 0);
+  sk_log_format_time (ns, back);
+  assert_string_equal (back, t);
+  assert_int_equal (sk_log_parse_time ("2026-11-29T07:10:00Z", &ns), -1);
+  /* two records, rotated into two files (one record a file), compressed */
+  assert_int_equal (sk_jsonlog_open (&l, path, 40, 3, true, true, &err), 0);
+  assert_int_equal (sk_jsonlog_add (&l, "stdout", "hi\n", 3, t, &err), 0);
+  assert_int_equal (sk_jsonlog_add (&l, "stderr", "there", 5, t, &err), 0);
+  assert_int_equal (sk_jsonlog_close (&l, &err), 0);
+  char p[4096];
+  snprintf (p, sizeof p, "%s.1", path);
+  FILE *f = sk_log_open_any (p); /* PATH.1.gz */
+  assert_non_null (f);
+  char *buf = NULL;
+  size_t alloc = 0;
+  sk_log_record rec;
+  assert_int_equal (sk_locallog_next (f, &buf, &alloc, &rec), 1);
+  assert_int_equal (rec.stream, SK_LOG_STDOUT);
+  assert_true (rec.len == 3 && memcmp (rec.data, "hi\n", 3) == 0);
+  sk_log_parse_time (t, &ns);
+  assert_true (rec.time_ns == ns);
+  assert_int_equal (sk_locallog_next (f, &buf, &alloc, &rec), 0);
+  fclose (f);
+  f = fopen (path, "r+");
+  assert_non_null (f);
+  assert_int_equal (sk_locallog_next (f, &buf, &alloc, &rec), 1);
+  assert_int_equal (rec.stream, SK_LOG_STDERR);
+  assert_true (rec.len == 5 && memcmp (rec.data, "there", 5) == 0);
+  /* walked backwards: the one record starts the file */
+  size_t found;
+  assert_int_equal (sk_locallog_tail (f, 5, &found), 0);
+  assert_int_equal (found, 1);
+  assert_int_equal (sk_locallog_tail (f, 0, &found), (long) (SK_LOCALLOG_OVERHEAD + 5));
+  assert_int_equal (found, 0);
+  /* a record cut short is not read (yet); one whose lengths differ is damaged */
+  fclose (f);
+  assert_int_equal (truncate (path, SK_LOCALLOG_OVERHEAD + 4), 0);
+  f = fopen (path, "r+");
+  assert_non_null (f);
+  assert_int_equal (sk_locallog_next (f, &buf, &alloc, &rec), 0);
+  assert_int_equal (ftell (f), 0);
+  char bad[64];
+  size_t n = sk_locallog_encode (bad, SK_LOG_STDOUT, 1, "abc", 3);
+  bad[n - 4] = 9;
+  assert_int_equal (ftruncate (fileno (f), 0), 0);
+  assert_int_equal (fwrite (bad, 1, n, f), n);
+  fflush (f);
+  rewind (f);
+  assert_int_equal (sk_locallog_next (f, &buf, &alloc, &rec), -1);
+  fclose (f);
+  free (buf);
+  unlink (path);
+  snprintf (p, sizeof p, "%s.1.gz", path);
+  unlink (p);
   rmdir (dir);
 }
 
@@ -231,6 +300,7 @@ main (void)
       cmocka_unit_test (test_escape),
       cmocka_unit_test (test_time),
       cmocka_unit_test (test_records_and_rotation),
+      cmocka_unit_test (test_local_records),
       cmocka_unit_test (test_failure_codes),
       cmocka_unit_test (test_event_lines),
       cmocka_unit_test (test_oom_records),
