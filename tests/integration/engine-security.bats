@@ -1,0 +1,176 @@
+#!/usr/bin/env bats
+# What must hold against hostile images: the files the engine reads or
+# writes in a container's root (/etc/passwd and /etc/group for -u NAME,
+# /etc/hostname, /etc/hosts, /etc/resolv.conf, the working directory) never
+# lead onto the host; the image's config is data, never control; the shim's
+# sockets are root's alone and out of the containers' reach; stop, kill and
+# rm reach every process of the container's cgroup. The images are the
+# suite's busybox rootfs, altered, then imported or loaded.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load engine
+
+# a copy of the suite's rootfs in $BATS_TEST_TMPDIR/$1, to alter
+hostile_rootfs() {
+  HR="$BATS_TEST_TMPDIR/$1"
+  cp -a "$ROOTFS" "$HR"
+}
+
+# import_rootfs DIR NAME [--change...]: the directory as a one-layer image
+import_rootfs() {
+  local dir=$1 name=$2
+  shift 2
+  local changes=() c
+  for c in "$@"; do changes+=(-c "$c"); done
+  tar -C "$dir" --sparse -cf "$BATS_TEST_TMPDIR/$name.tar" . &&
+    sk import "${changes[@]}" "$BATS_TEST_TMPDIR/$name.tar" "$name" > /dev/null &&
+    rm -f "$BATS_TEST_TMPDIR/$name.tar"
+}
+
+# load_config DIR NAME CONFIG-JSON: a docker-archive of the directory, with
+# the given "config" of the image (what import's --change cannot say), loaded
+load_config() {
+  local dir=$1 name=$2 conf=$3 tar="$BATS_TEST_TMPDIR/$2.archive.tar"
+  python3 - "$dir" "$name" "$conf" "$tar" << 'EOF'
+import hashlib, io, json, sys, tarfile
+src, name, conf, out = sys.argv[1:]
+layer = io.BytesIO()
+with tarfile.open(fileobj=layer, mode="w", format=tarfile.PAX_FORMAT) as t:
+    t.add(src, arcname=".")
+layer = layer.getvalue()
+diff = hashlib.sha256(layer).hexdigest()
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": json.loads(conf),
+                  "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff]}}).encode()
+cdig = hashlib.sha256(cfg).hexdigest()
+man = json.dumps([{"Config": cdig + ".json", "RepoTags": [name + ":latest"],
+                   "Layers": [diff + "/layer.tar"]}]).encode()
+with tarfile.open(out, "w") as t:
+    for n, b in ((cdig + ".json", cfg), (diff + "/layer.tar", layer), ("manifest.json", man)):
+        i = tarfile.TarInfo(n)
+        i.size = len(b)
+        t.addfile(i, io.BytesIO(b))
+EOF
+  sk load -q -i "$tar" > /dev/null && rm -f "$tar"
+}
+
+# a user of the host's /etc/passwd that the test rootfs does not have
+host_only_user() {
+  local u
+  for u in $(cut -d: -f1 /etc/passwd); do
+    grep -q "^$u:" "$ROOTFS/etc/passwd" || { echo "$u"; return 0; }
+  done
+  return 1
+}
+
+# the checksums of the host's files that a hostile image points at
+host_sums() {
+  sha256sum /etc/passwd /etc/group /etc/shadow /etc/hostname /etc/hosts /etc/resolv.conf 2> /dev/null
+}
+
+@test "-u NAME: a passwd or group that is a symlink to the host's files reads the container's own root, never the host's" {
+  hu=$(host_only_user) || skip "no user of the host that the test rootfs lacks"
+  sums=$(host_sums)
+  hostile_rootfs abs
+  ln -sf /etc/shadow "$HR/etc/passwd"
+  ln -sf ../../../../../../../../etc/gshadow "$HR/etc/group"
+  import_rootfs "$HR" abs
+  # the host's passwd names the user; the container's root has no passwd
+  run sk run --rm -u "$hu" abs id -u
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"unable to find user $hu: no matching entries in passwd file"* ]]
+  run sk run --rm -u root abs id -u
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"unable to find user root: no matching entries in passwd file"* ]]
+  # numbers need no file
+  [ "$(sk run --rm -u 1234:5678 abs sh -c 'echo $(id -u):$(id -g)')" = 1234:5678 ]
+
+  # a link that would reach the host's /etc/passwd from the host's side loops in the root
+  hostile_rootfs rel
+  ln -sf ../../../../../../../../etc/passwd "$HR/etc/passwd"
+  import_rootfs "$HR" rel
+  run sk run --rm -u "$hu" rel id -u
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"open /etc/passwd in the container: Too many levels of symbolic links"* ]]
+
+  # a link inside the root is followed, inside the root
+  hostile_rootfs inside
+  echo "alice:x:4321:4322::/:/bin/sh" > "$HR/tmp/pw"
+  echo "team:x:777:alice" > "$HR/tmp/gr"
+  ln -sf /../../tmp/pw "$HR/etc/passwd"
+  ln -sf ../../../tmp/gr "$HR/etc/group"
+  import_rootfs "$HR" inside
+  run sk run --rm -u alice inside sh -c 'echo $(id -u):$(id -g):$(id -G)'
+  [ "$status" -eq 0 ]
+  [ "$output" = "4321:4322:4322 777" ]
+  [ "$(host_sums)" = "$sums" ]
+}
+
+@test "-u NAME: a passwd that is a FIFO does not hang, a huge one is refused by the size bound" {
+  hostile_rootfs fifo
+  rm "$HR/etc/passwd"
+  mkfifo "$HR/etc/passwd"
+  import_rootfs "$HR" fifo
+  # (timeout guards against a hang only)
+  run timeout 120 "$SKIFF" run --rm -u user fifo true
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"/etc/passwd in the container is not a regular file"* ]]
+
+  hostile_rootfs huge
+  rm "$HR/etc/group"
+  truncate -s 100M "$HR/etc/group"
+  import_rootfs "$HR" huge
+  run timeout 120 "$SKIFF" run --rm -u user huge true
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"/etc/group in the container is larger than 4194304 bytes"* ]]
+  # a uid that passwd does not name reads no group file: it runs
+  [ "$(sk run --rm -u 4242 huge id -u)" = 4242 ]
+}
+
+@test "/etc/hostname, /etc/hosts, /etc/resolv.conf that are symlinks to the host's files: the host's are unchanged, the container sees skiff's" {
+  sums=$(host_sums)
+  hostile_rootfs etc
+  ln -sf /etc/shadow "$HR/etc/hostname"
+  ln -sf ../../../../../../../../etc/passwd "$HR/etc/hosts"
+  ln -sf /etc/../../etc/group "$HR/etc/resolv.conf"
+  import_rootfs "$HR" etc
+  run sk run --rm --hostname hostile etc sh -c 'cat /etc/hostname; grep -c "hostile" /etc/hosts; grep -c localhost /etc/hosts'
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = hostile ]
+  [ "${lines[1]}" = 1 ]
+  [ "${lines[2]}" -ge 1 ]
+  [ "$(host_sums)" = "$sums" ]
+  # and the container's resolv.conf is the host's copy, the host's file untouched
+  run sk run --rm etc cat /etc/resolv.conf
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(cat /etc/resolv.conf)" ]
+  [ "$(host_sums)" = "$sums" ]
+  # the files in the bundle the engine wrote are regular files of its own
+  [ "$(find "$DR" -path '*/containers/*' \( -name hostname -o -name hosts -o -name resolv.conf \) -type l | wc -l)" -eq 0 ]
+}
+
+@test "WORKDIR through a symlink to / or to ../../..: the directory made lies inside the root, nothing is made on the host" {
+  mark="skiff-wd-$$-$BATS_TEST_NUMBER"
+  hostile_rootfs wd
+  ln -s / "$HR/w"
+  ln -s ../../.. "$HR/up"
+  import_rootfs "$HR" wd-abs "WORKDIR /w/$mark-a/b"
+  import_rootfs "$HR" wd-rel "WORKDIR /up/$mark-c"
+  run sk run --rm wd-abs sh -c "pwd; [ -d /$mark-a/b ] && echo inside"
+  [ "$status" -eq 0 ]
+  [ "${lines[1]}" = inside ]
+  run sk run --rm wd-rel sh -c "pwd; [ -d /$mark-c ] && echo inside"
+  [ "$status" -eq 0 ]
+  [ "${lines[1]}" = inside ]
+  # -w on the command line goes the same way
+  run sk run --rm -w "/up/up/w/$mark-e" wd-abs sh -c "[ -d /$mark-e ] && echo inside"
+  [ "$output" = inside ]
+  for d in "/$mark-a" "/$mark-c" "/$mark-e" "$DR/$mark-c" "$BATS_TEST_TMPDIR/$mark-c"; do
+    [ ! -e "$d" ] || { echo "made on the host: $d"; false; }
+  done
+  [ -z "$(find / -xdev -maxdepth 3 -name "$mark-*" 2> /dev/null)" ]
+}
