@@ -32,9 +32,11 @@ import_rootfs() {
 # the given "config" of the image (what import's --change cannot say), loaded
 load_config() {
   local dir=$1 name=$2 conf=$3 tar="$BATS_TEST_TMPDIR/$2.archive.tar"
-  python3 - "$dir" "$name" "$conf" "$tar" << 'EOF'
+  printf '%s' "$conf" > "$tar.config"
+  python3 - "$dir" "$name" "$tar.config" "$tar" << 'EOF'
 import hashlib, io, json, sys, tarfile
 src, name, conf, out = sys.argv[1:]
+conf = open(conf).read()
 layer = io.BytesIO()
 with tarfile.open(fileobj=layer, mode="w", format=tarfile.PAX_FORMAT) as t:
     t.add(src, arcname=".")
@@ -51,7 +53,7 @@ with tarfile.open(out, "w") as t:
         i.size = len(b)
         t.addfile(i, io.BytesIO(b))
 EOF
-  sk load -q -i "$tar" > /dev/null && rm -f "$tar"
+  sk load -q -i "$tar" > /dev/null && rm -f "$tar" "$tar.config"
 }
 
 # a user of the host's /etc/passwd that the test rootfs does not have
@@ -173,4 +175,62 @@ host_sums() {
     [ ! -e "$d" ] || { echo "made on the host: $d"; false; }
   done
   [ -z "$(find / -xdev -maxdepth 3 -name "$mark-*" 2> /dev/null)" ]
+}
+
+@test "the image's config is data: odd StopSignal, User, WorkingDir give a clear error at create; Env and a huge Cmd stay in the container" {
+  hostile_rootfs cfg
+  run load_config "$HR" sig1 '{"Cmd": ["true"], "StopSignal": "SIGFOO"}'
+  [ "$status" -eq 0 ]
+  run sk create sig1
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"Invalid signal: SIGFOO"* ]]
+  load_config "$HR" sig2 '{"Cmd": ["true"], "StopSignal": "99"}'
+  run sk run --rm sig2
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"Invalid signal: 99"* ]]
+  load_config "$HR" wd '{"Cmd": ["pwd"], "WorkingDir": "../x"}'
+  run sk run --rm wd
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"WorkingDir: \`../x\` is invalid, it needs to be an absolute path"* ]]
+  run sk create --stop-signal RTMAX+1 busybox true
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"Invalid signal: RTMAX+1"* ]]
+  # all of these are errors of create: no container was made
+  [ -z "$(sk ps -aq)" ]
+  load_config "$HR" u1 '{"Cmd": ["id"], "User": "0:0:0"}'
+  run sk run --rm u1
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"unable to find group 0:0: no matching entries in group file"* ]]
+  load_config "$HR" u2 '{"Cmd": ["id"], "User": "../../x"}'
+  run sk run --rm u2
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"unable to find user ../../x: no matching entries in passwd file"* ]]
+  # (a user is looked up at start, in the root; --rm removed what could not start)
+  [ -z "$(sk ps -aq)" ]
+
+  # Env: a newline is part of the value; a name without "=" takes nothing
+  # from the host's environment (as `run -e NAME` would from the CLI's)
+  load_config "$HR" env '{"Cmd": ["sh", "-c", "printf \"%s|\" \"$A\"; env | grep -c SKIFF_SECRET_TEST; true"], "Env": ["A=x\ny", "SKIFF_SECRET_TEST", "PATH=/bin:/usr/bin"]}'
+  SKIFF_SECRET_TEST=hostvalue run sk run --rm env
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "x" ]
+  [ "${lines[1]}" = "y|0" ]
+
+  # a Cmd of 100,000 arguments, and one of 1 MiB: passed whole, or refused
+  # with a clear error, never cut or run on the host
+  args=$(python3 -c 'import json; print(json.dumps({"Cmd": ["sh", "-c", "echo $#", "sh"] + ["a"] * 100000}))')
+  load_config "$HR" many "$args"
+  run sk run --rm many
+  [ "$status" -eq 0 ]
+  [ "$output" = 100000 ]
+  big=$(python3 -c 'import json; print(json.dumps({"Cmd": ["sh", "-c", "echo ${#1}", "sh", "b" * (1 << 20)]}))')
+  load_config "$HR" big "$big"
+  run sk run --rm big
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"exec \`/bin/sh\`: Argument list too long"* ]]
 }
