@@ -234,3 +234,68 @@ host_sums() {
   assert_one_line
   [[ "$output" == *"exec \`/bin/sh\`: Argument list too long"* ]]
 }
+
+# the socket inodes a process holds
+socket_inodes() {
+  local f
+  for f in /proc/"$1"/fd/*; do
+    readlink "$f" 2> /dev/null
+  done | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p'
+}
+
+@test "the shim's attach socket: a filesystem socket of root's, 0600 in a 0700 dir; no abstract socket; out of reach of a container on the host network" {
+  tty=$(sk run -d -i -t busybox sh)
+  in=$(sk run -d -i busybox cat)
+  for id in "$tty" "$in"; do
+    sock="$XR/containers/$id/attach.sock"
+    [ -S "$sock" ]
+    [ "$(stat -c '%a %u' "$sock")" = "600 0" ]
+    [ "$(stat -c '%a %u' "$XR/containers/$id")" = "700 0" ]
+  done
+  # every socket under the exec root and the data root is root's alone
+  [ -z "$(find "$XR" "$DR" -type s \( -perm /077 -o ! -user 0 \))" ]
+  # nobody else may connect, even given a path to it (a descriptor of
+  # root's, through /proc: the socket's own mode decides)
+  run /usr/bin/python3 - "$XR/containers/$tty/attach.sock" << 'EOF'
+import ctypes, os, socket, sys
+fd = os.open(sys.argv[1], os.O_PATH)
+def attempt():
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect("/proc/self/fd/%d" % fd)
+        return "connected"
+    except OSError as e:
+        return e.strerror
+    finally:
+        s.close()
+print(attempt())
+os.setgroups([])
+os.setresgid(65534, 65534, 65534)
+os.setresuid(65534, 65534, 65534)
+ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: /proc/self/fd is its own again
+print(attempt())
+EOF
+  [ "${lines[0]}" = connected ]
+  [ "${lines[1]}" = "Permission denied" ]
+  # no abstract socket has skiff or a container's id in its name, and none
+  # is held by a shim (abstract names are reachable from the host network)
+  [ -z "$(awk '$8 ~ /^@/ {print $8}' /proc/net/unix | grep -e skiff -e "${tty:0:12}" -e "${in:0:12}")" ]
+  abstract=$(awk '$8 ~ /^@/ {print $7}' /proc/net/unix)
+  for pid in $(shim_pids); do
+    for ino in $(socket_inodes "$pid"); do
+      ! grep -qx "$ino" <<< "$abstract" || { echo "shim $pid holds an abstract socket ($ino)"; false; }
+    done
+  done
+  # a container on the host network: the socket's path is not in its mount
+  # namespace, and it finds no abstract socket of skiff
+  sock="$XR/containers/$tty/attach.sock"
+  run sk run --rm --network host busybox sh -c "
+    [ -e '$sock' ] && echo visible || echo absent
+    [ -e '$XR' ] && echo exec-root || echo no-exec-root
+    awk '\$8 ~ /^@/ {print \$8}' /proc/net/unix | grep -c -e skiff -e '${tty:0:12}' -e '${in:0:12}'"
+  [ "${lines[0]}" = absent ]
+  [ "${lines[1]}" = no-exec-root ]
+  [ "${lines[2]}" = 0 ]
+  # still root's, and attachable, afterwards
+  [ "$(stat -c '%a %u' "$XR/containers/$tty/attach.sock")" = "600 0" ]
+}
