@@ -299,3 +299,72 @@ EOF
   # still root's, and attachable, afterwards
   [ "$(stat -c '%a %u' "$XR/containers/$tty/attach.sock")" = "600 0" ]
 }
+
+# the container's cgroup directory (cgroup v2, or v1's pids hierarchy)
+ctr_cgroup() {
+  local d
+  for d in /sys/fs/cgroup/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER/$1" /sys/fs/cgroup/pids/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER/$1"; do
+    [ -f "$d/cgroup.procs" ] && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+# an init that ignores SIGTERM (or, with "exit", leaves on it), with
+# children that ignore it too, double-forked and in sessions of their own
+HARDY='trap "" TERM; (setsid sh -c "trap \"\" TERM; sleep 1001 & sleep 1002" &); (sh -c "trap \"\" TERM; sleep 1003 &" &); while :; do sleep 0.2; done'
+LEAVER='trap "exit 0" TERM; (setsid sh -c "trap \"\" TERM; sleep 1001 & sleep 1002" &); (sh -c "trap \"\" TERM; sleep 1003 &" &); while :; do sleep 0.2; done'
+
+# procs ID: waits for the container's background children, prints its processes
+procs() {
+  local d
+  d=$(ctr_cgroup "$1") || return 1
+  until_true "[ \$(grep -c . '$d/cgroup.procs') -ge 5 ]" || return 1
+  echo $(cat "$d/cgroup.procs")
+}
+
+# none of these pids lives, and the container's cgroup holds no process
+all_gone() { # ID PID...
+  local id=$1 p d
+  shift
+  for p in "$@"; do
+    [ ! -d "/proc/$p" ] || { echo "process $p left: $(cat "/proc/$p/cmdline" | tr '\0' ' ')"; return 1; }
+  done
+  if d=$(ctr_cgroup "$id"); then
+    [ -z "$(cat "$d/cgroup.procs")" ] || { echo "left in $d: $(cat "$d/cgroup.procs")"; return 1; }
+  fi
+}
+
+@test "stop and kill reach every process of the container's cgroup, not only PID 1; after rm nothing is left" {
+  # an init that ignores SIGTERM: stop ends in SIGKILL for all
+  a=$(sk run -d busybox sh -c "$HARDY")
+  pa=$(procs "$a")
+  sk stop -t 1 "$a"
+  [ "$(sk inspect --format '{{.State.ExitCode}}' "$a")" = 137 ]
+  until_true "all_gone $a $pa > /dev/null"
+  all_gone "$a" $pa
+
+  # in the host's pid namespace (PID 1's end kills nothing else): an init
+  # that leaves on SIGTERM; its children that stay are stopped with it
+  b=$(sk run -d --pid host busybox sh -c "$LEAVER")
+  pb=$(procs "$b")
+  sk stop -t 30 "$b"
+  [ "$(sk inspect --format '{{.State.ExitCode}}' "$b")" = 0 ]
+  until_true "all_gone $b $pb > /dev/null"
+  all_gone "$b" $pb
+
+  # kill: PID 1's SIGKILL, and the rest with it
+  c=$(sk run -d --pid host busybox sh -c "$HARDY")
+  pc=$(procs "$c")
+  sk kill "$c"
+  [ "$(sk wait "$c")" = 137 ]
+  until_true "all_gone $c $pc > /dev/null"
+  all_gone "$c" $pc
+
+  # rm -f of a running one
+  d=$(sk run -d --pid host busybox sh -c "$HARDY")
+  pd=$(procs "$d")
+  sk rm -f "$d"
+  all_gone "$d" $pd
+  for id in "$a" "$b" "$c"; do sk rm "$id"; done
+  for id in "$a" "$b" "$c" "$d"; do assert_gone "$id"; done
+}
