@@ -368,3 +368,38 @@ all_gone() { # ID PID...
   for id in "$a" "$b" "$c"; do sk rm "$id"; done
   for id in "$a" "$b" "$c" "$d"; do assert_gone "$id"; done
 }
+
+@test "an /etc that is itself a symlink: to the host's /etc a clear error, to a directory of the root that directory" {
+  sums=$(host_sums)
+  hostile_rootfs up
+  rm -r "$HR/etc"
+  ln -s ../../../../../../../../etc "$HR/etc"
+  import_rootfs "$HR" up
+  run sk run --rm up cat /etc/hostname
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"open /etc/passwd in the container: Too many levels of symbolic links"* ]]
+  hostile_rootfs moved
+  rm -r "$HR/etc"
+  cp -a "$ROOTFS/etc" "$HR/tmp/e"
+  ln -s /tmp/e "$HR/etc"
+  import_rootfs "$HR" moved
+  run sk run --rm -u user --hostname moved moved sh -c 'id -u; cat /tmp/e/hostname; grep -c moved /tmp/e/hosts'
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf '1000\nmoved\n1')" ]
+  [ "$(host_sums)" = "$sums" ]
+}
+
+@test "an image's Volumes and Healthcheck with paths out of the root make nothing on the host" {
+  mark="skiff-vol-$$-$BATS_TEST_NUMBER"
+  hostile_rootfs vol
+  load_config "$HR" vol "{\"Cmd\": [\"sh\", \"-c\", \"sleep 3; echo done\"],
+    \"Volumes\": {\"/../../../../tmp/$mark-a\": {}, \"../$mark-b\": {}},
+    \"Healthcheck\": {\"Test\": [\"CMD-SHELL\", \"touch /tmp/$mark-c\"], \"Interval\": 100000000}}"
+  run sk run --rm vol
+  [ "$status" -eq 0 ]
+  [ "$output" = done ]
+  for d in "/tmp/$mark-a" "/$mark-b" "/tmp/$mark-c" "$DR/$mark-b"; do
+    [ ! -e "$d" ] || { echo "made on the host: $d"; false; }
+  done
+}
