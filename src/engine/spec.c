@@ -20,6 +20,7 @@
 #include "runtime/runtime.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/proc.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define SHM_DEFAULT  (64 << 20)
@@ -864,6 +865,20 @@ set_console_size (ctx *x, sk_err **err)
   return 0;
 }
 
+/* StopSignal is not in the spec, but a bad one is an error of create (as
+ * Docker's), not a stop that quietly sends SIGTERM instead. */
+static int
+check_stop_signal (ctx *x, sk_err **err)
+{
+  _cleanup_free_ char *sig = NULL;
+  sk_jr m = sk_jr_member (&x->top, "StopSignal");
+  if (sk_jr_string (&m, &sig, err) < 0)
+    return -1;
+  if (sig && *sig && sk_signal_parse (sig) <= 0)
+    return sk_err_set (err, 0, "Invalid signal: %s", sig);
+  return 0;
+}
+
 static int
 set_process (ctx *x, sk_err **err)
 {
@@ -873,7 +888,7 @@ set_process (ctx *x, sk_err **err)
   put (x->process, "noNewPrivileges", json_object_new_boolean (x->nnp));
   if (set_args (x, err) < 0 || set_env (x, err) < 0 || set_cwd (x, err) < 0 ||
       set_user (x, err) < 0 || set_caps (x, err) < 0 || set_rlimits (x, err) < 0 ||
-      set_oom_score (x, err) < 0)
+      set_oom_score (x, err) < 0 || check_stop_signal (x, err) < 0)
     return -1;
   return 0;
 }

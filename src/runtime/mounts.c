@@ -96,8 +96,20 @@ open_target (int rootfd, const char *dest, bool is_dir, sk_err **err)
   if (fd >= 0) {
     struct stat st;
     if (fstat (fd, &st) == 0 && S_ISLNK (st.st_mode)) {
-      /* a symlink: resolve it inside the root */
+      /* a symlink: resolved inside the root; when what it names is missing
+       * there (a link to "/etc/shadow" of an image that has none), that
+       * file is made, inside the root, as runc does */
       close (fd);
+      _cleanup_err_ sk_err *e = NULL;
+      int target = sk_open_in_root (rootfd, dest, O_PATH, 0, &e);
+      if (target >= 0 || e->errnum != ENOENT) {
+        if (target < 0)
+          *err = steal_ptr (e);
+        return target;
+      }
+      _cleanup_close_ int file = sk_open_in_root (rootfd, dest, O_CREAT | O_WRONLY | O_NOCTTY, 0644, err);
+      if (file < 0)
+        return -1;
       return sk_open_in_root (rootfd, dest, O_PATH, 0, err);
     }
     return fd;

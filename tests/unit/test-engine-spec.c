@@ -331,6 +331,10 @@ test_bad_process (void **state)
   spec_fails ("{'Cmd':['sh'],'WorkingDir':'srv'}",
               "WorkingDir: `srv` is invalid, it needs to be an absolute path");
   spec_fails ("{'Cmd':['sh',1]}", "Cmd[1]: expected a string");
+  spec_fails ("{'Cmd':['sh'],'StopSignal':'SIGFOO'}", "Invalid signal: SIGFOO");
+  spec_fails ("{'Cmd':['sh'],'StopSignal':'99'}", "Invalid signal: 99");
+  _cleanup_json_ sk_json *rt = spec ("{'Cmd':['sh'],'StopSignal':'SIGRTMIN+3'}");
+  assert_non_null (rt);
   spec_fails ("{'Cmd':['sh'],'HostConfig':{'OomScoreAdj':2000}}", "HostConfig.OomScoreAdj");
   _cleanup_json_ sk_json *d = spec ("{'Cmd':['sh'],'HostConfig':{'OomScoreAdj':-500}}");
   assert_int_equal (num (d, "process.oomScoreAdj"), -500);
