@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "run-values.h"
 #include "util/cleanup.h"
 #include "util/strbuf.h"
 
@@ -77,16 +78,18 @@ status_text (const sk_ctr *c, time_t now, char *buf, size_t size)
 static sk_json *
 ps_row (const sk_ctr *c, bool no_trunc, time_t now)
 {
-  _cleanup_json_ sk_json *config = parse_config (c);
-  _cleanup_json_ sk_json *words = command_words (config);
-  sk_strbuf cmd = {0};
-  for (size_t i = 0; i < json_object_array_length (words); i++)
-    sk_strbuf_printf (&cmd, "%s%s", i ? " " : "", json_object_get_string (json_object_array_get_idx (words, i)));
-  char quoted[64], status[96], since[64], created[48], id[13];
-  if (!no_trunc && cmd.len > 19)
-    snprintf (quoted, sizeof quoted, "\"%.19s…\"", cmd.buf);
-  else
-    snprintf (quoted, sizeof quoted, "\"%s\"", cmd.buf ? cmd.buf : "");
+  char status[96], since[64], created[48], id[13];
+  /* docker: Go-quoted, and cut to 20 characters unless --no-trunc */
+  _cleanup_free_ char *cut = strdup (c->command);
+  if (cut && !no_trunc) {
+    size_t chars = 0, i = 0, at = 0;
+    for (; cut[i]; i++)
+      if (((unsigned char) cut[i] & 0xc0) != 0x80 && ++chars == 20)
+        at = i;
+    if (chars > 20 && at + sizeof "…" <= i + 1)
+      memcpy (cut + at, "…", sizeof "…");
+  }
+  _cleanup_free_ char *quoted = sk_rv_quote (cut ? cut : "");
   status_text (c, now, status, sizeof status);
   sk_cli_human_since ((time_t) (c->created / 1000000000), now, since, sizeof since);
   time_t cs = (time_t) (c->created / 1000000000);
@@ -94,11 +97,10 @@ ps_row (const sk_ctr *c, bool no_trunc, time_t now)
   localtime_r (&cs, &tm);
   strftime (created, sizeof created, "%Y-%m-%d %H:%M:%S %z %Z", &tm);
   snprintf (id, sizeof id, "%.12s", c->id);
-  sk_json *v = NULL, *row = json_object_new_object ();
+  sk_json *row = json_object_new_object ();
   json_object_object_add (row, "ID", json_object_new_string (no_trunc ? c->id : id));
-  json_object_object_get_ex (config, "Image", &v);
-  json_object_object_add (row, "Image", json_object_new_string (v ? json_object_get_string (v) : c->image));
-  json_object_object_add (row, "Command", json_object_new_string (no_trunc ? (cmd.buf ? cmd.buf : "") : quoted));
+  json_object_object_add (row, "Image", json_object_new_string (*c->image_name ? c->image_name : c->image));
+  json_object_object_add (row, "Command", json_object_new_string (quoted ? quoted : "\"\""));
   json_object_object_add (row, "CreatedAt", json_object_new_string (created));
   json_object_object_add (row, "RunningFor", json_object_new_string (since));
   json_object_object_add (row, "Ports", json_object_new_string (""));
@@ -106,7 +108,6 @@ ps_row (const sk_ctr *c, bool no_trunc, time_t now)
   json_object_object_add (row, "Status", json_object_new_string (status));
   json_object_object_add (row, "Names", json_object_new_string (c->name));
   json_object_object_add (row, "Size", json_object_new_string ("0B"));
-  sk_strbuf_release (&cmd);
   return row;
 }
 

@@ -9,7 +9,7 @@
 
 #define COLUMNS                                                                                    \
   "id, name, image, config, created, state, pid, shim_pid, exit_code, oom_killed, started_at, "    \
-  "finished_at, restart_count, error"
+  "finished_at, restart_count, error, image_name, command"
 
 void
 sk_ctr_free (sk_ctr *c)
@@ -22,6 +22,8 @@ sk_ctr_free (sk_ctr *c)
   free (c->config);
   free (c->state);
   free (c->error);
+  free (c->image_name);
+  free (c->command);
   free (c);
 }
 
@@ -77,7 +79,10 @@ row (sqlite3_stmt *st)
   c->finished_at = sqlite3_column_int64 (st, 11);
   c->restart_count = sqlite3_column_int (st, 12);
   c->error = text (st, 13);
-  if (!c->id || !c->name || !c->image || !c->config || !c->state || !c->error) {
+  c->image_name = text (st, 14);
+  c->command = text (st, 15);
+  if (!c->id || !c->name || !c->image || !c->config || !c->state || !c->error || !c->image_name ||
+      !c->command) {
     sk_ctr_free (c);
     return NULL;
   }
@@ -102,7 +107,10 @@ int
 sk_ctrs_insert (sk_db *db, const sk_ctr *c, sk_err **err)
 {
   _cleanup_stmt_ sqlite3_stmt *st = sk_db_prepare (
-      db, "INSERT INTO containers (id, name, image, config, created) VALUES (?, ?, ?, ?, ?)", err);
+      db,
+      "INSERT INTO containers (id, name, image, config, created, image_name, command) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)",
+      err);
   if (st == NULL)
     return -1;
   sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
@@ -110,6 +118,8 @@ sk_ctrs_insert (sk_db *db, const sk_ctr *c, sk_err **err)
   sqlite3_bind_text (st, 3, c->image, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 4, c->config, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (st, 5, c->created);
+  sqlite3_bind_text (st, 6, c->image_name ? c->image_name : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 7, c->command ? c->command : "", -1, SQLITE_STATIC);
   if (sqlite3_step (st) == SQLITE_DONE)
     return 0;
   if (sqlite3_extended_errcode (sk_db_handle (db)) == SQLITE_CONSTRAINT_UNIQUE) {

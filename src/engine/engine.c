@@ -18,6 +18,7 @@
 #include "spec.h"
 #include "util/cleanup.h"
 #include "util/socket.h"
+#include "util/strbuf.h"
 #include "util/fs.h"
 #include "util/log.h"
 
@@ -425,6 +426,22 @@ add_container (sk_engine *e, sk_ctr *c, const char *name, char **layers, size_t 
   return ret;
 }
 
+/* Entrypoint and Cmd of a merged configuration joined by spaces, as ps
+ * shows the command. */
+static char *
+command_text (const sk_json *merged)
+{
+  sk_strbuf b = SK_STRBUF_INIT;
+  const char *keys[] = {"Entrypoint", "Cmd"};
+  sk_json *v = NULL;
+  for (size_t k = 0; k < 2; k++)
+    if (json_object_object_get_ex (merged, keys[k], &v) && json_object_is_type (v, json_type_array))
+      for (size_t i = 0; i < json_object_array_length (v); i++)
+        sk_strbuf_printf (&b, "%s%s", b.len ? " " : "",
+                          json_object_get_string (json_object_array_get_idx (v, i)));
+  return b.buf ? sk_strbuf_detach (&b) : strdup ("");
+}
+
 /* The configuration read as start will read it, before anything is made: a
  * bad value or one this host cannot give is an error of create, not a
  * container left that cannot start. Only the user's names, which need the
@@ -466,7 +483,12 @@ sk_engine_create (sk_engine *e, const char *image_id, const sk_json *body, const
   if (sk_engine_image_layers (e, image_id, &layers, &n, err) < 0)
     return -1;
   _cleanup_free_ char *bundle = sk_engine_bundle_path (e, cid, NULL);
-  sk_ctr c = {.id = cid, .image = (char *) image_id, .config = config, .created = sk_engine_now ()};
+  sk_json *given = NULL;
+  json_object_object_get_ex (merged, "Image", &given);
+  _cleanup_free_ char *command = command_text (merged);
+  sk_ctr c = {.id = cid, .image = (char *) image_id, .config = config, .created = sk_engine_now (),
+              .image_name = (char *) (given ? json_object_get_string (given) : ""),
+              .command = command};
   int ret = bundle ? sk_engine_make_dirs (e, err) : sk_err_set (err, ENOMEM, "create");
   if (ret == 0 && mkdir (bundle, 0700) < 0)
     ret = sk_err_set (err, errno, "create `%s`", bundle);
