@@ -231,3 +231,17 @@ load engine
   sk rm -f $(cat "$BATS_TEST_TMPDIR"/id.*) > /dev/null
   [ -z "$(sk ps -aq)" ]
 }
+
+@test "ps: docker's quoted command, cut at 20 characters unless --no-trunc" {
+  sk create --name long busybox sh -c 'echo "ünïcödé and more words"' > /dev/null
+  [ "$(sk ps -a --format '{{.Command}}')" = '"sh -c echo \"ünïcödé…"' ]
+  [ "$(sk ps -a --no-trunc --format '{{.Command}}')" = '"sh -c echo \"ünïcödé and more words\""' ]
+  [ "$(sk ps -a --format '{{.Image}}')" = busybox ]
+}
+
+@test "the database's write-ahead log stays small over many commands" {
+  for i in $(seq 100); do sk create busybox true > /dev/null; done
+  [ "$(sk ps -aq | wc -l)" -eq 100 ]
+  # folded into the database every 128 pages: never much more than 512 kB
+  [ "$(stat -c %s "$DR/skiff.db-wal")" -lt $((1024 * 1024)) ]
+}
