@@ -412,7 +412,8 @@ cmd_container (sk_cli *cli, int argc, char **argv)
               {"remove", cmd_rm},      {"wait", cmd_wait},     {"logs", cmd_logs},
               {"inspect", cmd_container_inspect}, {"pause", cmd_pause},
               {"unpause", cmd_unpause},  {"rename", cmd_rename},  {"restart", cmd_restart},
-              {"top", cmd_top}, {"stats", cmd_stats},          {"prune", cmd_container_prune}, {"exec", cmd_exec}};
+              {"top", cmd_top}, {"stats", cmd_stats},          {"prune", cmd_container_prune}, {"exec", cmd_exec},
+              {"update", cmd_update}, {"port", cmd_port}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff container COMMAND\n\nManage containers\n\nCommands:\n"
             "  attach      Attach local standard input, output, and error streams to a running container\n"
@@ -423,6 +424,7 @@ cmd_container (sk_cli *cli, int argc, char **argv)
             "  logs        Fetch the logs of a container\n"
             "  ls          List containers\n"
             "  pause       Pause all processes within one or more containers\n"
+            "  port        List port mappings or a specific mapping for the container\n"
             "  prune       Remove all stopped containers\n"
             "  rename      Rename a container\n"
             "  restart     Restart one or more containers\n"
@@ -432,6 +434,7 @@ cmd_container (sk_cli *cli, int argc, char **argv)
             "  stop        Stop one or more running containers\n"
             "  top         Display the running processes of a container\n"
             "  unpause     Unpause all processes within one or more containers\n"
+            "  update      Update configuration of one or more containers\n"
             "  wait        Block until one or more containers stop, then print their exit codes\n");
     return argc < 2 ? 125 : 0;
   }

@@ -215,6 +215,43 @@ state_json (const sk_ctr *c)
   return s;
 }
 
+/* NetworkSettings in docker's shape. Only --network none and host exist for
+ * now: no address and no published port; Ports lists the exposed ports of a
+ * running container, unbound (null), as docker does. */
+static sk_json *
+network_settings (const sk_ctr *c, sk_json *config, sk_json *hc)
+{
+  sk_json *ns = json_object_new_object (), *ports = json_object_new_object (), *v = NULL;
+  static const char *const empty[] = {"Bridge", "SandboxID", "SandboxKey", "EndpointID",
+                                      "Gateway", "GlobalIPv6Address", "IPAddress", "IPv6Gateway",
+                                      "MacAddress"};
+  for (size_t i = 0; i < SK_N_ELEMENTS (empty); i++)
+    json_object_object_add (ns, empty[i], json_object_new_string (""));
+  json_object_object_add (ns, "IPPrefixLen", json_object_new_int (0));
+  json_object_object_add (ns, "GlobalIPv6PrefixLen", json_object_new_int (0));
+  bool running = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
+  if (running && json_object_object_get_ex (config, "ExposedPorts", &v) &&
+      json_object_is_type (v, json_type_object)) {
+    json_object_object_foreach (v, port, val)
+    {
+      (void) val;
+      json_object_object_add (ports, port, NULL);
+    }
+  }
+  json_object_object_add (ns, "Ports", ports);
+  const char *mode = json_object_object_get_ex (hc, "NetworkMode", &v) && v &&
+                             *json_object_get_string (v)
+                         ? json_object_get_string (v)
+                         : "none";
+  sk_json *nets = json_object_new_object (), *ep = json_object_new_object ();
+  for (size_t i = 0; i < SK_N_ELEMENTS (empty); i++)
+    if (strcmp (empty[i], "Bridge") && strcmp (empty[i], "SandboxID") && strcmp (empty[i], "SandboxKey"))
+      json_object_object_add (ep, empty[i], json_object_new_string (""));
+  json_object_object_add (nets, mode, ep);
+  json_object_object_add (ns, "Networks", nets);
+  return ns;
+}
+
 /* Docker's shape: Config and HostConfig apart, the rest around them. */
 static sk_json *
 inspect_json (sk_engine *e, const sk_ctr *c)
@@ -248,6 +285,7 @@ inspect_json (sk_engine *e, const sk_ctr *c)
   json_object_object_add (o, "RestartCount", json_object_new_int (c->restart_count));
   json_object_object_add (o, "Driver", json_object_new_string (sk_engine_driver (e)));
   json_object_object_add (o, "HostConfig", hc);
+  json_object_object_add (o, "NetworkSettings", network_settings (c, config, hc));
   json_object_object_add (o, "Config", config);
   return o;
 }
@@ -339,4 +377,86 @@ int
 cmd_container_inspect (sk_cli *cli, int argc, char **argv)
 {
   return inspect_cmd (cli, argc, argv, false);
+}
+
+/* ---- port: NetworkSettings.Ports as inspect shows it ---- */
+
+static void
+print_binding (const char *prefix, sk_json *b)
+{
+  sk_json *ip = NULL, *port = NULL;
+  json_object_object_get_ex (b, "HostIp", &ip);
+  json_object_object_get_ex (b, "HostPort", &port);
+  const char *a = ip && *json_object_get_string (ip) ? json_object_get_string (ip) : "0.0.0.0";
+  printf (strchr (a, ':') ? "%s[%s]:%s\n" : "%s%s:%s\n", prefix, a,
+          port ? json_object_get_string (port) : "");
+}
+
+static int
+by_port (const void *a, const void *b)
+{
+  const char *x = *(const char *const *) a, *y = *(const char *const *) b;
+  long px = strtol (x, NULL, 10), py = strtol (y, NULL, 10);
+  return px != py ? (px < py ? -1 : 1) : strcmp (x, y);
+}
+
+int
+cmd_port (sk_cli *cli, int argc, char **argv)
+{
+  if (sk_cli_wants_help (argc, argv,
+                         "Usage:  skiff port CONTAINER [PRIVATE_PORT[/PROTO]]\n\n"
+                         "List port mappings or a specific mapping for the container\n"))
+    return 0;
+  if (argc < 2 || argc > 3)
+    return sk_cli_usage ("port", "\"port\" requires at least 1 and at most 2 arguments.");
+  _cleanup_json_ sk_json *doc = NULL;
+  sk_err *err = NULL;
+  if (inspect_one (cli, argv[1], false, &doc, &err) < 0) {
+    fprintf (stderr, "Error response from daemon: %s\n", err->msg);
+    sk_err_free (&err);
+    return 1;
+  }
+  sk_json *ns = NULL, *ports = NULL, *list = NULL;
+  if (!json_object_object_get_ex (doc, "NetworkSettings", &ns) ||
+      !json_object_object_get_ex (ns, "Ports", &ports) || !json_object_is_type (ports, json_type_object))
+    ports = NULL;
+  if (argc == 3) {
+    const char *slash = strchr (argv[2], '/');
+    _cleanup_free_ char *num = slash ? strndup (argv[2], (size_t) (slash - argv[2])) : strdup (argv[2]);
+    char *end = NULL;
+    unsigned long n = num && *num && strspn (num, "0123456789") == strlen (num) ? strtoul (num, &end, 10) : 70000;
+    if (n > 65535) {
+      fprintf (stderr, "Error: invalid port (%s): strconv.ParseUint: parsing \"%s\": %s\n", num ? num : "",
+               num ? num : "", num && *num && strspn (num, "0123456789") == strlen (num) ? "value out of range" : "invalid syntax");
+      return 1;
+    }
+    char key[64];
+    snprintf (key, sizeof key, "%s/%s", num, slash && slash[1] ? slash + 1 : "tcp");
+    if (ports && json_object_object_get_ex (ports, key, &list) && list &&
+        json_object_array_length (list) > 0) {
+      for (size_t i = 0; i < json_object_array_length (list); i++)
+        print_binding ("", json_object_array_get_idx (list, i));
+      return 0;
+    }
+    fprintf (stderr, "Error: No public port '%s' published for %s\n", key, argv[1]);
+    return 1;
+  }
+  size_t n = ports ? (size_t) json_object_object_length (ports) : 0, k = 0;
+  _cleanup_free_ const char **keys = calloc (n + 1, sizeof *keys);
+  if (ports && keys) {
+    json_object_object_foreach (ports, key, val)
+    {
+      (void) val;
+      keys[k++] = key;
+    }
+  }
+  qsort (keys, k, sizeof *keys, by_port);
+  for (size_t i = 0; i < k; i++) {
+    char prefix[80];
+    snprintf (prefix, sizeof prefix, "%s -> ", keys[i]);
+    json_object_object_get_ex (ports, keys[i], &list);
+    for (size_t j = 0; list && j < json_object_array_length (list); j++)
+      print_binding (prefix, json_object_array_get_idx (list, j));
+  }
+  return 0;
 }

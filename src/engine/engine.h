@@ -73,6 +73,13 @@ int sk_engine_unpause (sk_engine *e, const char *id, sk_err **err);
 int sk_engine_rename (sk_engine *e, const char *id, const char *name, sk_err **err);
 /* docker restart: stop (timeout as sk_engine_stop's), then start. */
 int sk_engine_restart (sk_engine *e, const char *id, int timeout, sk_err **err);
+/* docker update: changes has the shape of the body of POST
+ * /containers/{id}/update (Memory, MemorySwap, MemoryReservation,
+ * MemoryHigh, NanoCpus, CpuShares, CpuPeriod, CpuQuota, CpusetCpus,
+ * CpusetMems, PidsLimit, BlkioWeight, RestartPolicy; a zero value changes
+ * nothing). Checked as docker checks it, written to the cgroup of a running
+ * container at once, then stored in HostConfig for its next start. */
+int sk_engine_update (sk_engine *e, const char *id, const sk_json *changes, sk_err **err);
 /* The cgroup's statistics of a running container (the runtime's `events
  * --stats` document: cpu, memory with memory.stat's counters, pids, blkio). */
 int sk_engine_stats (sk_engine *e, const char *id, sk_json **out, sk_err **err);

@@ -1819,6 +1819,29 @@ build (ctx *x, char **config_json, sk_err **err)
 }
 
 int
+sk_engine_spec_resources (const sk_json *c, sk_json **out, sk_err **err)
+{
+  ctx x = {.top = {.obj = (sk_json *) c}};
+  x.hc = sk_jr_member (&x.top, "HostConfig");
+  _cleanup_json_ sk_json *res = json_object_new_object ();
+  x.res = res;
+  if (forced_cgroup_mode >= 0)
+    x.cgmode = (sk_cgroup_mode) forced_cgroup_mode;
+  else if (sk_cgroup_detect (&x.cgmode, err) < 0)
+    return -1;
+  int64_t weight = 0;
+  if (set_memory (&x, err) < 0 || set_cpu (&x, err) < 0 || set_pids (&x, err) < 0 ||
+      hc_i64 (&x, "BlkioWeight", &weight, err) < 0)
+    return -1;
+  if (weight != 0 && (weight < 10 || weight > 1000))
+    return sk_err_set (err, 0, "HostConfig.BlkioWeight: %" PRId64 " is outside 10..1000", weight);
+  if (weight)
+    put (child (res, "blockIO"), "weight", uint_json ((uint64_t) weight));
+  *out = steal_ptr (res);
+  return 0;
+}
+
+int
 sk_engine_spec (const sk_json *c, const sk_spec_env *env, char **config_json, sk_err **err)
 {
   ctx x = {.env = env, .top = {.obj = (sk_json *) c}};

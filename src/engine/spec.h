@@ -36,6 +36,11 @@ typedef struct sk_spec_env {
  * already merged in by the caller. */
 int sk_engine_spec (const sk_json *c, const sk_spec_env *env, char **config_json, sk_err **err);
 
+/* linux.resources of the limits `docker update` may change (memory and
+ * memory.high, cpu, pids, the block I/O weight) for the configuration c,
+ * checked as sk_engine_spec checks them. */
+int sk_engine_spec_resources (const sk_json *c, sk_json **out, sk_err **err);
+
 /* Docker's User ("", "uid", "uid:gid", "name", "name:group", "uid:group")
  * resolved through the etc/passwd and etc/group of the root rootfd (as
  * sk_spec_env's) into config.json's process.user: a name through passwd, a
