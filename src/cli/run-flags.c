@@ -743,7 +743,7 @@ finish_modes (run_state *st, sk_err **err)
     bool container;
   } checks[] = {{"IpcMode", "ipc", "IPC", ipc, true},
                 {"PidMode", "pid", "PID", host, true},
-                {"UTSMode", "uts", "UTS", host, false},
+                {"UTSMode", "uts", "UTS", host, true}, /* container: is skiff's (and podman's) */
                 {"UsernsMode", "userns", "USER", host, false},
                 {"CgroupnsMode", "cgroupns", "CGROUP", cgroupns, false}};
   for (size_t i = 0; i < SK_N_ELEMENTS (checks); i++) {

@@ -879,10 +879,11 @@ set_process (ctx *x, sk_err **err)
 /* ------------------------------------------------------------- namespaces */
 
 /* One of the *Mode fields: "" or one of `private` gives a namespace of its
- * own, "host" none. */
+ * own, "host" none; `container:NAME` where join (the caller found the other
+ * container's namespace). */
 static int
-ns_mode (const ctx *x, const char *key, const char *const *private, size_t n, bool *host,
-         sk_err **err)
+ns_mode (const ctx *x, const char *key, const char *const *private, size_t n, bool join,
+         bool *host, sk_err **err)
 {
   _cleanup_free_ char *v = NULL;
   if (hc_string (x, key, &v, err) < 0)
@@ -890,6 +891,10 @@ ns_mode (const ctx *x, const char *key, const char *const *private, size_t n, bo
   *host = strcmp (v, "host") == 0;
   if (*host || *v == '\0' || in_list (v, private, n))
     return 0;
+  if (strncmp (v, "container:", 10) == 0 && v[10] && join)
+    return 0;
+  if (strncmp (v, "container:", 10) == 0 && v[10] == '\0')
+    return sk_err_set (err, 0, "HostConfig.%s: `%s` names no container", key, v);
   if (strncmp (v, "container:", 10) == 0)
     return sk_err_set (err, 0, "HostConfig.%s: `%s` is not supported yet", key, v);
   return sk_err_set (err, 0, "HostConfig.%s: unknown mode `%s`", key, v);
@@ -910,11 +915,12 @@ read_modes (ctx *x, sk_err **err)
       strncmp (net_mode, "container:", 10) != 0)
     return sk_err_set (err, 0, "HostConfig.NetworkMode: network `%s` is not supported yet",
                        net_mode);
-  if (ns_mode (x, "NetworkMode", net, 3, &x->host_net, err) < 0 ||
-      ns_mode (x, "PidMode", pid, 1, &x->host_pid, err) < 0 ||
-      ns_mode (x, "IpcMode", ipc, 3, &x->host_ipc, err) < 0 ||
-      ns_mode (x, "UTSMode", NULL, 0, &x->host_uts, err) < 0 ||
-      ns_mode (x, "CgroupnsMode", cgns, 1, &cg_host, err) < 0 ||
+  const sk_spec_env *env = x->env;
+  if (ns_mode (x, "NetworkMode", net, 3, false, &x->host_net, err) < 0 ||
+      ns_mode (x, "PidMode", pid, 1, env->pid_ns != NULL, &x->host_pid, err) < 0 ||
+      ns_mode (x, "IpcMode", ipc, 3, env->ipc_ns != NULL, &x->host_ipc, err) < 0 ||
+      ns_mode (x, "UTSMode", NULL, 0, env->uts_ns != NULL, &x->host_uts, err) < 0 ||
+      ns_mode (x, "CgroupnsMode", cgns, 1, false, &cg_host, err) < 0 ||
       hc_string (x, "IpcMode", &ipc_mode, err) < 0)
     return -1;
   x->no_shm = strcmp (ipc_mode, "none") == 0;
@@ -933,15 +939,22 @@ set_namespaces (ctx *x)
   struct {
     const char *type;
     bool on;
+    const char *path; /* a container:NAME mode: the other container's */
   } list[] = {
-      {"pid", !x->host_pid}, {"network", !x->host_net}, {"ipc", !x->host_ipc},
-      {"uts", !x->host_uts}, {"mount", true},           {"cgroup", x->cgroupns},
+      {"pid", !x->host_pid, x->env->pid_ns},
+      {"network", !x->host_net, NULL},
+      {"ipc", !x->host_ipc, x->env->ipc_ns},
+      {"uts", !x->host_uts, x->env->uts_ns},
+      {"mount", true, NULL},
+      {"cgroup", x->cgroupns, NULL},
   };
   for (size_t i = 0; i < SK_N_ELEMENTS (list); i++) {
     if (!list[i].on)
       continue;
     sk_json *n = json_object_new_object ();
     put (n, "type", json_object_new_string (list[i].type));
+    if (list[i].path)
+      put (n, "path", json_object_new_string (list[i].path));
     json_object_array_add (ns, n);
   }
   put (x->linux_, "namespaces", ns);
@@ -960,6 +973,11 @@ set_hostname (ctx *x, sk_err **err)
       return sk_err_set (err, 0, "HostConfig.UTSMode: host conflicts with Hostname and Domainname");
     if (gethostname (x->hostname, sizeof x->hostname - 1) < 0)
       return sk_err_set (err, errno, "gethostname");
+    return 0;
+  }
+  if (x->env->uts_ns) { /* the other container's UTS namespace: its name, left as it is */
+    snprintf (x->hostname, sizeof x->hostname, "%s",
+              x->env->uts_hostname ? x->env->uts_hostname : "");
     return 0;
   }
   if (name && strlen (name) >= sizeof x->hostname)
@@ -1048,10 +1066,12 @@ set_shm (ctx *x, sk_json *mounts, sk_err **err)
     size = SHM_DEFAULT;
   if (x->no_shm) {
     remove_mount (mounts, "/dev/shm");
-  } else if (x->host_ipc) {
+  } else if (x->host_ipc || x->env->shm_path) {
     static const char *const o[] = {"rbind", "rprivate"};
     remove_mount (mounts, "/dev/shm");
-    json_object_array_add (mounts, new_mount ("/dev/shm", "bind", "/dev/shm", strings_json (o, 2)));
+    json_object_array_add (mounts, new_mount ("/dev/shm", "bind",
+                                              x->host_ipc ? "/dev/shm" : x->env->shm_path,
+                                              strings_json (o, 2)));
   } else {
     char opt[64];
     snprintf (opt, sizeof opt, "size=%" PRId64, size);

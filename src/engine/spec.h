@@ -26,6 +26,12 @@ typedef struct sk_spec_env {
   const char *hostname_path, *hosts_path, *resolv_path; /* host files bind-mounted on
                                 /etc/hostname, /etc/hosts, /etc/resolv.conf (NULL: not mounted) */
   const char *cgroup_parent; /* used when HostConfig.CgroupParent is empty ("skiff") */
+  /* the container:NAME modes of IpcMode, PidMode, UTSMode: the namespace
+   * file of the other container's init (/proc/PID/ns/ipc...), and its
+   * hostname for UTS; NULL otherwise */
+  const char *ipc_ns, *pid_ns, *uts_ns, *uts_hostname;
+  const char *shm_path; /* a host directory bound on /dev/shm (IpcMode shareable, or the
+                           other container's with container:NAME); NULL: a tmpfs of its own */
 } sk_spec_env;
 
 /* The OCI config.json (a string the caller frees) for the container whose

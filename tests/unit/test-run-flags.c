@@ -470,7 +470,8 @@ test_bad_values (void **state)
       {"--log-driver|none|--log-opt|max-size=1m|busybox", "invalid logging opts for driver none"},
       {"--ipc|foo|busybox", "--ipc: invalid IPC mode"},
       {"--pid|container:|busybox", "--pid: invalid PID mode"},
-      {"--uts|container:x|busybox", "--uts: invalid UTS mode"},
+      {"--uts|container:|busybox", "--uts: invalid UTS mode"},
+      {"--uts|private|busybox", "--uts: invalid UTS mode"},
       {"--userns|private|busybox", "--userns: invalid USER mode"},
       {"--cgroupns|foo|busybox", "--cgroupns: invalid CGROUP mode"},
       {"--pull|sometimes|busybox", "invalid pull option: 'sometimes': must be one of \"always\", "
