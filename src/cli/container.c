@@ -2,6 +2,7 @@
  * ps; docker's flags, output and exit codes (125: skiff's own error, 126
  * and 127: the command could not be run, else the container's). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/proc.h"
+#include "util/socket.h"
 
 static int
 fail_with (int code, sk_err *err)
@@ -82,14 +84,30 @@ create_from_flags (sk_cli *cli, int argc, char **argv, sk_run_cli *rc, char **id
       return sk_err_wrap (err, "Unable to find image '%s' locally", image);
     return -1;
   }
-  if (sk_engine_create (e, image_id, body, rc->name, id, err) < 0)
-    return -1;
+  /* docker's --cidfile: refused when it exists, made before the container
+   * and removed again when the create fails */
+  _cleanup_close_ int cid_fd = -1;
   if (rc->cidfile) {
     if (access (rc->cidfile, F_OK) == 0)
-      return sk_err_kind (err, EEXIST, "Container ID file found, make sure the other container isn't "
-                                      "running or delete %s", rc->cidfile);
-    if (sk_write_file_atomic (rc->cidfile, *id, strlen (*id), 0644, err) < 0)
-      return -1;
+      return sk_err_kind (err, EEXIST, "container ID file found, make sure the other container "
+                                      "isn't running or delete %s", rc->cidfile);
+    cid_fd = open (rc->cidfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (cid_fd < 0)
+      return sk_err_set (err, errno, "failed to create the container ID file: open %s",
+                         rc->cidfile);
+  }
+  if (sk_engine_create (e, image_id, body, rc->name, id, err) < 0) {
+    if (rc->cidfile)
+      unlink (rc->cidfile);
+    return -1;
+  }
+  if (cid_fd >= 0 && sk_write_all (cid_fd, *id, strlen (*id)) < 0) {
+    sk_err_set (err, errno, "failed to write the container ID to the file %s", rc->cidfile);
+    sk_err *ignored = NULL;
+    if (sk_engine_remove (e, *id, true, &ignored) < 0)
+      sk_err_free (&ignored);
+    unlink (rc->cidfile);
+    return -1;
   }
   return 0;
 }

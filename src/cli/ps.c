@@ -2,12 +2,14 @@
  * JSON shape. */
 #include <errno.h>
 #include <getopt.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "image/images.h"
 #include "util/cleanup.h"
 #include "util/strbuf.h"
 
@@ -120,13 +122,208 @@ static const char ps_help[] = "Usage:  skiff ps [OPTIONS]\n\n"
                               "List containers\n\n"
                               "Options:\n"
                               "  -a, --all             Show all containers (default shows just running)\n"
+                              "  -f, --filter filter   Filter output based on conditions provided\n"
                               "      --format string   Format output using a custom template\n"
                               "  -n, --last int        Show n last created containers (includes all "
                               "states) (default -1)\n"
                               "  -l, --latest          Show the latest created container (includes all "
                               "states)\n"
                               "      --no-trunc        Don't truncate output\n"
-                              "  -q, --quiet           Only display container IDs\n";
+                              "  -q, --quiet           Only display container IDs\n"
+                              "  -s, --size            Display total file sizes\n";
+
+/* ---- ps --filter: docker's keys; values of one key are alternatives (but
+ * every label must hold), keys all hold ---- */
+
+typedef struct ps_filters {
+  char **keys, **values; /* the pairs as given */
+  size_t n;
+  int64_t before, since; /* created times of the named containers; 0: none */
+  bool has_before, has_since;
+} ps_filters;
+
+static void
+ps_filters_clear (ps_filters *f)
+{
+  for (size_t i = 0; i < f->n; i++) {
+    free (f->keys[i]);
+    free (f->values[i]);
+  }
+  free (f->keys);
+  free (f->values);
+}
+
+static bool
+valid_status (const char *v)
+{
+  static const char *const states[] = {"created", "restarting", "running", "removing",
+                                       "paused",  "exited",     "dead"};
+  for (size_t i = 0; i < SK_N_ELEMENTS (states); i++)
+    if (strcmp (v, states[i]) == 0)
+      return true;
+  return false;
+}
+
+/* One --filter KEY=VALUE, checked as docker checks it. */
+static int
+ps_filter_add (sk_cli *cli, ps_filters *f, const char *arg, bool *all, sk_err **err)
+{
+  static const char *const keys[] = {"id",     "name",   "label",  "status", "exited",
+                                     "ancestor", "before", "since",  "health"};
+  const char *eq = strchr (arg, '=');
+  if (eq == NULL)
+    return sk_err_kind (err, EINVAL, "bad format of filter (expected name=value)");
+  _cleanup_free_ char *key = strndup (arg, (size_t) (eq - arg));
+  const char *v = eq + 1;
+  bool known = false;
+  for (size_t i = 0; key && i < SK_N_ELEMENTS (keys); i++)
+    known |= strcmp (key, keys[i]) == 0;
+  if (!known)
+    return sk_err_kind (err, EINVAL, "Error response from daemon: invalid filter '%s'", key ? key : "");
+  if (strcmp (key, "status") == 0) {
+    if (!valid_status (v))
+      return sk_err_kind (err, EINVAL, "Error response from daemon: invalid filter 'status=%s'", v);
+    *all = true;
+  }
+  if (strcmp (key, "exited") == 0) {
+    char *end;
+    errno = 0;
+    long code = strtol (v, &end, 10);
+    if (*v == '\0' || *end || errno || code < INT32_MIN || code > INT32_MAX)
+      return sk_err_kind (err, EINVAL, "Error response from daemon: invalid filter 'exited=%s'", v);
+  }
+  if (strcmp (key, "name") == 0) {
+    regex_t re;
+    if (regcomp (&re, v, REG_EXTENDED | REG_NOSUB) != 0)
+      return sk_err_kind (err, EINVAL, "Error response from daemon: invalid filter 'name=%s'", v);
+    regfree (&re);
+  }
+  if (strcmp (key, "before") == 0 || strcmp (key, "since") == 0) {
+    sk_engine *e = NULL;
+    _cleanup_free_ char *id = NULL;
+    _cleanup_ctr_ sk_ctr *c = NULL;
+    if (sk_cli_engine (cli, &e, err) < 0)
+      return -1;
+    if (sk_engine_resolve (e, v, &id, err) < 0 || sk_engine_get (e, id, &c, err) < 0)
+      return sk_err_wrap (err, "Error response from daemon");
+    if (key[0] == 'b') {
+      f->before = c->created;
+      f->has_before = true;
+    } else {
+      f->since = c->created;
+      f->has_since = true;
+    }
+  }
+  char **k = realloc (f->keys, (f->n + 1) * sizeof *k);
+  if (k)
+    f->keys = k;
+  char **vs = k ? realloc (f->values, (f->n + 1) * sizeof *vs) : NULL;
+  if (vs)
+    f->values = vs;
+  if (!k || !vs || !(f->values[f->n] = strdup (v)))
+    return sk_err_set (err, ENOMEM, "filter");
+  f->keys[f->n++] = steal_ptr (key);
+  return 0;
+}
+
+/* Whether a label filter value ("key" or "key=value") holds for config. */
+static bool
+label_matches (sk_json *config, const char *v)
+{
+  sk_json *labels = NULL, *val = NULL;
+  const char *eq = strchr (v, '=');
+  _cleanup_free_ char *key = eq ? strndup (v, (size_t) (eq - v)) : strdup (v);
+  if (key == NULL || !json_object_object_get_ex (config, "Labels", &labels) || labels == NULL ||
+      !json_object_object_get_ex (labels, key, &val))
+    return false;
+  return eq == NULL || strcmp (json_object_get_string (val), eq + 1) == 0;
+}
+
+static bool
+ancestor_matches (sk_cli *cli, const sk_ctr *c, sk_json *config, const char *v)
+{
+  sk_json *img = NULL;
+  if (json_object_object_get_ex (config, "Image", &img) && img &&
+      strcmp (json_object_get_string (img), v) == 0)
+    return true;
+  sk_image_service *s = NULL;
+  _cleanup_free_ char *id = NULL;
+  sk_err *ignored = NULL;
+  if (sk_cli_images (cli, &s, &ignored) < 0 || sk_image_lookup (s, v, &id, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return false;
+  }
+  return strcmp (id, c->image) == 0;
+}
+
+static bool
+filter_one (sk_cli *cli, const sk_ctr *c, sk_json *config, const char *key, const char *v)
+{
+  if (strcmp (key, "id") == 0)
+    return strncmp (c->id, v, strlen (v)) == 0;
+  if (strcmp (key, "name") == 0) {
+    regex_t re;
+    if (regcomp (&re, v, REG_EXTENDED | REG_NOSUB) != 0)
+      return false;
+    char name[300];
+    snprintf (name, sizeof name, "/%s", c->name); /* docker matches "/NAME" */
+    bool m = regexec (&re, name, 0, NULL, 0) == 0;
+    regfree (&re);
+    return m;
+  }
+  if (strcmp (key, "label") == 0)
+    return label_matches (config, v);
+  if (strcmp (key, "status") == 0)
+    return strcmp (c->state, v) == 0;
+  if (strcmp (key, "exited") == 0)
+    return strcmp (c->state, "exited") == 0 && c->exit_code == atoi (v);
+  if (strcmp (key, "ancestor") == 0)
+    return ancestor_matches (cli, c, config, v);
+  return true; /* before, since: by time; health: not here */
+}
+
+static bool
+ps_filters_match (sk_cli *cli, const ps_filters *f, const sk_ctr *c)
+{
+  if (f->n == 0)
+    return true;
+  if ((f->has_before && c->created >= f->before) || (f->has_since && c->created <= f->since))
+    return false;
+  _cleanup_json_ sk_json *config = parse_config (c);
+  for (size_t i = 0; i < f->n; i++) {
+    if (strcmp (f->keys[i], "label") == 0 && !label_matches (config, f->values[i]))
+      return false;
+    bool any = false, seen = false;
+    for (size_t j = 0; j < f->n && !any; j++) {
+      if (strcmp (f->keys[j], f->keys[i]) != 0)
+        continue;
+      seen = true;
+      any = filter_one (cli, c, config, f->keys[j], f->values[j]);
+    }
+    if (seen && !any)
+      return false;
+  }
+  return true;
+}
+
+/* "12B (virtual 4.26MB)": the writable layer, and with the image's */
+static void
+size_text (sk_cli *cli, sk_engine *e, const sk_ctr *c, char *buf, size_t size)
+{
+  int64_t rw = sk_engine_rw_size (e, c->id), image = 0;
+  sk_image_service *s = NULL;
+  sk_image_info *info = NULL;
+  sk_err *ignored = NULL;
+  if (sk_cli_images (cli, &s, &ignored) == 0 && sk_images_get (s->db, c->image, &info, &ignored) == 0 &&
+      info)
+    image = info->size;
+  sk_err_free (&ignored);
+  sk_image_info_free (info);
+  char a[32], b[32];
+  sk_cli_human_size (rw, a, sizeof a);
+  sk_cli_human_size (rw + image, b, sizeof b);
+  snprintf (buf, size, "%s (virtual %s)", a, b);
+}
 
 int
 cmd_ps (sk_cli *cli, int argc, char **argv)
@@ -135,21 +332,37 @@ cmd_ps (sk_cli *cli, int argc, char **argv)
     return 0;
   enum { O_FORMAT = 1000, O_NO_TRUNC };
   static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
+                                       {"filter", required_argument, NULL, 'f'},
                                        {"format", required_argument, NULL, O_FORMAT},
+                                       {"size", no_argument, NULL, 's'},
                                        {"last", required_argument, NULL, 'n'},
                                        {"latest", no_argument, NULL, 'l'},
                                        {"no-trunc", no_argument, NULL, O_NO_TRUNC},
                                        {"quiet", no_argument, NULL, 'q'},
                                        {0}};
-  bool all = false, quiet = false, no_trunc = false;
+  bool all = false, quiet = false, no_trunc = false, sizes = false;
   long last = -1;
   const char *format = NULL;
   int c;
+  __attribute__ ((cleanup (ps_filters_clear))) ps_filters flt = {0};
+  sk_err *err = NULL;
   optind = 0;
-  while ((c = getopt_long (argc, argv, "an:lq", opts, NULL)) != -1) {
+  while ((c = getopt_long (argc, argv, "af:n:lqs", opts, NULL)) != -1) {
     char *end;
     switch (c) {
     case 'a': all = true; break;
+    case 's': sizes = true; break;
+    case 'f':
+      if (strchr (optarg, '=') == NULL)
+        return sk_cli_usage ("ps", "invalid argument \"%s\" for \"-f, --filter\" flag: bad format "
+                                   "of filter (expected name=value)",
+                             optarg);
+      if (ps_filter_add (cli, &flt, optarg, &all, &err) < 0) {
+        fprintf (stderr, "%s\n", err->msg);
+        sk_err_free (&err);
+        return 1;
+      }
+      break;
     case 'q': quiet = true; break;
     case 'l': last = 1; break;
     case O_FORMAT: format = optarg; break;
@@ -162,7 +375,6 @@ cmd_ps (sk_cli *cli, int argc, char **argv)
     default: return sk_cli_usage ("ps", "bad option");
     }
   }
-  sk_err *err = NULL;
   sk_engine *e = NULL;
   sk_ctr **list = NULL;
   if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_list (e, &list, &err) < 0)
@@ -175,8 +387,15 @@ cmd_ps (sk_cli *cli, int argc, char **argv)
   for (size_t i = 0; rows && i < cap && (last < 0 || (long) i < last); i++) {
     bool live = strcmp (list[i]->state, "running") == 0 || strcmp (list[i]->state, "paused") == 0 ||
                 strcmp (list[i]->state, "restarting") == 0;
-    if (all || last >= 0 || live)
-      rows[n++] = ps_row (list[i], no_trunc, now);
+    if ((all || last >= 0 || live) && ps_filters_match (cli, &flt, list[i])) {
+      rows[n] = ps_row (list[i], no_trunc, now);
+      if (sizes) {
+        char text[96];
+        size_text (cli, e, list[i], text, sizeof text);
+        json_object_object_add (rows[n], "Size", json_object_new_string (text));
+      }
+      n++;
+    }
   }
   sk_ctr_list_free (list);
   int ret = 0;
@@ -184,6 +403,9 @@ cmd_ps (sk_cli *cli, int argc, char **argv)
                     "{{.Ports}}\\t{{.Names}}";
   if (quiet)
     format = "{{.ID}}";
+  _cleanup_free_ char *with_size = NULL;
+  if (sizes && format == NULL && asprintf (&with_size, "%s\\t{{.Size}}", def) > 0)
+    format = with_size;
   if (sk_cli_render (format ? format : def, rows, n, ps_columns, stdout, &err) < 0)
     ret = sk_cli_fail (err);
   for (size_t i = 0; i < n; i++)

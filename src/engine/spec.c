@@ -895,8 +895,11 @@ ns_mode (const ctx *x, const char *key, const char *const *private, size_t n, bo
     return 0;
   if (strncmp (v, "container:", 10) == 0 && v[10] == '\0')
     return sk_err_set (err, 0, "HostConfig.%s: `%s` names no container", key, v);
-  if (strncmp (v, "container:", 10) == 0)
+  if (strncmp (v, "container:", 10) == 0 && strcmp (key, "NetworkMode") == 0)
     return sk_err_set (err, 0, "HostConfig.%s: `%s` is not supported yet", key, v);
+  if (strncmp (v, "container:", 10) == 0)
+    return sk_err_set (err, 0, "HostConfig.%s: `%s`: the other container's namespace is not known",
+                       key, v);
   return sk_err_set (err, 0, "HostConfig.%s: unknown mode `%s`", key, v);
 }
 

@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# ps --filter (docker's keys), ps -s, rm -v and --cidfile: docker's output
+# and messages.
+
+load helpers
+load engine
+
+@test "ps --filter: id, name, label, status, exited, ancestor, before, since" {
+  sk create --name first --label tier=db --label keep busybox true > /dev/null
+  sk run -d --name second --label tier=web busybox sleep 1000 > /dev/null
+  sk run --name third busybox sh -c 'exit 3' || true
+  sk run --name fourth busybox true > /dev/null
+  second=$(sk inspect --format '{{.Id}}' second)
+  names() { sk ps "$@" --format '{{.Names}}' | sort | tr '\n' ' '; }
+  [ "$(names -a --filter id="${second:0:10}")" = "second " ]
+  [ "$(names -a --filter name=ir)" = "first third " ]
+  [ "$(names -a --filter name=^/f)" = "first fourth " ]
+  [ "$(names -a --filter label=tier)" = "first second " ]
+  [ "$(names -a --filter label=tier=web)" = "second " ]
+  [ "$(names -a --filter label=keep --filter label=tier=web)" = "" ]
+  # values of one key are alternatives
+  [ "$(names -a --filter name=first --filter name=second)" = "first second " ]
+  # a status filter lists stopped containers without -a, as docker
+  [ "$(names --filter status=exited)" = "fourth third " ]
+  [ "$(names --filter status=created)" = "first " ]
+  [ "$(names --filter status=running)" = "second " ]
+  [ "$(names -a --filter exited=3)" = "third " ]
+  [ "$(names -a --filter exited=0)" = "fourth " ]
+  [ "$(names -a --filter ancestor=busybox)" = "first fourth second third " ]
+  [ "$(names -a --filter ancestor=alpine)" = "" ]
+  [ "$(names -a --filter before=third)" = "first second " ]
+  [ "$(names -a --filter since=second)" = "fourth third " ]
+  [ "$(sk ps -aq --filter name=second --no-trunc)" = "$second" ]
+}
+
+@test "ps --filter: docker's messages for a bad filter" {
+  run sk ps --filter foo=bar
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error response from daemon: invalid filter 'foo'" ]
+  run sk ps --filter status=sleeping
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error response from daemon: invalid filter 'status=sleeping'" ]
+  run sk ps --filter exited=x
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error response from daemon: invalid filter 'exited=x'" ]
+  run sk ps --filter before=nosuch
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error response from daemon: No such container: nosuch" ]
+  run sk ps --filter nothing
+  [ "$status" -eq 125 ]
+  [[ "$output" == 'skiff ps: invalid argument "nothing" for "-f, --filter" flag: bad format of filter (expected name=value)'* ]]
+}
+
+@test "ps -s: the writable layer's size and the virtual size with the image" {
+  sk run --name sz busybox sh -c 'head -c 5000 /dev/zero > /big' > /dev/null
+  run sk ps -a -s --format '{{.Names}} {{.Size}}'
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ ^"sz 5kB (virtual "[0-9.]+[kM]B")"$ ]]
+  run sk ps -a -s
+  [[ "${lines[0]}" == *"NAMES"*"SIZE" ]]
+  [[ "${lines[1]}" == *"sz"*"5kB (virtual "* ]]
+}
+
+@test "rm -v is accepted; rm of a missing container is docker's message" {
+  id=$(sk create --name vv busybox true)
+  run sk rm -v vv
+  [ "$status" -eq 0 ] && [ "$output" = vv ]
+  assert_gone "$id"
+  run sk rm -v vv
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error response from daemon: No such container: vv" ]
+}
+
+@test "--cidfile: the id written; an existing file refused before anything is made" {
+  cid="$BATS_TEST_TMPDIR/cid"
+  id=$(sk run -d --cidfile "$cid" busybox sleep 1000)
+  [ "$(cat "$cid")" = "$id" ]
+  run sk run -d --cidfile "$cid" --name second busybox sleep 1000
+  [ "$status" -eq 125 ]
+  [ "$output" = "skiff: container ID file found, make sure the other container isn't running or delete $cid" ]
+  [ "$(sk ps -aq | wc -l)" -eq 1 ]
+  [ "$(cat "$cid")" = "$id" ]
+  # a file that cannot be made: nothing made either
+  run sk create --cidfile "$BATS_TEST_TMPDIR/no/such/dir/cid" busybox true
+  [ "$status" -eq 125 ]
+  [ "$output" = "skiff: failed to create the container ID file: open $BATS_TEST_TMPDIR/no/such/dir/cid: No such file or directory" ]
+  [ "$(sk ps -aq | wc -l)" -eq 1 ]
+  # a create that fails leaves no id file
+  run sk create --cidfile "$BATS_TEST_TMPDIR/cid2" nosuchimage true
+  [ "$status" -eq 125 ]
+  [ ! -e "$BATS_TEST_TMPDIR/cid2" ]
+  run sk create --cidfile "$BATS_TEST_TMPDIR/cid3" --name "bad name" busybox true
+  [ "$status" -eq 125 ]
+  [ ! -e "$BATS_TEST_TMPDIR/cid3" ]
+}
