@@ -5,6 +5,7 @@
  *   DATA_ROOT/containers/<id>/    config.json (the OCI bundle), rootfs/ (its
  *                                 mount point), hostname, hosts, resolv.conf,
  *                                 <id>-json.log (its output, docker's format)
+ *                                 shm/ (IpcMode shareable: its /dev/shm, a tmpfs)
  *   DATA_ROOT/<driver>/containers/<id>/   its writable layer (storage.h)
  *   EXEC_ROOT/containers/<id>/    shim.pid, exit.json: what the shim says
  *   EXEC_ROOT/runtime/            the runtime's state of running containers
