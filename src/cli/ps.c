@@ -306,22 +306,32 @@ ps_filters_match (sk_cli *cli, const ps_filters *f, const sk_ctr *c)
   return true;
 }
 
-/* "12B (virtual 4.26MB)": the writable layer, and with the image's */
+/* Bytes of the writable layer, and of it with the image's layers. */
 static void
-size_text (sk_cli *cli, sk_engine *e, const sk_ctr *c, char *buf, size_t size)
+ctr_sizes (sk_cli *cli, sk_engine *e, const sk_ctr *c, int64_t *rw, int64_t *root)
 {
-  int64_t rw = sk_engine_rw_size (e, c->id), image = 0;
+  int64_t image = 0;
   sk_image_service *s = NULL;
   sk_image_info *info = NULL;
   sk_err *ignored = NULL;
+  *rw = sk_engine_rw_size (e, c->id);
   if (sk_cli_images (cli, &s, &ignored) == 0 && sk_images_get (s->db, c->image, &info, &ignored) == 0 &&
       info)
     image = info->size;
   sk_err_free (&ignored);
   sk_image_info_free (info);
+  *root = *rw + image;
+}
+
+/* "12B (virtual 4.26MB)": the writable layer, and with the image's */
+static void
+size_text (sk_cli *cli, sk_engine *e, const sk_ctr *c, char *buf, size_t size)
+{
+  int64_t rw, virt;
+  ctr_sizes (cli, e, c, &rw, &virt);
   char a[32], b[32];
   sk_cli_human_size (rw, a, sizeof a);
-  sk_cli_human_size (rw + image, b, sizeof b);
+  sk_cli_human_size (virt, b, sizeof b);
   snprintf (buf, size, "%s (virtual %s)", a, b);
 }
 
@@ -517,11 +527,13 @@ static const char inspect_help[] = "Usage:  skiff inspect [OPTIONS] NAME|ID [NAM
                                    "Options:\n"
                                    "  -f, --format string   Format the output using the given Go "
                                    "template\n"
+                                   "  -s, --size            Display total file sizes if the type is "
+                                   "container\n"
                                    "      --type string     Return JSON for specified type\n";
 
 /* The container's document, or with images allowed, the image's. */
 static int
-inspect_one (sk_cli *cli, const char *what, bool images, sk_json **doc, sk_err **err)
+inspect_one (sk_cli *cli, const char *what, bool images, bool sizes, sk_json **doc, sk_err **err)
 {
   sk_engine *e = NULL;
   _cleanup_free_ char *id = NULL;
@@ -530,6 +542,12 @@ inspect_one (sk_cli *cli, const char *what, bool images, sk_json **doc, sk_err *
     return -1;
   if (sk_engine_resolve (e, what, &id, err) == 0 && sk_engine_get (e, id, &c, err) == 0) {
     *doc = inspect_json (e, c);
+    if (sizes) { /* docker's inspect --size */
+      int64_t rw, root;
+      ctr_sizes (cli, e, c, &rw, &root);
+      json_object_object_add (*doc, "SizeRw", json_object_new_int64 (rw));
+      json_object_object_add (*doc, "SizeRootFs", json_object_new_int64 (root));
+    }
     return 0;
   }
   if (!images)
@@ -550,9 +568,12 @@ inspect_cmd (sk_cli *cli, int argc, char **argv, bool images)
                                        {"size", no_argument, NULL, 's'},
                                        {0}};
   const char *format = NULL;
+  bool sizes = false;
   int c;
   optind = 0;
   while ((c = getopt_long (argc, argv, "f:s", opts, NULL)) != -1) {
+    if (c == 's')
+      sizes = true;
     if (c == 'f')
       format = optarg;
     else if (c == 't')
@@ -567,7 +588,7 @@ inspect_cmd (sk_cli *cli, int argc, char **argv, bool images)
   sk_err *err = NULL;
   for (int i = optind; i < argc; i++) {
     sk_json *doc = NULL;
-    if (inspect_one (cli, argv[i], images, &doc, &err) < 0) {
+    if (inspect_one (cli, argv[i], images, sizes, &doc, &err) < 0) {
       fprintf (stderr, "Error: %s\n", err->msg);
       sk_err_free (&err);
       ret = 1;
@@ -633,7 +654,7 @@ cmd_port (sk_cli *cli, int argc, char **argv)
     return sk_cli_usage ("port", "\"port\" requires at least 1 and at most 2 arguments.");
   _cleanup_json_ sk_json *doc = NULL;
   sk_err *err = NULL;
-  if (inspect_one (cli, argv[1], false, &doc, &err) < 0) {
+  if (inspect_one (cli, argv[1], false, false, &doc, &err) < 0) {
     fprintf (stderr, "Error response from daemon: %s\n", err->msg);
     sk_err_free (&err);
     return 1;

@@ -51,7 +51,7 @@ load engine
   [[ "$output" == 'skiff ps: invalid argument "nothing" for "-f, --filter" flag: bad format of filter (expected name=value)'* ]]
 }
 
-@test "ps -s: the writable layer's size and the virtual size with the image" {
+@test "ps -s and inspect -s: the writable layer's size and the virtual size with the image" {
   sk run --name sz busybox sh -c 'head -c 5000 /dev/zero > /big' > /dev/null
   run sk ps -a -s --format '{{.Names}} {{.Size}}'
   [ "$status" -eq 0 ]
@@ -59,6 +59,10 @@ load engine
   run sk ps -a -s
   [[ "${lines[0]}" == *"NAMES"*"SIZE" ]]
   [[ "${lines[1]}" == *"sz"*"5kB (virtual "* ]]
+  # inspect -s: the same in bytes
+  [ "$(sk inspect -s --format '{{.SizeRw}}' sz)" -eq 5000 ]
+  [ "$(sk inspect -s --format '{{.SizeRootFs}}' sz)" -gt 5000 ]
+  [ "$(sk inspect --format '{{json .}}' sz | jq 'has("SizeRw")')" = false ]
 }
 
 @test "rm -v is accepted; rm of a missing container is docker's message" {
