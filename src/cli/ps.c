@@ -168,8 +168,8 @@ valid_status (const char *v)
 static int
 ps_filter_add (sk_cli *cli, ps_filters *f, const char *arg, bool *all, sk_err **err)
 {
-  static const char *const keys[] = {"id",     "name",   "label",  "status", "exited",
-                                     "ancestor", "before", "since",  "health"};
+  static const char *const keys[] = {"id",       "name",   "label", "status",
+                                     "exited",   "ancestor", "before", "since"};
   const char *eq = strchr (arg, '=');
   if (eq == NULL)
     return sk_err_kind (err, EINVAL, "bad format of filter (expected name=value)");
@@ -279,7 +279,7 @@ filter_one (sk_cli *cli, const sk_ctr *c, sk_json *config, const char *key, cons
     return strcmp (c->state, "exited") == 0 && c->exit_code == atoi (v);
   if (strcmp (key, "ancestor") == 0)
     return ancestor_matches (cli, c, config, v);
-  return true; /* before, since: by time; health: not here */
+  return true; /* before, since: by time */
 }
 
 static bool

@@ -43,6 +43,9 @@ load engine
   run sk ps --filter exited=x
   [ "$status" -eq 1 ]
   [ "$output" = "Error response from daemon: invalid filter 'exited=x'" ]
+  run sk ps --filter network=bridge
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error response from daemon: invalid filter 'network'" ]
   run sk ps --filter before=nosuch
   [ "$status" -eq 1 ]
   [ "$output" = "Error response from daemon: No such container: nosuch" ]

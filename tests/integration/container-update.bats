@@ -95,6 +95,21 @@ cg() { # NAME CONTROLLER FILE
   run sk update --cpus 1000 bad
   [ "$status" -eq 1 ]
   [[ "$output" == "Error response from daemon: Cannot update container $id: Range of CPUs is from 0.01 to "*" CPUs available" ]]
+  run sk update --cpuset-cpus 3-1 bad
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error response from daemon: Cannot update container $id: Invalid value 3-1 for cpuset cpus" ]
+  run sk update --cpuset-cpus 99999 bad
+  [ "$status" -eq 1 ]
+  [[ "$output" == "Error response from daemon: Cannot update container $id: Requested CPUs are not available - requested 99999, available: "* ]]
+  run sk update --cpuset-cpus 0-x bad
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error response from daemon: Cannot update container $id: Invalid value 0-x for cpuset cpus" ]
+  run sk update --cpuset-cpus "0,$(nproc)" bad
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error response from daemon: Cannot update container $id: Requested CPUs are not available - requested 0,$(nproc), available: $(cat /sys/devices/system/cpu/online)" ]
+  run sk update --cpuset-mems 3 bad
+  [ "$status" -eq 1 ]
+  [[ "$output" == "Error response from daemon: Cannot update container $id: Requested memory nodes are not available - requested 3, available: "* ]]
   run sk update -m 12x bad
   [ "$status" -eq 125 ]
   [[ "$output" == "skiff update: invalid argument \"12x\" for \"-m, --memory\" flag: invalid suffix: 'x'"* ]]
