@@ -286,7 +286,8 @@ static int
 stop_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, void *data, sk_err **err)
 {
   (void) cli, (void) as_typed;
-  return sk_engine_stop (e, id, *(int *) data, err);
+  const sk_cli_stop_opts *o = data;
+  return sk_engine_stop_signal (e, id, o->timeout, o->signal, err);
 }
 
 static const char stop_help[] = "Usage:  skiff stop [OPTIONS] CONTAINER [CONTAINER...]\n\n"
@@ -300,20 +301,30 @@ sk_cli_timeout_cmd (sk_cli *cli, int argc, char **argv, const char *help, sk_cli
 {
   if (sk_cli_wants_help (argc, argv, help))
     return 0;
-  static const struct option opts[] = {{"time", required_argument, NULL, 't'}, {0}};
-  int timeout = -1, c;
+  static const struct option opts[] = {{"time", required_argument, NULL, 't'},
+                                       {"signal", required_argument, NULL, 's'},
+                                       {0}};
+  sk_cli_stop_opts o = {.timeout = -1};
+  int c;
   optind = 0;
-  while ((c = getopt_long (argc, argv, "+t:", opts, NULL)) != -1) {
+  while ((c = getopt_long (argc, argv, "+t:s:", opts, NULL)) != -1) {
     char *end;
+    if (c == 's') {
+      if ((o.signal = sk_signal_parse (optarg)) <= 0) {
+        fprintf (stderr, "skiff: invalid signal: %s\n", optarg);
+        return 1;
+      }
+      continue;
+    }
     if (c != 't')
       return sk_cli_usage (argv[0], "bad option");
-    timeout = (int) strtol (optarg, &end, 10);
+    o.timeout = (int) strtol (optarg, &end, 10);
     if (*end || end == optarg)
       return sk_cli_usage (argv[0], "invalid argument \"%s\" for \"-t, --time\" flag", optarg);
   }
   if (optind >= argc)
     return sk_cli_usage (argv[0], "\"%s\" requires at least 1 argument.", argv[0]);
-  return sk_cli_for_each (cli, argc - optind, argv + optind, true, fn, &timeout);
+  return sk_cli_for_each (cli, argc - optind, argv + optind, true, fn, &o);
 }
 
 int

@@ -68,7 +68,8 @@ restart_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, vo
              sk_err **err)
 {
   (void) cli, (void) as_typed;
-  return sk_engine_restart (e, id, *(int *) data, err);
+  const sk_cli_stop_opts *o = data;
+  return sk_engine_restart_signal (e, id, o->timeout, o->signal, err);
 }
 
 int
@@ -78,7 +79,8 @@ cmd_restart (sk_cli *cli, int argc, char **argv)
                              "Usage:  skiff restart [OPTIONS] CONTAINER [CONTAINER...]\n\n"
                              "Restart one or more containers\n\n"
                              "Options:\n"
-                             "  -t, --time int   Seconds to wait before killing the container\n",
+                             "  -s, --signal string   Signal to send to the container\n"
+                             "  -t, --time int        Seconds to wait before killing the container\n",
                              restart_one);
 }
 

@@ -597,6 +597,12 @@ stop_settings (const sk_ctr *c, int *sig, int *timeout)
 int
 sk_engine_stop (sk_engine *e, const char *id, int timeout, sk_err **err)
 {
+  return sk_engine_stop_signal (e, id, timeout, 0, err);
+}
+
+int
+sk_engine_stop_signal (sk_engine *e, const char *id, int timeout, int signal, sk_err **err)
+{
   _cleanup_ctr_ sk_ctr *c = NULL;
   if (sk_engine_get (e, id, &c, err) < 0)
     return -1;
@@ -604,6 +610,8 @@ sk_engine_stop (sk_engine *e, const char *id, int timeout, sk_err **err)
     return 0;
   int sig, own_timeout;
   stop_settings (c, &sig, &own_timeout);
+  if (signal > 0)
+    sig = signal;
   if (timeout < 0)
     timeout = own_timeout;
   sk_err *ignored = NULL;

@@ -81,8 +81,14 @@ sk_engine_rename (sk_engine *e, const char *id, const char *name, sk_err **err)
 int
 sk_engine_restart (sk_engine *e, const char *id, int timeout, sk_err **err)
 {
+  return sk_engine_restart_signal (e, id, timeout, 0, err);
+}
+
+int
+sk_engine_restart_signal (sk_engine *e, const char *id, int timeout, int signal, sk_err **err)
+{
   int code;
-  if (sk_engine_stop (e, id, timeout, err) < 0)
+  if (sk_engine_stop_signal (e, id, timeout, signal, err) < 0)
     return -1;
   if (sk_engine_start (e, id, &code, err) < 0)
     return sk_err_wrap (err, "Cannot restart container %s", id);

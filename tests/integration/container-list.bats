@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# ps --filter (docker's keys), ps -s, rm -v and --cidfile: docker's output
-# and messages.
+# ps --filter (docker's keys), ps -s and inspect -s, rm -v, --cidfile, stop
+# and restart -s: docker's output and messages.
 
 load helpers
 load engine
@@ -99,4 +99,21 @@ load engine
   run sk create --cidfile "$BATS_TEST_TMPDIR/cid3" --name "bad name" busybox true
   [ "$status" -eq 125 ]
   [ ! -e "$BATS_TEST_TMPDIR/cid3" ]
+}
+
+@test "stop -s and restart -s: that signal in place of the stop signal; a bad one refused" {
+  sk run -d --name sig busybox sh -c 'trap "echo got-usr1; exit 7" USR1; while :; do sleep 0.1; done' > /dev/null
+  run sk stop -s USR1 -t 30 sig
+  [ "$status" -eq 0 ] && [ "$output" = sig ]
+  [ "$(sk inspect --format '{{.State.ExitCode}}' sig)" = 7 ]
+  [ "$(sk logs sig)" = got-usr1 ]
+  sk start sig > /dev/null
+  run sk restart --signal SIGUSR1 -t 30 sig
+  [ "$status" -eq 0 ] && [ "$output" = sig ]
+  [ "$(sk inspect --format '{{.State.Status}} {{.RestartCount}}' sig)" = "running 1" ]
+  [ "$(sk logs sig)" = "$(printf 'got-usr1\ngot-usr1')" ]
+  run sk stop -s NOSUCH sig
+  [ "$status" -eq 1 ]
+  [ "$output" = "skiff: invalid signal: NOSUCH" ]
+  [ "$(sk inspect --format '{{.State.Status}}' sig)" = running ]
 }
