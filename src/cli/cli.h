@@ -129,6 +129,10 @@ typedef int (*sk_cli_each_fn) (sk_cli *cli, sk_engine *e, const char *id, const 
                                void *data, sk_err **err);
 int sk_cli_for_each (sk_cli *cli, int argc, char **argv, bool print, sk_cli_each_fn fn, void *data);
 
+/* Whether a label filter value ("key" or "key=value") holds for a
+ * container's configuration (its Labels). */
+bool sk_cli_label_matches (struct json_object *config, const char *v);
+
 /* A command of containers with -t/--time and -s/--signal (stop, restart): fn
  * gets an sk_cli_stop_opts (timeout -1, signal 0: the container's own). */
 typedef struct sk_cli_stop_opts {

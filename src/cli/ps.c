@@ -226,9 +226,8 @@ ps_filter_add (sk_cli *cli, ps_filters *f, const char *arg, bool *all, sk_err **
   return 0;
 }
 
-/* Whether a label filter value ("key" or "key=value") holds for config. */
-static bool
-label_matches (sk_json *config, const char *v)
+bool
+sk_cli_label_matches (sk_json *config, const char *v)
 {
   sk_json *labels = NULL, *val = NULL;
   const char *eq = strchr (v, '=');
@@ -272,7 +271,7 @@ filter_one (sk_cli *cli, const sk_ctr *c, sk_json *config, const char *key, cons
     return m;
   }
   if (strcmp (key, "label") == 0)
-    return label_matches (config, v);
+    return sk_cli_label_matches (config, v);
   if (strcmp (key, "status") == 0)
     return strcmp (c->state, v) == 0;
   if (strcmp (key, "exited") == 0)
@@ -291,7 +290,7 @@ ps_filters_match (sk_cli *cli, const ps_filters *f, const sk_ctr *c)
     return false;
   _cleanup_json_ sk_json *config = parse_config (c);
   for (size_t i = 0; i < f->n; i++) {
-    if (strcmp (f->keys[i], "label") == 0 && !label_matches (config, f->values[i]))
+    if (strcmp (f->keys[i], "label") == 0 && !sk_cli_label_matches (config, f->values[i]))
       return false;
     bool any = false, seen = false;
     for (size_t j = 0; j < f->n && !any; j++) {

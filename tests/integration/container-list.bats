@@ -117,3 +117,31 @@ load engine
   [ "$output" = "skiff: invalid signal: NOSUCH" ]
   [ "$(sk inspect --format '{{.State.Status}}' sig)" = running ]
 }
+
+@test "container prune --filter: until, label, label!=; docker's messages for a bad one" {
+  sk create --name old --label keep=yes busybox true > /dev/null
+  sk create --name plain busybox true > /dev/null
+  sleep 1.1
+  cut=$(date +%s)
+  sk create --name new --label keep=no busybox true > /dev/null
+  # all filters hold: created before the time, and not labelled keep=yes
+  run sk container prune -f --filter until="$cut" --filter label!=keep=yes
+  [ "$status" -eq 0 ]
+  [[ "$output" == "Deleted Containers:"* ]]
+  [ "$(sk ps -a --format '{{.Names}}' | sort | tr '\n' ' ')" = "new old " ]
+  run sk container prune -f --filter label=keep=no
+  [ "$status" -eq 0 ]
+  [ "$(sk ps -a --format '{{.Names}}')" = old ]
+  sk create --name other busybox true > /dev/null
+  run sk container prune -f --filter label=keep
+  [ "$(sk ps -a --format '{{.Names}}')" = other ]
+  run sk container prune -f --filter color=red
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error response from daemon: invalid filter 'color'" ]
+  run sk container prune -f --filter until=soon
+  [ "$status" -eq 1 ]
+  [ "$output" = 'Error response from daemon: failed to parse value as time or duration: "soon"' ]
+  run sk container prune -f --filter nothing
+  [ "$status" -eq 125 ]
+  [ "$(sk ps -a --format '{{.Names}}')" = other ]
+}
