@@ -89,8 +89,10 @@ create_from_flags (sk_cli *cli, int argc, char **argv, sk_run_cli *rc, char **id
   _cleanup_close_ int cid_fd = -1;
   if (rc->cidfile) {
     if (access (rc->cidfile, F_OK) == 0)
-      return sk_err_kind (err, EEXIST, "container ID file found, make sure the other container "
-                                      "isn't running or delete %s", rc->cidfile);
+      return sk_err_kind (err, EEXIST,
+                          "container ID file found, make sure the other container "
+                          "isn't running or delete %s",
+                          rc->cidfile);
     cid_fd = open (rc->cidfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (cid_fd < 0)
       return sk_err_set (err, errno, "failed to create the container ID file: open %s",
@@ -301,9 +303,8 @@ sk_cli_timeout_cmd (sk_cli *cli, int argc, char **argv, const char *help, sk_cli
 {
   if (sk_cli_wants_help (argc, argv, help))
     return 0;
-  static const struct option opts[] = {{"time", required_argument, NULL, 't'},
-                                       {"signal", required_argument, NULL, 's'},
-                                       {0}};
+  static const struct option opts[] = {
+      {"time", required_argument, NULL, 't'}, {"signal", required_argument, NULL, 's'}, {0}};
   sk_cli_stop_opts o = {.timeout = -1};
   int c;
   optind = 0;
@@ -435,14 +436,30 @@ cmd_container (sk_cli *cli, int argc, char **argv)
   static const struct {
     const char *name;
     sk_cli_fn fn;
-  } subs[] = {{"attach", cmd_attach},  {"ls", cmd_ps},          {"list", cmd_ps},       {"ps", cmd_ps},
-              {"create", cmd_create},  {"run", cmd_run},       {"start", cmd_start},
-              {"stop", cmd_stop},      {"kill", cmd_kill},     {"rm", cmd_rm},
-              {"remove", cmd_rm},      {"wait", cmd_wait},     {"logs", cmd_logs},
-              {"inspect", cmd_container_inspect}, {"pause", cmd_pause},
-              {"unpause", cmd_unpause},  {"rename", cmd_rename},  {"restart", cmd_restart},
-              {"top", cmd_top}, {"stats", cmd_stats},          {"prune", cmd_container_prune}, {"exec", cmd_exec},
-              {"update", cmd_update}, {"port", cmd_port}};
+  } subs[] = {{"attach", cmd_attach},
+              {"ls", cmd_ps},
+              {"list", cmd_ps},
+              {"ps", cmd_ps},
+              {"create", cmd_create},
+              {"run", cmd_run},
+              {"start", cmd_start},
+              {"stop", cmd_stop},
+              {"kill", cmd_kill},
+              {"rm", cmd_rm},
+              {"remove", cmd_rm},
+              {"wait", cmd_wait},
+              {"logs", cmd_logs},
+              {"inspect", cmd_container_inspect},
+              {"pause", cmd_pause},
+              {"unpause", cmd_unpause},
+              {"rename", cmd_rename},
+              {"restart", cmd_restart},
+              {"top", cmd_top},
+              {"stats", cmd_stats},
+              {"prune", cmd_container_prune},
+              {"exec", cmd_exec},
+              {"update", cmd_update},
+              {"port", cmd_port}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff container COMMAND\n\nManage containers\n\nCommands:\n"
             "  attach      Attach local standard input, output, and error streams to a running container\n"

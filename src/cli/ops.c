@@ -75,13 +75,14 @@ restart_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, vo
 int
 cmd_restart (sk_cli *cli, int argc, char **argv)
 {
-  return sk_cli_timeout_cmd (cli, argc, argv,
-                             "Usage:  skiff restart [OPTIONS] CONTAINER [CONTAINER...]\n\n"
-                             "Restart one or more containers\n\n"
-                             "Options:\n"
-                             "  -s, --signal string   Signal to send to the container\n"
-                             "  -t, --time int        Seconds to wait before killing the container\n",
-                             restart_one);
+  return sk_cli_timeout_cmd (
+      cli, argc, argv,
+      "Usage:  skiff restart [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+      "Restart one or more containers\n\n"
+      "Options:\n"
+      "  -s, --signal string   Signal to send to the container\n"
+      "  -t, --time int        Seconds to wait before killing the container\n",
+      restart_one);
 }
 
 /* ---- top: the host's ps, only the container's processes ---- */
@@ -226,7 +227,8 @@ prune_filter_add (prune_filters *f, const char *arg, sk_err **err)
   }
   bool neg = klen == 6 && strncmp (arg, "label!", 6) == 0;
   if (!neg && !(klen == 5 && strncmp (arg, "label", 5) == 0))
-    return sk_err_set (err, 0, "Error response from daemon: invalid filter '%.*s'", (int) klen, arg);
+    return sk_err_set (err, 0, "Error response from daemon: invalid filter '%.*s'", (int) klen,
+                       arg);
   const char ***list = neg ? &f->not_labels : &f->labels;
   size_t *n = neg ? &f->n_not : &f->n_labels;
   const char **grown = realloc (*list, (*n + 1) * sizeof *grown);
@@ -262,17 +264,17 @@ prune_filters_match (const prune_filters *f, const sk_ctr *c)
 int
 cmd_container_prune (sk_cli *cli, int argc, char **argv)
 {
-  if (sk_cli_wants_help (argc, argv,
-                         "Usage:  skiff container prune [OPTIONS]\n\n"
-                         "Remove all stopped containers\n\n"
-                         "Options:\n"
-                         "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n"
-                         "  -f, --force           Do not prompt for confirmation\n"))
+  if (sk_cli_wants_help (
+          argc, argv,
+          "Usage:  skiff container prune [OPTIONS]\n\n"
+          "Remove all stopped containers\n\n"
+          "Options:\n"
+          "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n"
+          "  -f, --force           Do not prompt for confirmation\n"))
     return 0;
   enum { O_FILTER = 1000 };
-  static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
-                                       {"filter", required_argument, NULL, O_FILTER},
-                                       {0}};
+  static const struct option opts[] = {
+      {"force", no_argument, NULL, 'f'}, {"filter", required_argument, NULL, O_FILTER}, {0}};
   bool force = false;
   int c;
   __attribute__ ((cleanup (prune_filters_clear))) prune_filters flt = {0};

@@ -118,19 +118,20 @@ static const sk_cli_column ps_columns[] = {
     {"Ports", "PORTS"},     {"Names", "NAMES"},   {"State", "STATE"},
     {"Size", "SIZE"},       {NULL, NULL}};
 
-static const char ps_help[] = "Usage:  skiff ps [OPTIONS]\n\n"
-                              "List containers\n\n"
-                              "Options:\n"
-                              "  -a, --all             Show all containers (default shows just running)\n"
-                              "  -f, --filter filter   Filter output based on conditions provided\n"
-                              "      --format string   Format output using a custom template\n"
-                              "  -n, --last int        Show n last created containers (includes all "
-                              "states) (default -1)\n"
-                              "  -l, --latest          Show the latest created container (includes all "
-                              "states)\n"
-                              "      --no-trunc        Don't truncate output\n"
-                              "  -q, --quiet           Only display container IDs\n"
-                              "  -s, --size            Display total file sizes\n";
+static const char ps_help[] =
+    "Usage:  skiff ps [OPTIONS]\n\n"
+    "List containers\n\n"
+    "Options:\n"
+    "  -a, --all             Show all containers (default shows just running)\n"
+    "  -f, --filter filter   Filter output based on conditions provided\n"
+    "      --format string   Format output using a custom template\n"
+    "  -n, --last int        Show n last created containers (includes all "
+    "states) (default -1)\n"
+    "  -l, --latest          Show the latest created container (includes all "
+    "states)\n"
+    "      --no-trunc        Don't truncate output\n"
+    "  -q, --quiet           Only display container IDs\n"
+    "  -s, --size            Display total file sizes\n";
 
 /* ---- ps --filter: docker's keys; values of one key are alternatives (but
  * every label must hold), keys all hold ---- */
@@ -168,8 +169,8 @@ valid_status (const char *v)
 static int
 ps_filter_add (sk_cli *cli, ps_filters *f, const char *arg, bool *all, sk_err **err)
 {
-  static const char *const keys[] = {"id",       "name",   "label", "status",
-                                     "exited",   "ancestor", "before", "since"};
+  static const char *const keys[] = {"id",     "name",     "label",  "status",
+                                     "exited", "ancestor", "before", "since"};
   const char *eq = strchr (arg, '=');
   if (eq == NULL)
     return sk_err_kind (err, EINVAL, "bad format of filter (expected name=value)");
@@ -179,7 +180,8 @@ ps_filter_add (sk_cli *cli, ps_filters *f, const char *arg, bool *all, sk_err **
   for (size_t i = 0; key && i < SK_N_ELEMENTS (keys); i++)
     known |= strcmp (key, keys[i]) == 0;
   if (!known)
-    return sk_err_kind (err, EINVAL, "Error response from daemon: invalid filter '%s'", key ? key : "");
+    return sk_err_kind (err, EINVAL, "Error response from daemon: invalid filter '%s'",
+                        key ? key : "");
   if (strcmp (key, "status") == 0) {
     if (!valid_status (v))
       return sk_err_kind (err, EINVAL, "Error response from daemon: invalid filter 'status=%s'", v);
@@ -314,8 +316,8 @@ ctr_sizes (sk_cli *cli, sk_engine *e, const sk_ctr *c, int64_t *rw, int64_t *roo
   sk_image_info *info = NULL;
   sk_err *ignored = NULL;
   *rw = sk_engine_rw_size (e, c->id);
-  if (sk_cli_images (cli, &s, &ignored) == 0 && sk_images_get (s->db, c->image, &info, &ignored) == 0 &&
-      info)
+  if (sk_cli_images (cli, &s, &ignored) == 0 &&
+      sk_images_get (s->db, c->image, &info, &ignored) == 0 && info)
     image = info->size;
   sk_err_free (&ignored);
   sk_image_info_free (info);
@@ -363,8 +365,9 @@ cmd_ps (sk_cli *cli, int argc, char **argv)
     case 's': sizes = true; break;
     case 'f':
       if (strchr (optarg, '=') == NULL)
-        return sk_cli_usage ("ps", "invalid argument \"%s\" for \"-f, --filter\" flag: bad format "
-                                   "of filter (expected name=value)",
+        return sk_cli_usage ("ps",
+                             "invalid argument \"%s\" for \"-f, --filter\" flag: bad format "
+                             "of filter (expected name=value)",
                              optarg);
       if (ps_filter_add (cli, &flt, optarg, &all, &err) < 0) {
         fprintf (stderr, "%s\n", err->msg);
@@ -453,9 +456,9 @@ static sk_json *
 network_settings (const sk_ctr *c, sk_json *config, sk_json *hc)
 {
   sk_json *ns = json_object_new_object (), *ports = json_object_new_object (), *v = NULL;
-  static const char *const empty[] = {"Bridge", "SandboxID", "SandboxKey", "EndpointID",
-                                      "Gateway", "GlobalIPv6Address", "IPAddress", "IPv6Gateway",
-                                      "MacAddress"};
+  static const char *const empty[] = {"Bridge",     "SandboxID",   "SandboxKey",
+                                      "EndpointID", "Gateway",     "GlobalIPv6Address",
+                                      "IPAddress",  "IPv6Gateway", "MacAddress"};
   for (size_t i = 0; i < SK_N_ELEMENTS (empty); i++)
     json_object_object_add (ns, empty[i], json_object_new_string (""));
   json_object_object_add (ns, "IPPrefixLen", json_object_new_int (0));
@@ -470,13 +473,14 @@ network_settings (const sk_ctr *c, sk_json *config, sk_json *hc)
     }
   }
   json_object_object_add (ns, "Ports", ports);
-  const char *mode = json_object_object_get_ex (hc, "NetworkMode", &v) && v &&
-                             *json_object_get_string (v)
-                         ? json_object_get_string (v)
-                         : "none";
+  const char *mode =
+      json_object_object_get_ex (hc, "NetworkMode", &v) && v && *json_object_get_string (v)
+          ? json_object_get_string (v)
+          : "none";
   sk_json *nets = json_object_new_object (), *ep = json_object_new_object ();
   for (size_t i = 0; i < SK_N_ELEMENTS (empty); i++)
-    if (strcmp (empty[i], "Bridge") && strcmp (empty[i], "SandboxID") && strcmp (empty[i], "SandboxKey"))
+    if (strcmp (empty[i], "Bridge") && strcmp (empty[i], "SandboxID") &&
+        strcmp (empty[i], "SandboxKey"))
       json_object_object_add (ep, empty[i], json_object_new_string (""));
   json_object_object_add (nets, mode, ep);
   json_object_object_add (ns, "Networks", nets);
@@ -521,14 +525,15 @@ inspect_json (sk_engine *e, const sk_ctr *c)
   return o;
 }
 
-static const char inspect_help[] = "Usage:  skiff inspect [OPTIONS] NAME|ID [NAME|ID...]\n\n"
-                                   "Return low-level information on containers or images\n\n"
-                                   "Options:\n"
-                                   "  -f, --format string   Format the output using the given Go "
-                                   "template\n"
-                                   "  -s, --size            Display total file sizes if the type is "
-                                   "container\n"
-                                   "      --type string     Return JSON for specified type\n";
+static const char inspect_help[] =
+    "Usage:  skiff inspect [OPTIONS] NAME|ID [NAME|ID...]\n\n"
+    "Return low-level information on containers or images\n\n"
+    "Options:\n"
+    "  -f, --format string   Format the output using the given Go "
+    "template\n"
+    "  -s, --size            Display total file sizes if the type is "
+    "container\n"
+    "      --type string     Return JSON for specified type\n";
 
 /* The container's document, or with images allowed, the image's. */
 static int
@@ -660,16 +665,21 @@ cmd_port (sk_cli *cli, int argc, char **argv)
   }
   sk_json *ns = NULL, *ports = NULL, *list = NULL;
   if (!json_object_object_get_ex (doc, "NetworkSettings", &ns) ||
-      !json_object_object_get_ex (ns, "Ports", &ports) || !json_object_is_type (ports, json_type_object))
+      !json_object_object_get_ex (ns, "Ports", &ports) ||
+      !json_object_is_type (ports, json_type_object))
     ports = NULL;
   if (argc == 3) {
     const char *slash = strchr (argv[2], '/');
-    _cleanup_free_ char *num = slash ? strndup (argv[2], (size_t) (slash - argv[2])) : strdup (argv[2]);
+    _cleanup_free_ char *num =
+        slash ? strndup (argv[2], (size_t) (slash - argv[2])) : strdup (argv[2]);
     char *end = NULL;
-    unsigned long n = num && *num && strspn (num, "0123456789") == strlen (num) ? strtoul (num, &end, 10) : 70000;
+    unsigned long n =
+        num && *num && strspn (num, "0123456789") == strlen (num) ? strtoul (num, &end, 10) : 70000;
     if (n > 65535) {
-      fprintf (stderr, "Error: invalid port (%s): strconv.ParseUint: parsing \"%s\": %s\n", num ? num : "",
-               num ? num : "", num && *num && strspn (num, "0123456789") == strlen (num) ? "value out of range" : "invalid syntax");
+      fprintf (stderr, "Error: invalid port (%s): strconv.ParseUint: parsing \"%s\": %s\n",
+               num ? num : "", num ? num : "",
+               num && *num && strspn (num, "0123456789") == strlen (num) ? "value out of range"
+                                                                         : "invalid syntax");
       return 1;
     }
     char key[64];

@@ -31,8 +31,17 @@ static const char update_help[] =
     "      --restart string             Restart policy to apply when a container exits\n";
 
 enum {
-  U_BLKIO = 1000, U_PERIOD, U_QUOTA, U_CPUS, U_CPUSET, U_MEMS, U_HIGH, U_RESERVATION,
-  U_SWAP, U_PIDS, U_RESTART,
+  U_BLKIO = 1000,
+  U_PERIOD,
+  U_QUOTA,
+  U_CPUS,
+  U_CPUSET,
+  U_MEMS,
+  U_HIGH,
+  U_RESERVATION,
+  U_SWAP,
+  U_PIDS,
+  U_RESTART,
 };
 
 static const struct option opts[] = {{"blkio-weight", required_argument, NULL, U_BLKIO},
@@ -57,11 +66,12 @@ update_value (sk_json *body, int c, const char *v, sk_err **err)
   static const struct {
     int c;
     const char *field;
-  } fields[] = {{U_BLKIO, "BlkioWeight"},   {U_PERIOD, "CpuPeriod"},   {U_QUOTA, "CpuQuota"},
-                {'c', "CpuShares"},         {U_CPUS, "NanoCpus"},      {U_CPUSET, "CpusetCpus"},
-                {U_MEMS, "CpusetMems"},     {'m', "Memory"},           {U_HIGH, "MemoryHigh"},
-                {U_RESERVATION, "MemoryReservation"}, {U_SWAP, "MemorySwap"},
-                {U_PIDS, "PidsLimit"}};
+  } fields[] = {{U_BLKIO, "BlkioWeight"}, {U_PERIOD, "CpuPeriod"},
+                {U_QUOTA, "CpuQuota"},    {'c', "CpuShares"},
+                {U_CPUS, "NanoCpus"},     {U_CPUSET, "CpusetCpus"},
+                {U_MEMS, "CpusetMems"},   {'m', "Memory"},
+                {U_HIGH, "MemoryHigh"},   {U_RESERVATION, "MemoryReservation"},
+                {U_SWAP, "MemorySwap"},   {U_PIDS, "PidsLimit"}};
   const char *field = NULL;
   for (size_t i = 0; i < SK_N_ELEMENTS (fields); i++)
     if (fields[i].c == c)

@@ -76,8 +76,7 @@ int sk_engine_unpause (sk_engine *e, const char *id, sk_err **err);
 int sk_engine_rename (sk_engine *e, const char *id, const char *name, sk_err **err);
 /* docker restart: stop (timeout as sk_engine_stop's), then start. */
 int sk_engine_restart (sk_engine *e, const char *id, int timeout, sk_err **err);
-int sk_engine_restart_signal (sk_engine *e, const char *id, int timeout, int signal,
-                              sk_err **err);
+int sk_engine_restart_signal (sk_engine *e, const char *id, int timeout, int signal, sk_err **err);
 /* docker update: changes has the shape of the body of POST
  * /containers/{id}/update (Memory, MemorySwap, MemoryReservation,
  * MemoryHigh, NanoCpus, CpuShares, CpuPeriod, CpuQuota, CpusetCpus,

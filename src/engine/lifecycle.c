@@ -153,9 +153,8 @@ find_joins (sk_engine *e, sk_json *config, joins *j, sk_err **err)
     }
     if (i == 2) {
       sk_json *h = NULL;
-      j->hostname = strdup (json_object_object_get_ex (oconf, "Hostname", &h) && h
-                                ? json_object_get_string (h)
-                                : "");
+      j->hostname = strdup (
+          json_object_object_get_ex (oconf, "Hostname", &h) && h ? json_object_get_string (h) : "");
     }
     if (asprintf (&j->ns[i], "/proc/%d/ns/%s", (int) other->pid, modes[i].ns) < 0)
       return sk_err_set (err, ENOMEM, "start");
@@ -189,8 +188,8 @@ mount_shm (sk_engine *e, const char *id, sk_json *config, char **path, sk_err **
 
 /* The rootfs mounted, the shareable /dev/shm, config.json written. */
 static int
-prepare_mounted (sk_engine *e, sk_ctr *c, sk_json *config, const char *rootfs,
-                 const char *cfg_path, const joins *j, sk_err **err)
+prepare_mounted (sk_engine *e, sk_ctr *c, sk_json *config, const char *rootfs, const char *cfg_path,
+                 const joins *j, sk_err **err)
 {
   if (mkdir (rootfs, 0755) < 0 && errno != EEXIST)
     return sk_err_set (err, errno, "create `%s`", rootfs);
@@ -212,10 +211,18 @@ prepare_mounted (sk_engine *e, sk_ctr *c, sk_json *config, const char *rootfs,
   _cleanup_free_ char *resolv = sk_engine_bundle_path (e, c->id, "resolv.conf");
   _cleanup_close_ int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   _cleanup_free_ char *json = NULL, *own_shm = NULL;
-  sk_spec_env env = {.id = c->id, .rootfs = rootfs, .rootfd = rootfd, .hostname_path = hn,
-                     .hosts_path = hosts, .resolv_path = resolv, .cgroup_parent = e->cgroup_parent,
-                     .ipc_ns = j->ns[0], .pid_ns = j->ns[1], .uts_ns = j->ns[2],
-                     .uts_hostname = j->hostname, .shm_path = j->shm};
+  sk_spec_env env = {.id = c->id,
+                     .rootfs = rootfs,
+                     .rootfd = rootfd,
+                     .hostname_path = hn,
+                     .hosts_path = hosts,
+                     .resolv_path = resolv,
+                     .cgroup_parent = e->cgroup_parent,
+                     .ipc_ns = j->ns[0],
+                     .pid_ns = j->ns[1],
+                     .uts_ns = j->ns[2],
+                     .uts_hostname = j->hostname,
+                     .shm_path = j->shm};
   char host_name[256] = "";
   if (j->hostname)
     hostname = j->hostname;
@@ -230,9 +237,10 @@ prepare_mounted (sk_engine *e, sk_ctr *c, sk_json *config, const char *rootfs,
     ret = -1;
   if (own_shm)
     env.shm_path = own_shm;
-  if (ret == 0 && (write_etc_files (e, c->id, hostname && *hostname ? hostname : "localhost", err) < 0 ||
-           sk_engine_spec (config, &env, &json, err) < 0 ||
-           sk_write_file_replace (cfg_path, json, strlen (json), 0600, err) < 0))
+  if (ret == 0 &&
+      (write_etc_files (e, c->id, hostname && *hostname ? hostname : "localhost", err) < 0 ||
+       sk_engine_spec (config, &env, &json, err) < 0 ||
+       sk_write_file_replace (cfg_path, json, strlen (json), 0600, err) < 0))
     ret = -1;
   if (ret < 0)
     unmount_bundle (e, c->id);

@@ -201,8 +201,8 @@ update_conflicts (sk_json *hc, sk_json *ch, int64_t swap, sk_err **err)
   sk_json *rp = NULL;
   sk_json *ar = NULL;
   if (json_object_object_get_ex (ch, "RestartPolicy", &rp) && *get_str (rp, "Name") &&
-      strcmp (get_str (rp, "Name"), "no") != 0 && json_object_object_get_ex (hc, "AutoRemove", &ar) &&
-      json_object_get_boolean (ar))
+      strcmp (get_str (rp, "Name"), "no") != 0 &&
+      json_object_object_get_ex (hc, "AutoRemove", &ar) && json_object_get_boolean (ar))
     return sk_err_kind (err, EINVAL,
                         "Restart policy cannot be updated because AutoRemove is enabled for the "
                         "container");
@@ -265,7 +265,8 @@ cpuset_check (const char *v, const char *online_file, bool cpus, sk_err **err)
     return 0; /* not something to judge by */
   for (size_t i = 0; i < CPUSET_MAX; i++)
     if ((want[i] && !have[i]) || beyond)
-      return sk_err_kind (err, EINVAL, "Requested %s are not available - requested %s, available: %s",
+      return sk_err_kind (err, EINVAL,
+                          "Requested %s are not available - requested %s, available: %s",
                           cpus ? "CPUs" : "memory nodes", v, online);
   return 0;
 }
@@ -303,9 +304,9 @@ update_check (sk_json *hc, sk_err **err)
       cpuset_check (get_str (hc, "CpusetMems"), "/sys/devices/system/node/online", false, err) < 0)
     return -1;
   if (nano && ncpu > 0 && (nano < 10000000 || nano > ncpu * 1000000000LL))
-    return sk_err_kind (err, EINVAL,
-                        "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs available",
-                        ncpu, ncpu);
+    return sk_err_kind (
+        err, EINVAL, "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs available",
+        ncpu, ncpu);
   return 0;
 }
 
@@ -315,9 +316,9 @@ update_check (sk_json *hc, sk_err **err)
 static void
 update_merge (sk_json *hc, sk_json *ch, int64_t old_swap)
 {
-  static const char *const ints[] = {"Memory",    "MemorySwap", "MemoryReservation",
-                                     "MemoryHigh", "NanoCpus",  "CpuShares",
-                                     "CpuPeriod", "CpuQuota",   "BlkioWeight"};
+  static const char *const ints[] = {"Memory",     "MemorySwap", "MemoryReservation",
+                                     "MemoryHigh", "NanoCpus",   "CpuShares",
+                                     "CpuPeriod",  "CpuQuota",   "BlkioWeight"};
   /* a new memory limit keeps the swap limit the container had */
   if (get_i64 (ch, "Memory", NULL) && !get_i64 (ch, "MemorySwap", NULL) &&
       !get_i64 (hc, "MemorySwap", NULL) && old_swap > 0)
@@ -379,8 +380,8 @@ sk_engine_update (sk_engine *e, const char *id, const sk_json *changes, sk_err *
   sk_json *ch = (sk_json *) changes, *hc = NULL;
   int64_t swap = 0;
   if (sk_engine_get (e, id, &c, err) < 0 ||
-      sk_json_parse (c->config, strlen (c->config), "the container's configuration", &config,
-                     err) < 0)
+      sk_json_parse (c->config, strlen (c->config), "the container's configuration", &config, err) <
+          0)
     return -1;
   if (strcmp (c->state, "removing") == 0 || strcmp (c->state, "dead") == 0)
     return sk_err_kind (err, EINVAL, "Cannot update container %s: the container is %s", id,

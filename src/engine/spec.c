@@ -882,8 +882,8 @@ set_process (ctx *x, sk_err **err)
  * own, "host" none; `container:NAME` where join (the caller found the other
  * container's namespace). */
 static int
-ns_mode (const ctx *x, const char *key, const char *const *private, size_t n, bool join,
-         bool *host, sk_err **err)
+ns_mode (const ctx *x, const char *key, const char *const *private, size_t n, bool join, bool *host,
+         sk_err **err)
 {
   _cleanup_free_ char *v = NULL;
   if (hc_string (x, key, &v, err) < 0)
