@@ -752,6 +752,13 @@ finish_modes (run_state *st, sk_err **err)
         !mode_ok (json_object_get_string (m), checks[i].modes, checks[i].container))
       return sk_err_set (err, 0, "--%s: invalid %s mode", checks[i].flag, checks[i].what);
   }
+  /* a UTS namespace not its own keeps its host name */
+  sk_json *uts = NULL, *hn = NULL;
+  if (json_object_object_get_ex (st->host, "UTSMode", &uts) &&
+      (strcmp (json_object_get_string (uts), "host") == 0 ||
+       strncmp (json_object_get_string (uts), "container:", 10) == 0) &&
+      json_object_object_get_ex (st->conf, "Hostname", &hn) && *json_object_get_string (hn))
+    return sk_err_set (err, 0, "conflicting options: hostname and the UTS mode");
   sk_json *sw = NULL;
   if (json_object_object_get_ex (st->host, "MemorySwappiness", &sw)) {
     int64_t v = json_object_get_int64 (sw);

@@ -979,6 +979,9 @@ set_hostname (ctx *x, sk_err **err)
     return 0;
   }
   if (x->env->uts_ns) { /* the other container's UTS namespace: its name, left as it is */
+    if ((name && *name) || (domain && *domain))
+      return sk_err_set (err, 0,
+                         "HostConfig.UTSMode: container: conflicts with Hostname and Domainname");
     snprintf (x->hostname, sizeof x->hostname, "%s",
               x->env->uts_hostname ? x->env->uts_hostname : "");
     return 0;

@@ -92,7 +92,10 @@ ns_of() { # NAME TYPE: the namespace of the container's init, from the host
   [ "$output" = "$(printf '%s\n%s' "$(hostname)" "$(hostname)")" ]
   run sk run --rm --uts host --hostname x busybox true
   [ "$status" -eq 125 ]
-  [[ "$output" == *"UTSMode: host conflicts with Hostname"* ]]
+  [ "$output" = "skiff: conflicting options: hostname and the UTS mode" ]
+  run sk run --rm --uts container:udonor -h x busybox true
+  [ "$status" -eq 125 ]
+  [ "$output" = "skiff: conflicting options: hostname and the UTS mode" ]
   run sk run --rm --uts container:nosuch busybox true
   [ "$status" -eq 125 ]
   [ "$output" = "skiff: cannot join UTS of container nosuch: No such container: nosuch" ]

@@ -273,7 +273,7 @@ test_join_namespaces (void **state)
                      .shm_path = "/data/containers/x/shm"};
   _cleanup_free_ char *msg = NULL;
   _cleanup_json_ sk_json *d = spec_in (rootfd, &env,
-                                       "{'Cmd':['sh'],'Hostname':'0123456789ab','HostConfig':{"
+                                       "{'Cmd':['sh'],'HostConfig':{"
                                        "'IpcMode':'container:db','PidMode':'container:db',"
                                        "'UTSMode':'container:db'}}",
                                        &msg);
@@ -294,6 +294,11 @@ test_join_namespaces (void **state)
   assert_true (has_string (at (d, "process.env"), "HOSTNAME=donor"));
   assert_string_equal (str (mount_at (d, "/dev/shm"), "source"), "/data/containers/x/shm");
   assert_string_equal (str (mount_at (d, "/dev/shm"), "type"), "bind");
+  _cleanup_free_ char *msg2 = NULL;
+  _cleanup_json_ sk_json *named = spec_in (
+      rootfd, &env, "{'Cmd':['sh'],'Hostname':'x','HostConfig':{'UTSMode':'container:db'}}", &msg2);
+  assert_null (named);
+  assert_non_null (strstr (msg2, "HostConfig.UTSMode: container: conflicts with Hostname"));
 }
 
 static void

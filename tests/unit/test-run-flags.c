@@ -472,6 +472,8 @@ test_bad_values (void **state)
       {"--pid|container:|busybox", "--pid: invalid PID mode"},
       {"--uts|container:|busybox", "--uts: invalid UTS mode"},
       {"--uts|private|busybox", "--uts: invalid UTS mode"},
+      {"--uts|host|-h|x|busybox", "conflicting options: hostname and the UTS mode"},
+      {"--hostname=x|--uts|container:db|busybox", "conflicting options: hostname and the UTS mode"},
       {"--userns|private|busybox", "--userns: invalid USER mode"},
       {"--cgroupns|foo|busybox", "--cgroupns: invalid CGROUP mode"},
       {"--pull|sometimes|busybox", "invalid pull option: 'sometimes': must be one of \"always\", "
