@@ -1295,6 +1295,68 @@ check_cpu (const cpu_opts *o, sk_err **err)
   return 0;
 }
 
+#define CPUSET_MAX 4096
+
+/* A cpuset list ("0-3,5") into set[]; false when it is not one. A number
+ * past CPUSET_MAX sets *beyond. */
+static bool
+cpuset_parse (const char *v, bool set[CPUSET_MAX], bool *beyond)
+{
+  memset (set, 0, CPUSET_MAX * sizeof set[0]);
+  const char *p = v;
+  while (*p) {
+    char *end;
+    if (*p < '0' || *p > '9')
+      return false;
+    unsigned long a = strtoul (p, &end, 10), b = a;
+    if (*end == '-') {
+      if (end[1] < '0' || end[1] > '9')
+        return false;
+      b = strtoul (end + 1, &end, 10);
+    }
+    if (a > b || (*end != ',' && *end != '\0'))
+      return false;
+    *beyond |= b >= CPUSET_MAX;
+    for (unsigned long i = a; i <= b && i < CPUSET_MAX; i++)
+      set[i] = true;
+    p = *end == ',' ? end + 1 : end;
+    if (*end == ',' && *p == '\0')
+      return false;
+  }
+  return true;
+}
+
+/* CpusetCpus or CpusetMems against what this host has online (docker's
+ * messages). */
+static int
+cpuset_check (const char *v, const char *online_file, bool cpus, sk_err **err)
+{
+  bool want[CPUSET_MAX], have[CPUSET_MAX];
+  if (*v == '\0')
+    return 0;
+  bool beyond = false, ignored_beyond = false;
+  if (!cpuset_parse (v, want, &beyond))
+    return sk_err_kind (err, EINVAL, "Invalid value %s for cpuset %s", v, cpus ? "cpus" : "mems");
+  _cleanup_free_ char *online = NULL;
+  size_t len = 0;
+  sk_err *ignored = NULL;
+  if (sk_read_file (online_file, &online, &len, &ignored) < 0) {
+    sk_err_free (&ignored);
+    online = strdup ("0");
+  }
+  if (online == NULL)
+    return sk_err_set (err, ENOMEM, "cpuset");
+  online[strcspn (online, "\n")] = '\0';
+  if (!cpuset_parse (online, have, &ignored_beyond))
+    return 0; /* not something to judge by */
+  for (size_t i = 0; i < CPUSET_MAX; i++)
+    if ((want[i] && !have[i]) || beyond)
+      return sk_err_kind (err, EINVAL,
+                          "Requested %s are not available - requested %s, available: %s",
+                          cpus ? "CPUs" : "memory nodes", v, online);
+  return 0;
+}
+
 static int
 set_cpu (ctx *x, sk_err **err)
 {
@@ -1303,7 +1365,9 @@ set_cpu (ctx *x, sk_err **err)
   if (hc_i64 (x, "NanoCpus", &o.nano, err) < 0 || hc_i64 (x, "CpuShares", &o.shares, err) < 0 ||
       hc_i64 (x, "CpuPeriod", &o.period, err) < 0 || hc_i64 (x, "CpuQuota", &o.quota, err) < 0 ||
       hc_string (x, "CpusetCpus", &cpus, err) < 0 || hc_string (x, "CpusetMems", &mems, err) < 0 ||
-      check_cpu (&o, err) < 0)
+      check_cpu (&o, err) < 0 ||
+      cpuset_check (cpus, "/sys/devices/system/cpu/online", true, err) < 0 ||
+      cpuset_check (mems, "/sys/devices/system/node/online", false, err) < 0)
     return -1;
   if (o.nano) {
     o.period = CFS_PERIOD;

@@ -133,6 +133,21 @@ cg() { # NAME CONTROLLER FILE
   [[ "$output" == *"Restart policy cannot be updated because AutoRemove is enabled for the container" ]]
 }
 
+@test "run --cpuset-cpus and --cpuset-mems: what the host does not have is docker's message" {
+  run sk run --rm --cpuset-cpus 99999 busybox true
+  [ "$status" -eq 125 ]
+  [ "$output" = "skiff: Requested CPUs are not available - requested 99999, available: $(cat /sys/devices/system/cpu/online)" ]
+  run sk run --rm --cpuset-cpus 1-0 busybox true
+  [ "$status" -eq 125 ]
+  [ "$output" = "skiff: Invalid value 1-0 for cpuset cpus" ]
+  run sk run --rm --cpuset-mems 63 busybox true
+  [ "$status" -eq 125 ]
+  [[ "$output" == "skiff: Requested memory nodes are not available - requested 63, available: "* ]]
+  [ -z "$(sk ps -aq)" ]
+  run sk run --rm --cpuset-cpus 0 busybox cat /sys/fs/cgroup/cpuset/cpuset.cpus
+  [ "$status" -eq 0 ] && [ "$output" = 0 ]
+}
+
 @test "update: --memory-high refused with a clear error where the memory controller is on cgroup v1" {
   [ -d /sys/fs/cgroup/memory ] || skip "cgroup v1 memory controller"
   sk run -d --name mh busybox sleep 1000 > /dev/null
