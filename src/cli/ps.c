@@ -76,6 +76,71 @@ status_text (const sk_ctr *c, time_t now, char *buf, size_t size)
   }
 }
 
+static sk_json *network_settings (const sk_ctr *c, sk_json *config, sk_json *hc);
+
+typedef struct port_entry {
+  long port;
+  char proto[16];
+  sk_json *bindings; /* NULL: exposed, not published */
+} port_entry;
+
+static int
+by_port_entry (const void *a, const void *b)
+{
+  const port_entry *x = a, *y = b;
+  int p = strcmp (x->proto, y->proto);
+  return p ? p : (x->port > y->port) - (x->port < y->port);
+}
+
+/* The PORTS column from NetworkSettings.Ports: "0.0.0.0:8080->80/tcp" for
+ * a published port, "80/tcp" (or "80-82/tcp" for a run of them) for one
+ * only exposed. */
+static char *
+ports_text (sk_json *ports)
+{
+  size_t n = (size_t) json_object_object_length (ports), k = 0;
+  _cleanup_free_ port_entry *list = calloc (n + 1, sizeof *list);
+  if (list == NULL)
+    return NULL;
+  json_object_object_foreach (ports, key, val)
+  {
+    port_entry *e = &list[k++];
+    e->port = strtol (key, NULL, 10);
+    const char *slash = strchr (key, '/');
+    snprintf (e->proto, sizeof e->proto, "%s", slash ? slash + 1 : "tcp");
+    e->bindings = val && json_object_is_type (val, json_type_array) && json_object_array_length (val)
+                      ? val
+                      : NULL;
+  }
+  qsort (list, k, sizeof *list, by_port_entry);
+  sk_strbuf out = {0};
+  for (size_t i = 0; i < k; i++) {
+    port_entry *e = &list[i];
+    if (e->bindings) {
+      for (size_t j = 0; j < json_object_array_length (e->bindings); j++) {
+        sk_json *b = json_object_array_get_idx (e->bindings, j), *ip = NULL, *hp = NULL;
+        json_object_object_get_ex (b, "HostIp", &ip);
+        json_object_object_get_ex (b, "HostPort", &hp);
+        const char *a = ip && *json_object_get_string (ip) ? json_object_get_string (ip) : "0.0.0.0";
+        sk_strbuf_printf (&out, strchr (a, ':') ? "%s[%s]:%s->%ld/%s" : "%s%s:%s->%ld/%s",
+                          out.len ? ", " : "", a, hp ? json_object_get_string (hp) : "", e->port,
+                          e->proto);
+      }
+      continue;
+    }
+    size_t last = i;
+    while (last + 1 < k && !list[last + 1].bindings &&
+           strcmp (list[last + 1].proto, e->proto) == 0 && list[last + 1].port == list[last].port + 1)
+      last++;
+    if (last > i)
+      sk_strbuf_printf (&out, "%s%ld-%ld/%s", out.len ? ", " : "", e->port, list[last].port, e->proto);
+    else
+      sk_strbuf_printf (&out, "%s%ld/%s", out.len ? ", " : "", e->port, e->proto);
+    i = last;
+  }
+  return out.buf ? out.buf : strdup ("");
+}
+
 static sk_json *
 ps_row (const sk_ctr *c, bool no_trunc, time_t now)
 {
@@ -103,7 +168,12 @@ ps_row (const sk_ctr *c, bool no_trunc, time_t now)
   json_object_object_add (row, "Command", json_object_new_string (no_trunc ? (cmd.buf ? cmd.buf : "") : quoted));
   json_object_object_add (row, "CreatedAt", json_object_new_string (created));
   json_object_object_add (row, "RunningFor", json_object_new_string (since));
-  json_object_object_add (row, "Ports", json_object_new_string (""));
+  sk_json *hc = NULL, *ports = NULL;
+  json_object_object_get_ex (config, "HostConfig", &hc);
+  _cleanup_json_ sk_json *ns = network_settings (c, config, hc);
+  json_object_object_get_ex (ns, "Ports", &ports);
+  _cleanup_free_ char *ports_col = ports ? ports_text (ports) : NULL;
+  json_object_object_add (row, "Ports", json_object_new_string (ports_col ? ports_col : ""));
   json_object_object_add (row, "State", json_object_new_string (c->state));
   json_object_object_add (row, "Status", json_object_new_string (status));
   json_object_object_add (row, "Names", json_object_new_string (c->name));

@@ -198,5 +198,11 @@ cg() { # NAME CONTROLLER FILE
   [ "$status" -eq 125 ]
   # what port reads: NetworkSettings.Ports as inspect shows it (exposed, unbound)
   [ "$(sk inspect --format '{{json .NetworkSettings.Ports}}' pt)" = '{"80/tcp":null}' ]
+  # ps shows the exposed ports, a run of them as a range, as docker's PORTS
+  [ "$(sk ps --format '{{.Ports}}' --filter name=pt)" = 80/tcp ]
+  sk run -d --name many --expose 7000-7002 --expose 53/udp --expose 9000 busybox sleep 1000 > /dev/null
+  [ "$(sk ps --format '{{.Ports}}' --filter name=many)" = "7000-7002/tcp, 9000/tcp, 53/udp" ]
+  sk stop -t 0 many > /dev/null
+  [ "$(sk ps -a --format '{{.Ports}}' --filter name=many)" = "" ]
   [ "$(sk inspect --format '{{.NetworkSettings.IPAddress}}' pt)" = "" ]
 }
