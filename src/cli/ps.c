@@ -76,7 +76,23 @@ status_text (const sk_ctr *c, time_t now, char *buf, size_t size)
   }
 }
 
-static sk_json *network_settings (const sk_ctr *c, sk_json *config, sk_json *hc);
+/* NetworkSettings.Ports: only --network none and host exist for now, so a
+ * running container's exposed ports, unbound (null), as docker shows them. */
+static sk_json *
+ports_json (const sk_ctr *c, sk_json *config)
+{
+  sk_json *ports = json_object_new_object (), *v = NULL;
+  bool running = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
+  if (running && json_object_object_get_ex (config, "ExposedPorts", &v) &&
+      json_object_is_type (v, json_type_object)) {
+    json_object_object_foreach (v, port, val)
+    {
+      (void) val;
+      json_object_object_add (ports, port, NULL);
+    }
+  }
+  return ports;
+}
 
 typedef struct port_entry {
   long port;
@@ -168,11 +184,8 @@ ps_row (const sk_ctr *c, bool no_trunc, time_t now)
   json_object_object_add (row, "Command", json_object_new_string (no_trunc ? (cmd.buf ? cmd.buf : "") : quoted));
   json_object_object_add (row, "CreatedAt", json_object_new_string (created));
   json_object_object_add (row, "RunningFor", json_object_new_string (since));
-  sk_json *hc = NULL, *ports = NULL;
-  json_object_object_get_ex (config, "HostConfig", &hc);
-  _cleanup_json_ sk_json *ns = network_settings (c, config, hc);
-  json_object_object_get_ex (ns, "Ports", &ports);
-  _cleanup_free_ char *ports_col = ports ? ports_text (ports) : NULL;
+  _cleanup_json_ sk_json *ports = ports_json (c, config);
+  _cleanup_free_ char *ports_col = json_object_object_length (ports) ? ports_text (ports) : NULL;
   json_object_object_add (row, "Ports", json_object_new_string (ports_col ? ports_col : ""));
   json_object_object_add (row, "State", json_object_new_string (c->state));
   json_object_object_add (row, "Status", json_object_new_string (status));
@@ -519,13 +532,12 @@ state_json (const sk_ctr *c)
   return s;
 }
 
-/* NetworkSettings in docker's shape. Only --network none and host exist for
- * now: no address and no published port; Ports lists the exposed ports of a
- * running container, unbound (null), as docker does. */
+/* NetworkSettings in docker's shape: no address for now (--network none and
+ * host), Ports as ports_json says. */
 static sk_json *
 network_settings (const sk_ctr *c, sk_json *config, sk_json *hc)
 {
-  sk_json *ns = json_object_new_object (), *ports = json_object_new_object (), *v = NULL;
+  sk_json *ns = json_object_new_object (), *v = NULL;
   static const char *const empty[] = {"Bridge",     "SandboxID",   "SandboxKey",
                                       "EndpointID", "Gateway",     "GlobalIPv6Address",
                                       "IPAddress",  "IPv6Gateway", "MacAddress"};
@@ -533,16 +545,7 @@ network_settings (const sk_ctr *c, sk_json *config, sk_json *hc)
     json_object_object_add (ns, empty[i], json_object_new_string (""));
   json_object_object_add (ns, "IPPrefixLen", json_object_new_int (0));
   json_object_object_add (ns, "GlobalIPv6PrefixLen", json_object_new_int (0));
-  bool running = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
-  if (running && json_object_object_get_ex (config, "ExposedPorts", &v) &&
-      json_object_is_type (v, json_type_object)) {
-    json_object_object_foreach (v, port, val)
-    {
-      (void) val;
-      json_object_object_add (ports, port, NULL);
-    }
-  }
-  json_object_object_add (ns, "Ports", ports);
+  json_object_object_add (ns, "Ports", ports_json (c, config));
   const char *mode =
       json_object_object_get_ex (hc, "NetworkMode", &v) && v && *json_object_get_string (v)
           ? json_object_get_string (v)
