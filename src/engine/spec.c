@@ -1592,6 +1592,11 @@ sysctl_check (const ctx *x, const char *key, sk_err **err)
     return sk_err_set (err, 0,
                        "HostConfig.Sysctls: `%s` is not allowed with the host's %s namespace", key,
                        is_ipc ? "IPC" : "network");
+  if (is_ipc && x->env->ipc_ns)
+    return sk_err_set (err, 0,
+                       "HostConfig.Sysctls: `%s` is not allowed in another container's IPC "
+                       "namespace (IpcMode container:)",
+                       key);
   return 0;
 }
 

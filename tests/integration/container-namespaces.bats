@@ -39,6 +39,12 @@ ns_of() { # NAME TYPE: the namespace of the container's init, from the host
   run sk run --rm --ipc container:stopped busybox true
   [ "$status" -eq 125 ]
   [ "$output" = "skiff: cannot join IPC of a non running container: stopped" ]
+  # the donor's IPC settings are its own
+  sk run -d --name sdonor --ipc shareable busybox sleep 1000 > /dev/null
+  run sk run --rm --ipc container:sdonor --sysctl kernel.shmmni=100 busybox true
+  [ "$status" -eq 125 ]
+  [ "$output" = "skiff: HostConfig.Sysctls: \`kernel.shmmni\` is not allowed in another container's IPC namespace (IpcMode container:)" ]
+  sk rm -f sdonor > /dev/null
   run sk run --rm --ipc container:nosuch busybox true
   [ "$status" -eq 125 ]
   [ "$output" = "skiff: cannot join IPC of container nosuch: No such container: nosuch" ]
