@@ -306,8 +306,10 @@ update_cgroup (sk_engine *e, const char *id, sk_json *config, sk_json *ch, sk_er
   return ret;
 }
 
-int
-sk_engine_update (sk_engine *e, const char *id, const sk_json *changes, sk_err **err)
+/* The update in the transaction sk_engine_update holds (so that two at once
+ * each see what the other stored); *out: the record, for the event. */
+static int
+update_locked (sk_engine *e, const char *id, const sk_json *changes, sk_ctr **out, sk_err **err)
 {
   _cleanup_ctr_ sk_ctr *c = NULL;
   _cleanup_json_ sk_json *config = NULL;
@@ -338,6 +340,24 @@ sk_engine_update (sk_engine *e, const char *id, const sk_json *changes, sk_err *
     return sk_err_set (err, ENOMEM, "Cannot update container %s", id);
   if (sk_ctrs_set_config (e->db, id, text, err) < 0)
     return -1;
+  *out = steal_ptr (c);
+  return 0;
+}
+
+int
+sk_engine_update (sk_engine *e, const char *id, const sk_json *changes, sk_err **err)
+{
+  _cleanup_ctr_ sk_ctr *c = NULL;
+  if (sk_db_begin (e->db, err) < 0)
+    return -1;
+  if (update_locked (e, id, changes, &c, err) < 0) {
+    sk_db_rollback (e->db);
+    return -1;
+  }
+  if (sk_db_commit (e->db, err) < 0) {
+    sk_db_rollback (e->db);
+    return -1;
+  }
   sk_engine_emit (e, c, "update", NULL, 0);
   return 0;
 }

@@ -70,6 +70,19 @@ cg() { # NAME CONTROLLER FILE
   [ "$(cg st cpu cpu.cfs_quota_us)" = 30000 ]
 }
 
+@test "update: updates at once from separate processes each keep what the others stored" {
+  sk create --name many busybox true > /dev/null
+  pids=()
+  sk update --cpu-shares 512 many > /dev/null & pids+=($!)
+  sk update --pids-limit 77 many > /dev/null & pids+=($!)
+  sk update --memory-reservation 20m many > /dev/null & pids+=($!)
+  sk update --cpu-quota 30000 many > /dev/null & pids+=($!)
+  sk update --restart always many > /dev/null & pids+=($!)
+  sk update --cpuset-cpus 0 many > /dev/null & pids+=($!)
+  for p in "${pids[@]}"; do wait "$p"; done
+  [ "$(sk inspect --format '{{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{.HostConfig.MemoryReservation}} {{.HostConfig.CpuQuota}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.CpusetCpus}}' many)" = "512 77 20971520 30000 always 0" ]
+}
+
 @test "update: docker's messages for bad values and conflicts; nothing changed then" {
   sk run -d --name bad -m 64m --cpus 1 busybox sleep 1000 > /dev/null
   id=$(sk inspect --format '{{.Id}}' bad)
