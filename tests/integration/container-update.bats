@@ -49,6 +49,12 @@ cg() { # NAME CONTROLLER FILE
     [ "$status" -eq 0 ]
     [ "$(sk inspect --format '{{.HostConfig.BlkioWeight}}' up2)" = 300 ]
   fi
+  # a paused container too
+  sk pause up2 > /dev/null
+  run sk update --cpu-shares 256 up2
+  [ "$status" -eq 0 ] && [ "$output" = up2 ]
+  [ "$(cg up2 cpu cpu.shares)" = 256 ]
+  sk unpause up2 > /dev/null
   # an update event for each
   [ "$(sk events --since 0 --until "$(date +%s.%N)" --filter event=update --format '{{.Actor.Attributes.name}}' | sort | uniq | tr '\n' ' ')" = "up1 up2 " ]
 }
