@@ -129,7 +129,15 @@ typedef int (*sk_cli_each_fn) (sk_cli *cli, sk_engine *e, const char *id, const 
                                void *data, sk_err **err);
 int sk_cli_for_each (sk_cli *cli, int argc, char **argv, bool print, sk_cli_each_fn fn, void *data);
 
-/* A command of containers with -t/--time (stop, restart): fn gets &timeout. */
+/* Whether a label filter value ("key" or "key=value") holds for a
+ * container's configuration (its Labels). */
+bool sk_cli_label_matches (struct json_object *config, const char *v);
+
+/* A command of containers with -t/--time and -s/--signal (stop, restart): fn
+ * gets an sk_cli_stop_opts (timeout -1, signal 0: the container's own). */
+typedef struct sk_cli_stop_opts {
+  int timeout, signal;
+} sk_cli_stop_opts;
 int sk_cli_timeout_cmd (sk_cli *cli, int argc, char **argv, const char *help, sk_cli_each_fn fn);
 /* Attaching to a container's shim (attach.c). */
 typedef struct sk_attach_opts {
@@ -170,5 +178,7 @@ int cmd_wait (sk_cli *cli, int argc, char **argv);
 int cmd_inspect (sk_cli *cli, int argc, char **argv);
 int cmd_container_inspect (sk_cli *cli, int argc, char **argv);
 int cmd_events (sk_cli *cli, int argc, char **argv);
+int cmd_update (sk_cli *cli, int argc, char **argv);
+int cmd_port (sk_cli *cli, int argc, char **argv);
 
 #endif

@@ -2,6 +2,7 @@
  * ps; docker's flags, output and exit codes (125: skiff's own error, 126
  * and 127: the command could not be run, else the container's). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/proc.h"
+#include "util/socket.h"
 
 static int
 fail_with (int code, sk_err *err)
@@ -82,17 +84,31 @@ create_from_flags (sk_cli *cli, int argc, char **argv, sk_run_cli *rc, char **id
       return sk_err_wrap (err, "Unable to find image '%s' locally", image);
     return -1;
   }
-  /* before anything is made, as docker */
-  if (rc->cidfile && access (rc->cidfile, F_OK) == 0)
-    return sk_err_kind (err, EEXIST, "Container ID file found, make sure the other container isn't "
-                                    "running or delete %s", rc->cidfile);
-  if (sk_engine_create (e, image_id, body, rc->name, id, err) < 0)
+  /* docker's --cidfile: refused when it exists, made before the container
+   * and removed again when the create fails */
+  _cleanup_close_ int cid_fd = -1;
+  if (rc->cidfile) {
+    if (access (rc->cidfile, F_OK) == 0)
+      return sk_err_kind (err, EEXIST,
+                          "Container ID file found, make sure the other container "
+                          "isn't running or delete %s",
+                          rc->cidfile);
+    cid_fd = open (rc->cidfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (cid_fd < 0)
+      return sk_err_set (err, errno, "failed to create the container ID file: open %s",
+                         rc->cidfile);
+  }
+  if (sk_engine_create (e, image_id, body, rc->name, id, err) < 0) {
+    if (rc->cidfile)
+      unlink (rc->cidfile);
     return -1;
-  if (rc->cidfile && sk_write_file_atomic (rc->cidfile, *id, strlen (*id), 0644, err) < 0) {
+  }
+  if (cid_fd >= 0 && sk_write_all (cid_fd, *id, strlen (*id)) < 0) {
+    sk_err_set (err, errno, "failed to write the container ID to the file %s", rc->cidfile);
     sk_err *ignored = NULL;
-    sk_engine_remove (e, *id, true, &ignored);
-    sk_err_free (&ignored);
-    free (steal_ptr (*id));
+    if (sk_engine_remove (e, *id, true, &ignored) < 0)
+      sk_err_free (&ignored);
+    unlink (rc->cidfile);
     return -1;
   }
   return 0;
@@ -275,7 +291,8 @@ static int
 stop_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, void *data, sk_err **err)
 {
   (void) cli, (void) as_typed;
-  return sk_engine_stop (e, id, *(int *) data, err);
+  const sk_cli_stop_opts *o = data;
+  return sk_engine_stop_signal (e, id, o->timeout, o->signal, err);
 }
 
 static const char stop_help[] = "Usage:  skiff stop [OPTIONS] CONTAINER [CONTAINER...]\n\n"
@@ -289,20 +306,29 @@ sk_cli_timeout_cmd (sk_cli *cli, int argc, char **argv, const char *help, sk_cli
 {
   if (sk_cli_wants_help (argc, argv, help))
     return 0;
-  static const struct option opts[] = {{"time", required_argument, NULL, 't'}, {0}};
-  int timeout = -1, c;
+  static const struct option opts[] = {
+      {"time", required_argument, NULL, 't'}, {"signal", required_argument, NULL, 's'}, {0}};
+  sk_cli_stop_opts o = {.timeout = -1};
+  int c;
   optind = 0;
-  while ((c = getopt_long (argc, argv, "+t:", opts, NULL)) != -1) {
+  while ((c = getopt_long (argc, argv, "+t:s:", opts, NULL)) != -1) {
     char *end;
+    if (c == 's') {
+      if ((o.signal = sk_signal_parse (optarg)) <= 0) {
+        fprintf (stderr, "skiff: invalid signal: %s\n", optarg);
+        return 1;
+      }
+      continue;
+    }
     if (c != 't')
       return sk_cli_usage (argv[0], "bad option");
-    timeout = (int) strtol (optarg, &end, 10);
+    o.timeout = (int) strtol (optarg, &end, 10);
     if (*end || end == optarg)
       return sk_cli_usage (argv[0], "invalid argument \"%s\" for \"-t, --time\" flag", optarg);
   }
   if (optind >= argc)
     return sk_cli_usage (argv[0], "\"%s\" requires at least 1 argument.", argv[0]);
-  return sk_cli_for_each (cli, argc - optind, argv + optind, true, fn, &timeout);
+  return sk_cli_for_each (cli, argc - optind, argv + optind, true, fn, &o);
 }
 
 int
@@ -413,13 +439,30 @@ cmd_container (sk_cli *cli, int argc, char **argv)
   static const struct {
     const char *name;
     sk_cli_fn fn;
-  } subs[] = {{"attach", cmd_attach},  {"ls", cmd_ps},          {"list", cmd_ps},       {"ps", cmd_ps},
-              {"create", cmd_create},  {"run", cmd_run},       {"start", cmd_start},
-              {"stop", cmd_stop},      {"kill", cmd_kill},     {"rm", cmd_rm},
-              {"remove", cmd_rm},      {"wait", cmd_wait},     {"logs", cmd_logs},
-              {"inspect", cmd_container_inspect}, {"pause", cmd_pause},
-              {"unpause", cmd_unpause},  {"rename", cmd_rename},  {"restart", cmd_restart},
-              {"top", cmd_top}, {"stats", cmd_stats},          {"prune", cmd_container_prune}, {"exec", cmd_exec}};
+  } subs[] = {{"attach", cmd_attach},
+              {"ls", cmd_ps},
+              {"list", cmd_ps},
+              {"ps", cmd_ps},
+              {"create", cmd_create},
+              {"run", cmd_run},
+              {"start", cmd_start},
+              {"stop", cmd_stop},
+              {"kill", cmd_kill},
+              {"rm", cmd_rm},
+              {"remove", cmd_rm},
+              {"wait", cmd_wait},
+              {"logs", cmd_logs},
+              {"inspect", cmd_container_inspect},
+              {"pause", cmd_pause},
+              {"unpause", cmd_unpause},
+              {"rename", cmd_rename},
+              {"restart", cmd_restart},
+              {"top", cmd_top},
+              {"stats", cmd_stats},
+              {"prune", cmd_container_prune},
+              {"exec", cmd_exec},
+              {"update", cmd_update},
+              {"port", cmd_port}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff container COMMAND\n\nManage containers\n\nCommands:\n"
             "  attach      Attach local standard input, output, and error streams to a running container\n"
@@ -430,6 +473,7 @@ cmd_container (sk_cli *cli, int argc, char **argv)
             "  logs        Fetch the logs of a container\n"
             "  ls          List containers\n"
             "  pause       Pause all processes within one or more containers\n"
+            "  port        List port mappings or a specific mapping for the container\n"
             "  prune       Remove all stopped containers\n"
             "  rename      Rename a container\n"
             "  restart     Restart one or more containers\n"
@@ -439,6 +483,7 @@ cmd_container (sk_cli *cli, int argc, char **argv)
             "  stop        Stop one or more running containers\n"
             "  top         Display the running processes of a container\n"
             "  unpause     Unpause all processes within one or more containers\n"
+            "  update      Update configuration of one or more containers\n"
             "  wait        Block until one or more containers stop, then print their exit codes\n");
     return argc < 2 ? 125 : 0;
   }

@@ -68,18 +68,21 @@ restart_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, vo
              sk_err **err)
 {
   (void) cli, (void) as_typed;
-  return sk_engine_restart (e, id, *(int *) data, err);
+  const sk_cli_stop_opts *o = data;
+  return sk_engine_restart_signal (e, id, o->timeout, o->signal, err);
 }
 
 int
 cmd_restart (sk_cli *cli, int argc, char **argv)
 {
-  return sk_cli_timeout_cmd (cli, argc, argv,
-                             "Usage:  skiff restart [OPTIONS] CONTAINER [CONTAINER...]\n\n"
-                             "Restart one or more containers\n\n"
-                             "Options:\n"
-                             "  -t, --time int   Seconds to wait before killing the container\n",
-                             restart_one);
+  return sk_cli_timeout_cmd (
+      cli, argc, argv,
+      "Usage:  skiff restart [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+      "Restart one or more containers\n\n"
+      "Options:\n"
+      "  -s, --signal string   Signal to send to the container\n"
+      "  -t, --time int        Seconds to wait before killing the container\n",
+      restart_one);
 }
 
 /* ---- top: the host's ps, only the container's processes ---- */
@@ -192,20 +195,100 @@ cmd_top (sk_cli *cli, int argc, char **argv)
 
 /* ---- container prune ---- */
 
+/* docker's --filter of container prune: until=TIME, label=, label!= */
+typedef struct prune_filters {
+  int64_t until; /* nanoseconds; 0: none */
+  const char **labels, **not_labels;
+  size_t n_labels, n_not;
+} prune_filters;
+
+static void
+prune_filters_clear (prune_filters *f)
+{
+  free (f->labels);
+  free (f->not_labels);
+}
+
+static int
+prune_filter_add (prune_filters *f, const char *arg, sk_err **err)
+{
+  const char *eq = strchr (arg, '=');
+  if (eq == NULL)
+    return sk_err_set (err, 0, "bad format of filter (expected name=value)");
+  size_t klen = (size_t) (eq - arg);
+  const char *v = eq + 1;
+  if (klen == 5 && strncmp (arg, "until", 5) == 0) {
+    if (sk_cli_parse_time (v, &f->until) < 0)
+      return sk_err_set (err, 0,
+                         "Error response from daemon: failed to parse value as time or "
+                         "duration: \"%s\"",
+                         v);
+    return 0;
+  }
+  bool neg = klen == 6 && strncmp (arg, "label!", 6) == 0;
+  if (!neg && !(klen == 5 && strncmp (arg, "label", 5) == 0))
+    return sk_err_set (err, 0, "Error response from daemon: invalid filter '%.*s'", (int) klen,
+                       arg);
+  const char ***list = neg ? &f->not_labels : &f->labels;
+  size_t *n = neg ? &f->n_not : &f->n_labels;
+  const char **grown = realloc (*list, (*n + 1) * sizeof *grown);
+  if (grown == NULL)
+    return sk_err_set (err, ENOMEM, "filter");
+  *list = grown;
+  grown[(*n)++] = v;
+  return 0;
+}
+
+static bool
+prune_filters_match (const prune_filters *f, const sk_ctr *c)
+{
+  if (f->until && c->created >= f->until)
+    return false;
+  if (f->n_labels == 0 && f->n_not == 0)
+    return true;
+  _cleanup_json_ sk_json *config = NULL;
+  sk_err *ignored = NULL;
+  if (sk_json_parse (c->config, strlen (c->config), "config", &config, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return false;
+  }
+  for (size_t i = 0; i < f->n_labels; i++)
+    if (!sk_cli_label_matches (config, f->labels[i]))
+      return false;
+  for (size_t i = 0; i < f->n_not; i++)
+    if (sk_cli_label_matches (config, f->not_labels[i]))
+      return false;
+  return true;
+}
+
 int
 cmd_container_prune (sk_cli *cli, int argc, char **argv)
 {
-  if (sk_cli_wants_help (argc, argv,
-                         "Usage:  skiff container prune [OPTIONS]\n\n"
-                         "Remove all stopped containers\n\n"
-                         "Options:\n"
-                         "  -f, --force   Do not prompt for confirmation\n"))
+  if (sk_cli_wants_help (
+          argc, argv,
+          "Usage:  skiff container prune [OPTIONS]\n\n"
+          "Remove all stopped containers\n\n"
+          "Options:\n"
+          "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n"
+          "  -f, --force           Do not prompt for confirmation\n"))
     return 0;
-  static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
+  enum { O_FILTER = 1000 };
+  static const struct option opts[] = {
+      {"force", no_argument, NULL, 'f'}, {"filter", required_argument, NULL, O_FILTER}, {0}};
   bool force = false;
   int c;
+  __attribute__ ((cleanup (prune_filters_clear))) prune_filters flt = {0};
+  sk_err *err = NULL;
   optind = 0;
   while ((c = getopt_long (argc, argv, "f", opts, NULL)) != -1) {
+    if (c == O_FILTER) {
+      if (prune_filter_add (&flt, optarg, &err) < 0) {
+        fprintf (stderr, "%s\n", err->msg);
+        sk_err_free (&err);
+        return strchr (optarg, '=') ? 1 : 125; /* a flag's error, as docker's */
+      }
+      continue;
+    }
     if (c != 'f')
       return sk_cli_usage ("container prune", "bad option");
     force = true;
@@ -218,7 +301,6 @@ cmd_container_prune (sk_cli *cli, int argc, char **argv)
     if (fgets (answer, sizeof answer, stdin) == NULL || (answer[0] != 'y' && answer[0] != 'Y'))
       return 0;
   }
-  sk_err *err = NULL;
   sk_engine *e = NULL;
   sk_ctr **list = NULL;
   if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_list (e, &list, &err) < 0)
@@ -228,7 +310,8 @@ cmd_container_prune (sk_cli *cli, int argc, char **argv)
   int64_t reclaimed = 0;
   for (sk_ctr **p = list; *p; p++) {
     const char *st = (*p)->state;
-    if (strcmp (st, "exited") != 0 && strcmp (st, "created") != 0 && strcmp (st, "dead") != 0)
+    if ((strcmp (st, "exited") != 0 && strcmp (st, "created") != 0 && strcmp (st, "dead") != 0) ||
+        !prune_filters_match (&flt, *p))
       continue;
     int64_t size = sk_engine_rw_size (e, (*p)->id);
     if (sk_engine_remove (e, (*p)->id, false, &err) < 0) {

@@ -2,12 +2,14 @@
  * JSON shape. */
 #include <errno.h>
 #include <getopt.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "image/images.h"
 #include "run-values.h"
 #include "util/cleanup.h"
 #include "util/strbuf.h"
@@ -75,6 +77,87 @@ status_text (const sk_ctr *c, time_t now, char *buf, size_t size)
   }
 }
 
+/* NetworkSettings.Ports: only --network none and host exist for now, so a
+ * running container's exposed ports, unbound (null), as docker shows them. */
+static sk_json *
+ports_json (const sk_ctr *c, sk_json *config)
+{
+  sk_json *ports = json_object_new_object (), *v = NULL;
+  bool running = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
+  if (running && json_object_object_get_ex (config, "ExposedPorts", &v) &&
+      json_object_is_type (v, json_type_object)) {
+    json_object_object_foreach (v, port, val)
+    {
+      (void) val;
+      json_object_object_add (ports, port, NULL);
+    }
+  }
+  return ports;
+}
+
+typedef struct port_entry {
+  long port;
+  char proto[16];
+  sk_json *bindings; /* NULL: exposed, not published */
+} port_entry;
+
+static int
+by_port_entry (const void *a, const void *b)
+{
+  const port_entry *x = a, *y = b;
+  int p = strcmp (x->proto, y->proto);
+  return p ? p : (x->port > y->port) - (x->port < y->port);
+}
+
+/* The PORTS column from NetworkSettings.Ports: "0.0.0.0:8080->80/tcp" for
+ * a published port, "80/tcp" (or "80-82/tcp" for a run of them) for one
+ * only exposed. */
+static char *
+ports_text (sk_json *ports)
+{
+  size_t n = (size_t) json_object_object_length (ports), k = 0;
+  _cleanup_free_ port_entry *list = calloc (n + 1, sizeof *list);
+  if (list == NULL)
+    return NULL;
+  json_object_object_foreach (ports, key, val)
+  {
+    port_entry *e = &list[k++];
+    e->port = strtol (key, NULL, 10);
+    const char *slash = strchr (key, '/');
+    snprintf (e->proto, sizeof e->proto, "%s", slash ? slash + 1 : "tcp");
+    e->bindings = val && json_object_is_type (val, json_type_array) && json_object_array_length (val)
+                      ? val
+                      : NULL;
+  }
+  qsort (list, k, sizeof *list, by_port_entry);
+  sk_strbuf out = {0};
+  for (size_t i = 0; i < k; i++) {
+    port_entry *e = &list[i];
+    if (e->bindings) {
+      for (size_t j = 0; j < json_object_array_length (e->bindings); j++) {
+        sk_json *b = json_object_array_get_idx (e->bindings, j), *ip = NULL, *hp = NULL;
+        json_object_object_get_ex (b, "HostIp", &ip);
+        json_object_object_get_ex (b, "HostPort", &hp);
+        const char *a = ip && *json_object_get_string (ip) ? json_object_get_string (ip) : "0.0.0.0";
+        sk_strbuf_printf (&out, strchr (a, ':') ? "%s[%s]:%s->%ld/%s" : "%s%s:%s->%ld/%s",
+                          out.len ? ", " : "", a, hp ? json_object_get_string (hp) : "", e->port,
+                          e->proto);
+      }
+      continue;
+    }
+    size_t last = i;
+    while (last + 1 < k && !list[last + 1].bindings &&
+           strcmp (list[last + 1].proto, e->proto) == 0 && list[last + 1].port == list[last].port + 1)
+      last++;
+    if (last > i)
+      sk_strbuf_printf (&out, "%s%ld-%ld/%s", out.len ? ", " : "", e->port, list[last].port, e->proto);
+    else
+      sk_strbuf_printf (&out, "%s%ld/%s", out.len ? ", " : "", e->port, e->proto);
+    i = last;
+  }
+  return out.buf ? out.buf : strdup ("");
+}
+
 static sk_json *
 ps_row (const sk_ctr *c, bool no_trunc, time_t now)
 {
@@ -103,7 +186,11 @@ ps_row (const sk_ctr *c, bool no_trunc, time_t now)
   json_object_object_add (row, "Command", json_object_new_string (quoted ? quoted : "\"\""));
   json_object_object_add (row, "CreatedAt", json_object_new_string (created));
   json_object_object_add (row, "RunningFor", json_object_new_string (since));
-  json_object_object_add (row, "Ports", json_object_new_string (""));
+  /* parsed only when it can have ports to show: ps lists every container */
+  _cleanup_json_ sk_json *config = strstr (c->config, "\"ExposedPorts\"") ? parse_config (c) : NULL;
+  _cleanup_json_ sk_json *ports = ports_json (c, config);
+  _cleanup_free_ char *ports_col = json_object_object_length (ports) ? ports_text (ports) : NULL;
+  json_object_object_add (row, "Ports", json_object_new_string (ports_col ? ports_col : ""));
   json_object_object_add (row, "State", json_object_new_string (c->state));
   json_object_object_add (row, "Status", json_object_new_string (status));
   json_object_object_add (row, "Names", json_object_new_string (c->name));
@@ -117,17 +204,223 @@ static const sk_cli_column ps_columns[] = {
     {"Ports", "PORTS"},     {"Names", "NAMES"},   {"State", "STATE"},
     {"Size", "SIZE"},       {NULL, NULL}};
 
-static const char ps_help[] = "Usage:  skiff ps [OPTIONS]\n\n"
-                              "List containers\n\n"
-                              "Options:\n"
-                              "  -a, --all             Show all containers (default shows just running)\n"
-                              "      --format string   Format output using a custom template\n"
-                              "  -n, --last int        Show n last created containers (includes all "
-                              "states) (default -1)\n"
-                              "  -l, --latest          Show the latest created container (includes all "
-                              "states)\n"
-                              "      --no-trunc        Don't truncate output\n"
-                              "  -q, --quiet           Only display container IDs\n";
+static const char ps_help[] =
+    "Usage:  skiff ps [OPTIONS]\n\n"
+    "List containers\n\n"
+    "Options:\n"
+    "  -a, --all             Show all containers (default shows just running)\n"
+    "  -f, --filter filter   Filter output based on conditions provided\n"
+    "      --format string   Format output using a custom template\n"
+    "  -n, --last int        Show n last created containers (includes all "
+    "states) (default -1)\n"
+    "  -l, --latest          Show the latest created container (includes all "
+    "states)\n"
+    "      --no-trunc        Don't truncate output\n"
+    "  -q, --quiet           Only display container IDs\n"
+    "  -s, --size            Display total file sizes\n";
+
+/* ---- ps --filter: docker's keys; values of one key are alternatives (but
+ * every label must hold), keys all hold ---- */
+
+typedef struct ps_filters {
+  char **keys, **values; /* the pairs as given */
+  size_t n;
+  int64_t before, since; /* created times of the named containers; 0: none */
+  bool has_before, has_since;
+} ps_filters;
+
+static void
+ps_filters_clear (ps_filters *f)
+{
+  for (size_t i = 0; i < f->n; i++) {
+    free (f->keys[i]);
+    free (f->values[i]);
+  }
+  free (f->keys);
+  free (f->values);
+}
+
+static bool
+valid_status (const char *v)
+{
+  static const char *const states[] = {"created", "restarting", "running", "removing",
+                                       "paused",  "exited",     "dead"};
+  for (size_t i = 0; i < SK_N_ELEMENTS (states); i++)
+    if (strcmp (v, states[i]) == 0)
+      return true;
+  return false;
+}
+
+/* One --filter KEY=VALUE, checked as docker checks it. */
+static int
+ps_filter_add (sk_cli *cli, ps_filters *f, const char *arg, bool *all, sk_err **err)
+{
+  static const char *const keys[] = {"id",     "name",     "label",  "status",
+                                     "exited", "ancestor", "before", "since"};
+  const char *eq = strchr (arg, '=');
+  if (eq == NULL)
+    return sk_err_kind (err, EINVAL, "bad format of filter (expected name=value)");
+  _cleanup_free_ char *key = strndup (arg, (size_t) (eq - arg));
+  const char *v = eq + 1;
+  bool known = false;
+  for (size_t i = 0; key && i < SK_N_ELEMENTS (keys); i++)
+    known |= strcmp (key, keys[i]) == 0;
+  if (!known)
+    return sk_err_kind (err, EINVAL, "Error response from daemon: invalid filter '%s'",
+                        key ? key : "");
+  if (strcmp (key, "status") == 0) {
+    if (!valid_status (v))
+      return sk_err_kind (err, EINVAL, "Error response from daemon: invalid filter 'status=%s'", v);
+    *all = true;
+  }
+  if (strcmp (key, "exited") == 0) {
+    char *end;
+    errno = 0;
+    long code = strtol (v, &end, 10);
+    if (*v == '\0' || *end || errno || code < INT32_MIN || code > INT32_MAX)
+      return sk_err_kind (err, EINVAL, "Error response from daemon: invalid filter 'exited=%s'", v);
+  }
+  if (strcmp (key, "name") == 0) {
+    regex_t re;
+    if (regcomp (&re, v, REG_EXTENDED | REG_NOSUB) != 0)
+      return sk_err_kind (err, EINVAL, "Error response from daemon: invalid filter 'name=%s'", v);
+    regfree (&re);
+  }
+  if (strcmp (key, "before") == 0 || strcmp (key, "since") == 0) {
+    sk_engine *e = NULL;
+    _cleanup_free_ char *id = NULL;
+    _cleanup_ctr_ sk_ctr *c = NULL;
+    if (sk_cli_engine (cli, &e, err) < 0)
+      return -1;
+    if (sk_engine_resolve (e, v, &id, err) < 0 || sk_engine_get (e, id, &c, err) < 0)
+      return sk_err_wrap (err, "Error response from daemon");
+    if (key[0] == 'b') {
+      f->before = c->created;
+      f->has_before = true;
+    } else {
+      f->since = c->created;
+      f->has_since = true;
+    }
+  }
+  char **k = realloc (f->keys, (f->n + 1) * sizeof *k);
+  if (k)
+    f->keys = k;
+  char **vs = k ? realloc (f->values, (f->n + 1) * sizeof *vs) : NULL;
+  if (vs)
+    f->values = vs;
+  if (!k || !vs || !(f->values[f->n] = strdup (v)))
+    return sk_err_set (err, ENOMEM, "filter");
+  f->keys[f->n++] = steal_ptr (key);
+  return 0;
+}
+
+bool
+sk_cli_label_matches (sk_json *config, const char *v)
+{
+  sk_json *labels = NULL, *val = NULL;
+  const char *eq = strchr (v, '=');
+  _cleanup_free_ char *key = eq ? strndup (v, (size_t) (eq - v)) : strdup (v);
+  if (key == NULL || !json_object_object_get_ex (config, "Labels", &labels) || labels == NULL ||
+      !json_object_object_get_ex (labels, key, &val))
+    return false;
+  return eq == NULL || strcmp (json_object_get_string (val), eq + 1) == 0;
+}
+
+static bool
+ancestor_matches (sk_cli *cli, const sk_ctr *c, sk_json *config, const char *v)
+{
+  sk_json *img = NULL;
+  if (json_object_object_get_ex (config, "Image", &img) && img &&
+      strcmp (json_object_get_string (img), v) == 0)
+    return true;
+  sk_image_service *s = NULL;
+  _cleanup_free_ char *id = NULL;
+  sk_err *ignored = NULL;
+  if (sk_cli_images (cli, &s, &ignored) < 0 || sk_image_lookup (s, v, &id, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return false;
+  }
+  return strcmp (id, c->image) == 0;
+}
+
+static bool
+filter_one (sk_cli *cli, const sk_ctr *c, sk_json *config, const char *key, const char *v)
+{
+  if (strcmp (key, "id") == 0)
+    return strncmp (c->id, v, strlen (v)) == 0;
+  if (strcmp (key, "name") == 0) {
+    regex_t re;
+    if (regcomp (&re, v, REG_EXTENDED | REG_NOSUB) != 0)
+      return false;
+    char name[300];
+    snprintf (name, sizeof name, "/%s", c->name); /* docker matches "/NAME" */
+    bool m = regexec (&re, name, 0, NULL, 0) == 0;
+    regfree (&re);
+    return m;
+  }
+  if (strcmp (key, "label") == 0)
+    return sk_cli_label_matches (config, v);
+  if (strcmp (key, "status") == 0)
+    return strcmp (c->state, v) == 0;
+  if (strcmp (key, "exited") == 0)
+    return strcmp (c->state, "exited") == 0 && c->exit_code == atoi (v);
+  if (strcmp (key, "ancestor") == 0)
+    return ancestor_matches (cli, c, config, v);
+  return true; /* before, since: by time */
+}
+
+static bool
+ps_filters_match (sk_cli *cli, const ps_filters *f, const sk_ctr *c)
+{
+  if (f->n == 0)
+    return true;
+  if ((f->has_before && c->created >= f->before) || (f->has_since && c->created <= f->since))
+    return false;
+  _cleanup_json_ sk_json *config = parse_config (c);
+  for (size_t i = 0; i < f->n; i++) {
+    if (strcmp (f->keys[i], "label") == 0 && !sk_cli_label_matches (config, f->values[i]))
+      return false;
+    bool any = false, seen = false;
+    for (size_t j = 0; j < f->n && !any; j++) {
+      if (strcmp (f->keys[j], f->keys[i]) != 0)
+        continue;
+      seen = true;
+      any = filter_one (cli, c, config, f->keys[j], f->values[j]);
+    }
+    if (seen && !any)
+      return false;
+  }
+  return true;
+}
+
+/* Bytes of the writable layer, and of it with the image's layers. */
+static void
+ctr_sizes (sk_cli *cli, sk_engine *e, const sk_ctr *c, int64_t *rw, int64_t *root)
+{
+  int64_t image = 0;
+  sk_image_service *s = NULL;
+  sk_image_info *info = NULL;
+  sk_err *ignored = NULL;
+  *rw = sk_engine_rw_size (e, c->id);
+  if (sk_cli_images (cli, &s, &ignored) == 0 &&
+      sk_images_get (s->db, c->image, &info, &ignored) == 0 && info)
+    image = info->size;
+  sk_err_free (&ignored);
+  sk_image_info_free (info);
+  *root = *rw + image;
+}
+
+/* "12B (virtual 4.26MB)": the writable layer, and with the image's */
+static void
+size_text (sk_cli *cli, sk_engine *e, const sk_ctr *c, char *buf, size_t size)
+{
+  int64_t rw, virt;
+  ctr_sizes (cli, e, c, &rw, &virt);
+  char a[32], b[32];
+  sk_cli_human_size (rw, a, sizeof a);
+  sk_cli_human_size (virt, b, sizeof b);
+  snprintf (buf, size, "%s (virtual %s)", a, b);
+}
 
 int
 cmd_ps (sk_cli *cli, int argc, char **argv)
@@ -136,21 +429,38 @@ cmd_ps (sk_cli *cli, int argc, char **argv)
     return 0;
   enum { O_FORMAT = 1000, O_NO_TRUNC };
   static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
+                                       {"filter", required_argument, NULL, 'f'},
                                        {"format", required_argument, NULL, O_FORMAT},
+                                       {"size", no_argument, NULL, 's'},
                                        {"last", required_argument, NULL, 'n'},
                                        {"latest", no_argument, NULL, 'l'},
                                        {"no-trunc", no_argument, NULL, O_NO_TRUNC},
                                        {"quiet", no_argument, NULL, 'q'},
                                        {0}};
-  bool all = false, quiet = false, no_trunc = false;
+  bool all = false, quiet = false, no_trunc = false, sizes = false;
   long last = -1;
   const char *format = NULL;
   int c;
+  __attribute__ ((cleanup (ps_filters_clear))) ps_filters flt = {0};
+  sk_err *err = NULL;
   optind = 0;
-  while ((c = getopt_long (argc, argv, "an:lq", opts, NULL)) != -1) {
+  while ((c = getopt_long (argc, argv, "af:n:lqs", opts, NULL)) != -1) {
     char *end;
     switch (c) {
     case 'a': all = true; break;
+    case 's': sizes = true; break;
+    case 'f':
+      if (strchr (optarg, '=') == NULL)
+        return sk_cli_usage ("ps",
+                             "invalid argument \"%s\" for \"-f, --filter\" flag: bad format "
+                             "of filter (expected name=value)",
+                             optarg);
+      if (ps_filter_add (cli, &flt, optarg, &all, &err) < 0) {
+        fprintf (stderr, "%s\n", err->msg);
+        sk_err_free (&err);
+        return 1;
+      }
+      break;
     case 'q': quiet = true; break;
     case 'l': last = 1; break;
     case O_FORMAT: format = optarg; break;
@@ -163,7 +473,6 @@ cmd_ps (sk_cli *cli, int argc, char **argv)
     default: return sk_cli_usage ("ps", "bad option");
     }
   }
-  sk_err *err = NULL;
   sk_engine *e = NULL;
   sk_ctr **list = NULL;
   if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_list (e, &list, &err) < 0)
@@ -176,8 +485,15 @@ cmd_ps (sk_cli *cli, int argc, char **argv)
   for (size_t i = 0; rows && i < cap && (last < 0 || (long) i < last); i++) {
     bool live = strcmp (list[i]->state, "running") == 0 || strcmp (list[i]->state, "paused") == 0 ||
                 strcmp (list[i]->state, "restarting") == 0;
-    if (all || last >= 0 || live)
-      rows[n++] = ps_row (list[i], no_trunc, now);
+    if ((all || last >= 0 || live) && ps_filters_match (cli, &flt, list[i])) {
+      rows[n] = ps_row (list[i], no_trunc, now);
+      if (sizes) {
+        char text[96];
+        size_text (cli, e, list[i], text, sizeof text);
+        json_object_object_add (rows[n], "Size", json_object_new_string (text));
+      }
+      n++;
+    }
   }
   sk_ctr_list_free (list);
   int ret = 0;
@@ -185,6 +501,9 @@ cmd_ps (sk_cli *cli, int argc, char **argv)
                     "{{.Ports}}\\t{{.Names}}";
   if (quiet)
     format = "{{.ID}}";
+  _cleanup_free_ char *with_size = NULL;
+  if (sizes && format == NULL && asprintf (&with_size, "%s\\t{{.Size}}", def) > 0)
+    format = with_size;
   if (sk_cli_render (format ? format : def, rows, n, ps_columns, stdout, &err) < 0)
     ret = sk_cli_fail (err);
   for (size_t i = 0; i < n; i++)
@@ -232,6 +551,34 @@ state_json (sk_engine *e, const sk_ctr *c)
   return s;
 }
 
+/* NetworkSettings in docker's shape: no address for now (--network none and
+ * host), Ports as ports_json says. */
+static sk_json *
+network_settings (const sk_ctr *c, sk_json *config, sk_json *hc)
+{
+  sk_json *ns = json_object_new_object (), *v = NULL;
+  static const char *const empty[] = {"Bridge",     "SandboxID",   "SandboxKey",
+                                      "EndpointID", "Gateway",     "GlobalIPv6Address",
+                                      "IPAddress",  "IPv6Gateway", "MacAddress"};
+  for (size_t i = 0; i < SK_N_ELEMENTS (empty); i++)
+    json_object_object_add (ns, empty[i], json_object_new_string (""));
+  json_object_object_add (ns, "IPPrefixLen", json_object_new_int (0));
+  json_object_object_add (ns, "GlobalIPv6PrefixLen", json_object_new_int (0));
+  json_object_object_add (ns, "Ports", ports_json (c, config));
+  const char *mode =
+      json_object_object_get_ex (hc, "NetworkMode", &v) && v && *json_object_get_string (v)
+          ? json_object_get_string (v)
+          : "none";
+  sk_json *nets = json_object_new_object (), *ep = json_object_new_object ();
+  for (size_t i = 0; i < SK_N_ELEMENTS (empty); i++)
+    if (strcmp (empty[i], "Bridge") && strcmp (empty[i], "SandboxID") &&
+        strcmp (empty[i], "SandboxKey"))
+      json_object_object_add (ep, empty[i], json_object_new_string (""));
+  json_object_object_add (nets, mode, ep);
+  json_object_object_add (ns, "Networks", nets);
+  return ns;
+}
+
 /* Docker's shape: Config and HostConfig apart, the rest around them. */
 static sk_json *
 inspect_json (sk_engine *e, const sk_ctr *c)
@@ -273,20 +620,24 @@ inspect_json (sk_engine *e, const sk_ctr *c)
   json_object_object_add (o, "RestartCount", json_object_new_int (c->restart_count));
   json_object_object_add (o, "Driver", json_object_new_string (sk_engine_driver (e)));
   json_object_object_add (o, "HostConfig", hc);
+  json_object_object_add (o, "NetworkSettings", network_settings (c, config, hc));
   json_object_object_add (o, "Config", config);
   return o;
 }
 
-static const char inspect_help[] = "Usage:  skiff inspect [OPTIONS] NAME|ID [NAME|ID...]\n\n"
-                                   "Return low-level information on containers or images\n\n"
-                                   "Options:\n"
-                                   "  -f, --format string   Format the output using the given Go "
-                                   "template\n"
-                                   "      --type string     Return JSON for specified type\n";
+static const char inspect_help[] =
+    "Usage:  skiff inspect [OPTIONS] NAME|ID [NAME|ID...]\n\n"
+    "Return low-level information on containers or images\n\n"
+    "Options:\n"
+    "  -f, --format string   Format the output using the given Go "
+    "template\n"
+    "  -s, --size            Display total file sizes if the type is "
+    "container\n"
+    "      --type string     Return JSON for specified type\n";
 
 /* The container's document, or with images allowed, the image's. */
 static int
-inspect_one (sk_cli *cli, const char *what, bool images, sk_json **doc, sk_err **err)
+inspect_one (sk_cli *cli, const char *what, bool images, bool sizes, sk_json **doc, sk_err **err)
 {
   sk_engine *e = NULL;
   _cleanup_free_ char *id = NULL;
@@ -295,6 +646,12 @@ inspect_one (sk_cli *cli, const char *what, bool images, sk_json **doc, sk_err *
     return -1;
   if (sk_engine_resolve (e, what, &id, err) == 0 && sk_engine_get (e, id, &c, err) == 0) {
     *doc = inspect_json (e, c);
+    if (sizes) { /* docker's inspect --size */
+      int64_t rw, root;
+      ctr_sizes (cli, e, c, &rw, &root);
+      json_object_object_add (*doc, "SizeRw", json_object_new_int64 (rw));
+      json_object_object_add (*doc, "SizeRootFs", json_object_new_int64 (root));
+    }
     return 0;
   }
   if (!images)
@@ -315,9 +672,12 @@ inspect_cmd (sk_cli *cli, int argc, char **argv, bool images)
                                        {"size", no_argument, NULL, 's'},
                                        {0}};
   const char *format = NULL;
+  bool sizes = false;
   int c;
   optind = 0;
   while ((c = getopt_long (argc, argv, "f:s", opts, NULL)) != -1) {
+    if (c == 's')
+      sizes = true;
     if (c == 'f')
       format = optarg;
     else if (c == 't')
@@ -332,7 +692,7 @@ inspect_cmd (sk_cli *cli, int argc, char **argv, bool images)
   sk_err *err = NULL;
   for (int i = optind; i < argc; i++) {
     sk_json *doc = NULL;
-    if (inspect_one (cli, argv[i], images, &doc, &err) < 0) {
+    if (inspect_one (cli, argv[i], images, sizes, &doc, &err) < 0) {
       fprintf (stderr, "Error: %s\n", err->msg);
       sk_err_free (&err);
       ret = 1;
@@ -364,4 +724,91 @@ int
 cmd_container_inspect (sk_cli *cli, int argc, char **argv)
 {
   return inspect_cmd (cli, argc, argv, false);
+}
+
+/* ---- port: NetworkSettings.Ports as inspect shows it ---- */
+
+static void
+print_binding (const char *prefix, sk_json *b)
+{
+  sk_json *ip = NULL, *port = NULL;
+  json_object_object_get_ex (b, "HostIp", &ip);
+  json_object_object_get_ex (b, "HostPort", &port);
+  const char *a = ip && *json_object_get_string (ip) ? json_object_get_string (ip) : "0.0.0.0";
+  printf (strchr (a, ':') ? "%s[%s]:%s\n" : "%s%s:%s\n", prefix, a,
+          port ? json_object_get_string (port) : "");
+}
+
+static int
+by_port (const void *a, const void *b)
+{
+  const char *x = *(const char *const *) a, *y = *(const char *const *) b;
+  long px = strtol (x, NULL, 10), py = strtol (y, NULL, 10);
+  return px != py ? (px < py ? -1 : 1) : strcmp (x, y);
+}
+
+int
+cmd_port (sk_cli *cli, int argc, char **argv)
+{
+  if (sk_cli_wants_help (argc, argv,
+                         "Usage:  skiff port CONTAINER [PRIVATE_PORT[/PROTO]]\n\n"
+                         "List port mappings or a specific mapping for the container\n"))
+    return 0;
+  if (argc < 2 || argc > 3)
+    return sk_cli_usage ("port", "\"port\" requires at least 1 and at most 2 arguments.");
+  _cleanup_json_ sk_json *doc = NULL;
+  sk_err *err = NULL;
+  if (inspect_one (cli, argv[1], false, false, &doc, &err) < 0) {
+    fprintf (stderr, "Error response from daemon: %s\n", err->msg);
+    sk_err_free (&err);
+    return 1;
+  }
+  sk_json *ns = NULL, *ports = NULL, *list = NULL;
+  if (!json_object_object_get_ex (doc, "NetworkSettings", &ns) ||
+      !json_object_object_get_ex (ns, "Ports", &ports) ||
+      !json_object_is_type (ports, json_type_object))
+    ports = NULL;
+  if (argc == 3) {
+    const char *slash = strchr (argv[2], '/');
+    _cleanup_free_ char *num =
+        slash ? strndup (argv[2], (size_t) (slash - argv[2])) : strdup (argv[2]);
+    char *end = NULL;
+    unsigned long n =
+        num && *num && strspn (num, "0123456789") == strlen (num) ? strtoul (num, &end, 10) : 70000;
+    if (n > 65535) {
+      fprintf (stderr, "Error: invalid port (%s): strconv.ParseUint: parsing \"%s\": %s\n",
+               num ? num : "", num ? num : "",
+               num && *num && strspn (num, "0123456789") == strlen (num) ? "value out of range"
+                                                                         : "invalid syntax");
+      return 1;
+    }
+    char key[64];
+    snprintf (key, sizeof key, "%s/%s", num, slash && slash[1] ? slash + 1 : "tcp");
+    if (ports && json_object_object_get_ex (ports, key, &list) && list &&
+        json_object_array_length (list) > 0) {
+      for (size_t i = 0; i < json_object_array_length (list); i++)
+        print_binding ("", json_object_array_get_idx (list, i));
+      return 0;
+    }
+    fprintf (stderr, "Error: No public port '%s' published for %s\n", key, argv[1]);
+    return 1;
+  }
+  size_t n = ports ? (size_t) json_object_object_length (ports) : 0, k = 0;
+  _cleanup_free_ const char **keys = calloc (n + 1, sizeof *keys);
+  if (ports && keys) {
+    json_object_object_foreach (ports, key, val)
+    {
+      (void) val;
+      keys[k++] = key;
+    }
+  }
+  qsort (keys, k, sizeof *keys, by_port);
+  for (size_t i = 0; i < k; i++) {
+    char prefix[80];
+    snprintf (prefix, sizeof prefix, "%s -> ", keys[i]);
+    json_object_object_get_ex (ports, keys[i], &list);
+    for (size_t j = 0; list && j < json_object_array_length (list); j++)
+      print_binding (prefix, json_object_array_get_idx (list, j));
+  }
+  return 0;
 }

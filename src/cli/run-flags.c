@@ -651,15 +651,14 @@ go_atoi (const char *s, int64_t *out)
   return errno == 0;
 }
 
-static int
-finish_restart (run_state *st, sk_err **err)
+int
+sk_run_restart_policy (const char *v, sk_json **out, sk_err **err)
 {
-  if (st->restart == NULL || *st->restart == '\0')
-    return 0;
-  const char *colon = strchr (st->restart, ':');
-  _cleanup_free_ char *name =
-      colon ? strndup (st->restart, (size_t) (colon - st->restart)) : strdup (st->restart);
+  const char *colon = strchr (v, ':');
+  _cleanup_free_ char *name = colon ? strndup (v, (size_t) (colon - v)) : strdup (v);
   int64_t count = 0;
+  if (name == NULL)
+    return sk_err_set (err, ENOMEM, "restart policy");
   if (colon && *name == '\0')
     return sk_err_set (err, 0, "invalid restart policy format: no policy provided before colon");
   if (colon && colon[1] && !go_atoi (colon + 1, &count))
@@ -676,13 +675,27 @@ finish_restart (run_state *st, sk_err **err)
     return sk_err_set (err, 0,
                        "invalid restart policy: maximum retry count can only be used with "
                        "'on-failure'");
-  sk_json *auto_remove = NULL;
-  if (strcmp (name, "no") && json_object_object_get_ex (st->host, "AutoRemove", &auto_remove) &&
+  *out = json_object_new_object ();
+  put_str (*out, "Name", name);
+  json_object_object_add (*out, "MaximumRetryCount", json_object_new_int64 (count));
+  return 0;
+}
+
+static int
+finish_restart (run_state *st, sk_err **err)
+{
+  if (st->restart == NULL || *st->restart == '\0')
+    return 0;
+  _cleanup_json_ sk_json *p = NULL;
+  if (sk_run_restart_policy (st->restart, &p, err) < 0)
+    return -1;
+  sk_json *auto_remove = NULL, *name = NULL;
+  json_object_object_get_ex (p, "Name", &name);
+  if (strcmp (json_object_get_string (name), "no") &&
+      json_object_object_get_ex (st->host, "AutoRemove", &auto_remove) &&
       json_object_get_boolean (auto_remove))
     return sk_err_set (err, 0, "conflicting options: cannot specify both --restart and --rm");
-  sk_json *p = member (st->host, "RestartPolicy", false);
-  put_str (p, "Name", name);
-  json_object_object_add (p, "MaximumRetryCount", json_object_new_int64 (count));
+  json_object_object_add (st->host, "RestartPolicy", steal_ptr (p));
   return 0;
 }
 
@@ -750,7 +763,7 @@ finish_modes (run_state *st, sk_err **err)
     bool container;
   } checks[] = {{"IpcMode", "ipc", "IPC", ipc, true},
                 {"PidMode", "pid", "PID", host, true},
-                {"UTSMode", "uts", "UTS", host, false},
+                {"UTSMode", "uts", "UTS", host, true}, /* container: is skiff's (and podman's) */
                 {"UsernsMode", "userns", "USER", host, false},
                 {"CgroupnsMode", "cgroupns", "CGROUP", cgroupns, false}};
   for (size_t i = 0; i < SK_N_ELEMENTS (checks); i++) {
@@ -759,6 +772,13 @@ finish_modes (run_state *st, sk_err **err)
         !mode_ok (json_object_get_string (m), checks[i].modes, checks[i].container))
       return sk_err_set (err, 0, "--%s: invalid %s mode", checks[i].flag, checks[i].what);
   }
+  /* a UTS namespace not its own keeps its host name */
+  sk_json *uts = NULL, *hn = NULL;
+  if (json_object_object_get_ex (st->host, "UTSMode", &uts) &&
+      (strcmp (json_object_get_string (uts), "host") == 0 ||
+       strncmp (json_object_get_string (uts), "container:", 10) == 0) &&
+      json_object_object_get_ex (st->conf, "Hostname", &hn) && *json_object_get_string (hn))
+    return sk_err_set (err, 0, "conflicting options: hostname and the UTS mode");
   sk_json *sw = NULL;
   if (json_object_object_get_ex (st->host, "MemorySwappiness", &sw)) {
     int64_t v = json_object_get_int64 (sw);

@@ -30,6 +30,10 @@ typedef struct sk_run_cli {      /* what is only the CLI's business */
  * returns 1. The strings in cli point into argv. */
 int sk_run_flags_parse (int argc, char **argv, sk_json **body, sk_run_cli *cli, sk_err **err);
 
+/* --restart no|always|unless-stopped|on-failure[:N] as HostConfig's
+ * RestartPolicy ({Name, MaximumRetryCount}), docker's messages. */
+int sk_run_restart_policy (const char *v, sk_json **out, sk_err **err);
+
 /* The help of `skiff run` or `skiff create` (cmd is "run" or "create"). */
 void sk_run_flags_help (const char *cmd, FILE *out);
 

@@ -34,6 +34,7 @@ static const struct {
     {"login", cmd_login, "Log in to a registry"},
     {"logout", cmd_logout, "Log out from a registry"},
     {"logs", cmd_logs, "Fetch the logs of a container"},
+    {"port", cmd_port, "List port mappings or a specific mapping for the container"},
     {"ps", cmd_ps, "List containers"},
     {"pause", cmd_pause, "Pause all processes within one or more containers"},
     {"pull", cmd_pull, "Download an image from a registry"},
@@ -50,6 +51,7 @@ static const struct {
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
     {"top", cmd_top, "Display the running processes of a container"},
     {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
+    {"update", cmd_update, "Update configuration of one or more containers"},
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
 };
 

@@ -298,6 +298,13 @@ sk_ctrs_rename (sk_db *db, const char *id, const char *name, sk_err **err)
 }
 
 int
+sk_ctrs_set_config (sk_db *db, const char *id, const char *config, sk_err **err)
+{
+  return on_id (db, "UPDATE containers SET config = ? WHERE id = ?", id, config,
+                "update the container's configuration", err);
+}
+
+int
 sk_ctrs_delete (sk_db *db, const char *id, sk_err **err)
 {
   return on_id (db, "DELETE FROM containers WHERE id = ?", id, NULL, "remove the container", err);

@@ -371,7 +371,14 @@ merge_image (const sk_json *body, const sk_image_config *img, const char *id)
   default_string (c, "WorkingDir", img->working_dir);
   default_string (c, "User", img->user);
   default_string (c, "StopSignal", img->stop_signal);
-  if (unset (c, "Hostname"))
+  /* a UTS namespace not its own has the host's or the other container's name */
+  sk_json *hc = NULL, *uts = NULL;
+  const char *uts_mode = json_object_object_get_ex (c, "HostConfig", &hc) && hc &&
+                                 json_object_object_get_ex (hc, "UTSMode", &uts) && uts
+                             ? json_object_get_string (uts)
+                             : "";
+  if (unset (c, "Hostname") && strcmp (uts_mode, "host") != 0 &&
+      strncmp (uts_mode, "container:", 10) != 0)
     json_object_object_add (c, "Hostname", json_object_new_string_len (id, 12));
   merge_map (c, "Labels", img->label_keys, img->label_values);
   merge_map (c, "ExposedPorts", img->exposed_ports, NULL);

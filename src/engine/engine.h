@@ -5,6 +5,7 @@
  *   DATA_ROOT/containers/<id>/    config.json (the OCI bundle), rootfs/ (its
  *                                 mount point), hostname, hosts, resolv.conf,
  *                                 <id>-json.log (its output, docker's format)
+ *                                 shm/ (IpcMode shareable: its /dev/shm, a tmpfs)
  *   DATA_ROOT/<driver>/containers/<id>/   its writable layer (storage.h)
  *   EXEC_ROOT/containers/<id>/    shim.pid, exit.json: what the shim says
  *   EXEC_ROOT/runtime/            the runtime's state of running containers
@@ -61,6 +62,8 @@ int sk_engine_kill (sk_engine *e, const char *id, int sig, bool all, sk_err **er
  * container's StopTimeout, else 10) SIGKILL to every process; returns once
  * it has exited. A container that is not running is left as it is. */
 int sk_engine_stop (sk_engine *e, const char *id, int timeout, sk_err **err);
+/* The same with signal (> 0) in place of the stop signal (stop -s). */
+int sk_engine_stop_signal (sk_engine *e, const char *id, int timeout, int signal, sk_err **err);
 /* Waits until the container is not running; its exit code. */
 int sk_engine_wait (sk_engine *e, const char *id, int *exit_code, sk_err **err);
 /* docker rm: refused while it runs unless force (then killed first). */
@@ -73,6 +76,14 @@ int sk_engine_unpause (sk_engine *e, const char *id, sk_err **err);
 int sk_engine_rename (sk_engine *e, const char *id, const char *name, sk_err **err);
 /* docker restart: stop (timeout as sk_engine_stop's), then start. */
 int sk_engine_restart (sk_engine *e, const char *id, int timeout, sk_err **err);
+int sk_engine_restart_signal (sk_engine *e, const char *id, int timeout, int signal, sk_err **err);
+/* docker update: changes has the shape of the body of POST
+ * /containers/{id}/update (Memory, MemorySwap, MemoryReservation,
+ * MemoryHigh, NanoCpus, CpuShares, CpuPeriod, CpuQuota, CpusetCpus,
+ * CpusetMems, PidsLimit, BlkioWeight, RestartPolicy; a zero value changes
+ * nothing). Checked as docker checks it, written to the cgroup of a running
+ * container at once, then stored in HostConfig for its next start. */
+int sk_engine_update (sk_engine *e, const char *id, const sk_json *changes, sk_err **err);
 /* The cgroup's statistics of a running container (the runtime's `events
  * --stats` document: cpu, memory with memory.stat's counters, pids, blkio). */
 int sk_engine_stats (sk_engine *e, const char *id, sk_json **out, sk_err **err);

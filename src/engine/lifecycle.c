@@ -80,14 +80,117 @@ write_etc_files (sk_engine *e, const char *id, const char *hostname, sk_err **er
   return 0;
 }
 
-/* The rootfs mounted on BUNDLE/rootfs and config.json written for it. */
-static int
-prepare_bundle (sk_engine *e, sk_ctr *c, sk_json *config, sk_err **err)
+/* The mounts of a started container in its bundle: the rootfs, and the
+ * /dev/shm of a container with IpcMode shareable. */
+static void
+unmount_bundle (sk_engine *e, const char *id)
 {
-  _cleanup_free_ char *rootfs = sk_engine_bundle_path (e, c->id, "rootfs");
-  _cleanup_free_ char *cfg_path = sk_engine_bundle_path (e, c->id, "config.json");
-  if (!rootfs || !cfg_path)
+  static const char *const subs[] = {"rootfs", "shm"};
+  for (size_t i = 0; i < SK_N_ELEMENTS (subs); i++) {
+    _cleanup_free_ char *p = sk_engine_bundle_path (e, id, subs[i]);
+    if (p)
+      umount2 (p, MNT_DETACH | UMOUNT_NOFOLLOW);
+  }
+}
+
+/* What the container:NAME modes join, found when it starts. */
+typedef struct joins {
+  char *ns[3];    /* ipc, pid, uts: /proc/PID/ns/... of the other container's init */
+  char *shm;      /* the host directory bound on /dev/shm */
+  char *hostname; /* the other container's, with UTSMode container: */
+} joins;
+
+static void
+joins_clear (joins *j)
+{
+  for (size_t i = 0; i < 3; i++)
+    free (j->ns[i]);
+  free (j->shm);
+  free (j->hostname);
+}
+
+static const char *
+hc_mode (sk_json *config, const char *key)
+{
+  sk_json *hc = NULL, *v = NULL;
+  if (json_object_object_get_ex (config, "HostConfig", &hc) && hc &&
+      json_object_object_get_ex (hc, key, &v) && v && json_object_is_type (v, json_type_string))
+    return json_object_get_string (v);
+  return "";
+}
+
+/* IpcMode, PidMode and UTSMode `container:NAME`: the other container must
+ * run (and for IPC, share its IPC, as docker asks). */
+static int
+find_joins (sk_engine *e, sk_json *config, joins *j, sk_err **err)
+{
+  static const struct {
+    const char *key, *what, *ns;
+  } modes[] = {{"IpcMode", "IPC", "ipc"}, {"PidMode", "PID", "pid"}, {"UTSMode", "UTS", "uts"}};
+  for (size_t i = 0; i < SK_N_ELEMENTS (modes); i++) {
+    const char *mode = hc_mode (config, modes[i].key);
+    if (strncmp (mode, "container:", 10) != 0)
+      continue;
+    const char *name = mode + 10;
+    _cleanup_free_ char *id = NULL;
+    _cleanup_ctr_ sk_ctr *other = NULL;
+    _cleanup_json_ sk_json *oconf = NULL;
+    if (sk_engine_resolve (e, name, &id, err) < 0 || sk_engine_get (e, id, &other, err) < 0)
+      return sk_err_wrap (err, "cannot join %s of container %s", modes[i].what, name);
+    if (strcmp (other->state, "running") != 0 && strcmp (other->state, "paused") != 0)
+      return sk_err_kind (err, EINVAL, "cannot join %s of a non running container: %s",
+                          modes[i].what, name);
+    if (sk_json_parse (other->config, strlen (other->config), "the container's config", &oconf,
+                       err) < 0)
+      return -1;
+    if (i == 0) {
+      if (strcmp (hc_mode (oconf, "IpcMode"), "shareable") != 0)
+        return sk_err_kind (err, EINVAL,
+                            "container %s: non-shareable IPC (hint: use IpcMode:shareable for the "
+                            "donor container)",
+                            name);
+      j->shm = sk_engine_bundle_path (e, other->id, "shm");
+    }
+    if (i == 2) {
+      sk_json *h = NULL;
+      j->hostname = strdup (
+          json_object_object_get_ex (oconf, "Hostname", &h) && h ? json_object_get_string (h) : "");
+    }
+    if (asprintf (&j->ns[i], "/proc/%d/ns/%s", (int) other->pid, modes[i].ns) < 0)
+      return sk_err_set (err, ENOMEM, "start");
+  }
+  return 0;
+}
+
+/* IpcMode shareable: /dev/shm is a tmpfs of the bundle, which containers
+ * that join its IPC bind too. */
+static int
+mount_shm (sk_engine *e, const char *id, sk_json *config, char **path, sk_err **err)
+{
+  if (strcmp (hc_mode (config, "IpcMode"), "shareable") != 0)
+    return 0;
+  sk_json *hc = NULL, *v = NULL;
+  int64_t size = json_object_object_get_ex (config, "HostConfig", &hc) && hc &&
+                         json_object_object_get_ex (hc, "ShmSize", &v) && v
+                     ? json_object_get_int64 (v)
+                     : 0;
+  char opts[64];
+  snprintf (opts, sizeof opts, "mode=1777,size=%lld", size > 0 ? (long long) size : 64LL << 20);
+  if ((*path = sk_engine_bundle_path (e, id, "shm")) == NULL)
     return sk_err_set (err, ENOMEM, "start");
+  if (mkdir (*path, 0700) < 0 && errno != EEXIST)
+    return sk_err_set (err, errno, "create `%s`", *path);
+  umount2 (*path, MNT_DETACH | UMOUNT_NOFOLLOW); /* what a killed start left */
+  if (mount ("shm", *path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+    return sk_err_set (err, errno, "mount the shareable /dev/shm on `%s`", *path);
+  return 0;
+}
+
+/* The rootfs mounted, the shareable /dev/shm, config.json written. */
+static int
+prepare_mounted (sk_engine *e, sk_ctr *c, sk_json *config, const char *rootfs, const char *cfg_path,
+                 const joins *j, sk_err **err)
+{
   if (mkdir (rootfs, 0755) < 0 && errno != EEXIST)
     return sk_err_set (err, errno, "create `%s`", rootfs);
   umount2 (rootfs, MNT_DETACH); /* what a killed start left */
@@ -107,19 +210,56 @@ prepare_bundle (sk_engine *e, sk_ctr *c, sk_json *config, sk_err **err)
   _cleanup_free_ char *hosts = sk_engine_bundle_path (e, c->id, "hosts");
   _cleanup_free_ char *resolv = sk_engine_bundle_path (e, c->id, "resolv.conf");
   _cleanup_close_ int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  _cleanup_free_ char *json = NULL;
-  sk_spec_env env = {.id = c->id, .rootfs = rootfs, .rootfd = rootfd, .hostname_path = hn,
-                     .hosts_path = hosts, .resolv_path = resolv, .cgroup_parent = e->cgroup_parent};
+  _cleanup_free_ char *json = NULL, *own_shm = NULL;
+  sk_spec_env env = {.id = c->id,
+                     .rootfs = rootfs,
+                     .rootfd = rootfd,
+                     .hostname_path = hn,
+                     .hosts_path = hosts,
+                     .resolv_path = resolv,
+                     .cgroup_parent = e->cgroup_parent,
+                     .ipc_ns = j->ns[0],
+                     .pid_ns = j->ns[1],
+                     .uts_ns = j->ns[2],
+                     .uts_hostname = j->hostname,
+                     .shm_path = j->shm};
+  char host_name[256] = "";
+  if (j->hostname)
+    hostname = j->hostname;
+  else if (strcmp (hc_mode (config, "UTSMode"), "host") == 0 &&
+           gethostname (host_name, sizeof host_name - 1) == 0)
+    hostname = host_name;
   if (!hn || !hosts || !resolv)
     ret = sk_err_set (err, ENOMEM, "start");
   else if (rootfd < 0)
     ret = sk_err_set (err, errno, "open `%s`", rootfs);
-  else if (write_etc_files (e, c->id, hostname && *hostname ? hostname : "localhost", err) < 0 ||
-           sk_engine_spec (config, &env, &json, err) < 0 ||
-           sk_write_file_replace (cfg_path, json, strlen (json), 0600, err) < 0)
+  else if (mount_shm (e, c->id, config, &own_shm, err) < 0)
+    ret = -1;
+  if (own_shm)
+    env.shm_path = own_shm;
+  if (ret == 0 &&
+      (write_etc_files (e, c->id, hostname && *hostname ? hostname : "localhost", err) < 0 ||
+       sk_engine_spec (config, &env, &json, err) < 0 ||
+       sk_write_file_replace (cfg_path, json, strlen (json), 0600, err) < 0))
     ret = -1;
   if (ret < 0)
-    umount2 (rootfs, MNT_DETACH);
+    unmount_bundle (e, c->id);
+  return ret;
+}
+
+/* The rootfs mounted on BUNDLE/rootfs and config.json written for it. */
+static int
+prepare_bundle (sk_engine *e, sk_ctr *c, sk_json *config, sk_err **err)
+{
+  _cleanup_free_ char *rootfs = sk_engine_bundle_path (e, c->id, "rootfs");
+  _cleanup_free_ char *cfg_path = sk_engine_bundle_path (e, c->id, "config.json");
+  if (!rootfs || !cfg_path)
+    return sk_err_set (err, ENOMEM, "start");
+  joins j = {0};
+  int ret = find_joins (e, config, &j, err);
+  if (ret == 0)
+    ret = prepare_mounted (e, c, config, rootfs, cfg_path, &j, err);
+  joins_clear (&j);
   return ret;
 }
 
@@ -352,9 +492,7 @@ sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err)
     close (ready);
   }
   if (ret < 0) {
-    _cleanup_free_ char *rootfs = sk_engine_bundle_path (e, id, "rootfs");
-    if (rootfs)
-      umount2 (rootfs, MNT_DETACH);
+    unmount_bundle (e, id);
     set_string (&c->error, (*err)->msg);
     sk_err *ignored = NULL;
     sk_ctrs_update (e->db, c, &ignored);
@@ -484,6 +622,12 @@ stop_settings (const sk_ctr *c, int *sig, int *timeout)
 int
 sk_engine_stop (sk_engine *e, const char *id, int timeout, sk_err **err)
 {
+  return sk_engine_stop_signal (e, id, timeout, 0, err);
+}
+
+int
+sk_engine_stop_signal (sk_engine *e, const char *id, int timeout, int signal, sk_err **err)
+{
   _cleanup_ctr_ sk_ctr *c = NULL;
   if (sk_engine_get (e, id, &c, err) < 0)
     return -1;
@@ -491,6 +635,8 @@ sk_engine_stop (sk_engine *e, const char *id, int timeout, sk_err **err)
     return 0;
   int sig, own_timeout;
   stop_settings (c, &sig, &own_timeout);
+  if (signal > 0)
+    sig = signal;
   if (timeout < 0)
     timeout = own_timeout;
   sk_err *ignored = NULL;
@@ -554,7 +700,7 @@ sk_engine_remove (sk_engine *e, const char *id, bool force, sk_err **err)
   _cleanup_free_ char *state = sk_engine_state_path (e, id, NULL);
   if (!rootfs || !bundle || !state)
     return sk_err_set (err, ENOMEM, "remove");
-  umount2 (rootfs, MNT_DETACH);
+  unmount_bundle (e, id);
   struct stat rs, bs;
   if (stat (rootfs, &rs) == 0 && stat (bundle, &bs) == 0 && rs.st_dev != bs.st_dev)
     return sk_err_kind (err, EBUSY, "remove %s: `%s` is still mounted", c->name, rootfs);

@@ -728,9 +728,12 @@ static void
 unmount_rootfs (const sk_shim_opts *o)
 {
   _cleanup_free_ char *rootfs = sk_path_join (o->bundle, "rootfs");
+  _cleanup_free_ char *shm = sk_path_join (o->bundle, "shm"); /* IpcMode shareable */
   /* not a mount point (EINVAL) or not there: nothing to do */
   if (rootfs)
     umount2 (rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
+  if (shm)
+    umount2 (shm, MNT_DETACH | UMOUNT_NOFOLLOW);
 }
 
 /* Docker's exit code of the init: 128 + the signal that killed it. */

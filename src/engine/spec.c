@@ -896,9 +896,10 @@ set_process (ctx *x, sk_err **err)
 /* ------------------------------------------------------------- namespaces */
 
 /* One of the *Mode fields: "" or one of `private` gives a namespace of its
- * own, "host" none. */
+ * own, "host" none; `container:NAME` where join (the caller found the other
+ * container's namespace). */
 static int
-ns_mode (const ctx *x, const char *key, const char *const *private, size_t n, bool *host,
+ns_mode (const ctx *x, const char *key, const char *const *private, size_t n, bool join, bool *host,
          sk_err **err)
 {
   _cleanup_free_ char *v = NULL;
@@ -907,8 +908,15 @@ ns_mode (const ctx *x, const char *key, const char *const *private, size_t n, bo
   *host = strcmp (v, "host") == 0;
   if (*host || *v == '\0' || in_list (v, private, n))
     return 0;
-  if (strncmp (v, "container:", 10) == 0)
+  if (strncmp (v, "container:", 10) == 0 && v[10] && join)
+    return 0;
+  if (strncmp (v, "container:", 10) == 0 && v[10] == '\0')
+    return sk_err_set (err, 0, "HostConfig.%s: `%s` names no container", key, v);
+  if (strncmp (v, "container:", 10) == 0 && strcmp (key, "NetworkMode") == 0)
     return sk_err_set (err, 0, "HostConfig.%s: `%s` is not supported yet", key, v);
+  if (strncmp (v, "container:", 10) == 0)
+    return sk_err_set (err, 0, "HostConfig.%s: `%s`: the other container's namespace is not known",
+                       key, v);
   return sk_err_set (err, 0, "HostConfig.%s: unknown mode `%s`", key, v);
 }
 
@@ -927,11 +935,12 @@ read_modes (ctx *x, sk_err **err)
       strncmp (net_mode, "container:", 10) != 0)
     return sk_err_set (err, 0, "HostConfig.NetworkMode: network `%s` is not supported yet",
                        net_mode);
-  if (ns_mode (x, "NetworkMode", net, 3, &x->host_net, err) < 0 ||
-      ns_mode (x, "PidMode", pid, 1, &x->host_pid, err) < 0 ||
-      ns_mode (x, "IpcMode", ipc, 3, &x->host_ipc, err) < 0 ||
-      ns_mode (x, "UTSMode", NULL, 0, &x->host_uts, err) < 0 ||
-      ns_mode (x, "CgroupnsMode", cgns, 1, &cg_host, err) < 0 ||
+  const sk_spec_env *env = x->env;
+  if (ns_mode (x, "NetworkMode", net, 3, false, &x->host_net, err) < 0 ||
+      ns_mode (x, "PidMode", pid, 1, env->pid_ns != NULL, &x->host_pid, err) < 0 ||
+      ns_mode (x, "IpcMode", ipc, 3, env->ipc_ns != NULL, &x->host_ipc, err) < 0 ||
+      ns_mode (x, "UTSMode", NULL, 0, env->uts_ns != NULL, &x->host_uts, err) < 0 ||
+      ns_mode (x, "CgroupnsMode", cgns, 1, false, &cg_host, err) < 0 ||
       hc_string (x, "IpcMode", &ipc_mode, err) < 0)
     return -1;
   x->no_shm = strcmp (ipc_mode, "none") == 0;
@@ -950,15 +959,22 @@ set_namespaces (ctx *x)
   struct {
     const char *type;
     bool on;
+    const char *path; /* a container:NAME mode: the other container's */
   } list[] = {
-      {"pid", !x->host_pid}, {"network", !x->host_net}, {"ipc", !x->host_ipc},
-      {"uts", !x->host_uts}, {"mount", true},           {"cgroup", x->cgroupns},
+      {"pid", !x->host_pid, x->env->pid_ns},
+      {"network", !x->host_net, NULL},
+      {"ipc", !x->host_ipc, x->env->ipc_ns},
+      {"uts", !x->host_uts, x->env->uts_ns},
+      {"mount", true, NULL},
+      {"cgroup", x->cgroupns, NULL},
   };
   for (size_t i = 0; i < SK_N_ELEMENTS (list); i++) {
     if (!list[i].on)
       continue;
     sk_json *n = json_object_new_object ();
     put (n, "type", json_object_new_string (list[i].type));
+    if (list[i].path)
+      put (n, "path", json_object_new_string (list[i].path));
     json_object_array_add (ns, n);
   }
   put (x->linux_, "namespaces", ns);
@@ -977,6 +993,14 @@ set_hostname (ctx *x, sk_err **err)
       return sk_err_set (err, 0, "HostConfig.UTSMode: host conflicts with Hostname and Domainname");
     if (gethostname (x->hostname, sizeof x->hostname - 1) < 0)
       return sk_err_set (err, errno, "gethostname");
+    return 0;
+  }
+  if (x->env->uts_ns) { /* the other container's UTS namespace: its name, left as it is */
+    if ((name && *name) || (domain && *domain))
+      return sk_err_set (err, 0,
+                         "HostConfig.UTSMode: container: conflicts with Hostname and Domainname");
+    snprintf (x->hostname, sizeof x->hostname, "%s",
+              x->env->uts_hostname ? x->env->uts_hostname : "");
     return 0;
   }
   if (name && strlen (name) >= sizeof x->hostname)
@@ -1065,10 +1089,12 @@ set_shm (ctx *x, sk_json *mounts, sk_err **err)
     size = SHM_DEFAULT;
   if (x->no_shm) {
     remove_mount (mounts, "/dev/shm");
-  } else if (x->host_ipc) {
+  } else if (x->host_ipc || x->env->shm_path) {
     static const char *const o[] = {"rbind", "rprivate"};
     remove_mount (mounts, "/dev/shm");
-    json_object_array_add (mounts, new_mount ("/dev/shm", "bind", "/dev/shm", strings_json (o, 2)));
+    json_object_array_add (mounts, new_mount ("/dev/shm", "bind",
+                                              x->host_ipc ? "/dev/shm" : x->env->shm_path,
+                                              strings_json (o, 2)));
   } else {
     char opt[64];
     snprintf (opt, sizeof opt, "size=%" PRId64, size);
@@ -1286,6 +1312,68 @@ check_cpu (const cpu_opts *o, sk_err **err)
   return 0;
 }
 
+#define CPUSET_MAX 4096
+
+/* A cpuset list ("0-3,5") into set[]; false when it is not one. A number
+ * past CPUSET_MAX sets *beyond. */
+static bool
+cpuset_parse (const char *v, bool set[CPUSET_MAX], bool *beyond)
+{
+  memset (set, 0, CPUSET_MAX * sizeof set[0]);
+  const char *p = v;
+  while (*p) {
+    char *end;
+    if (*p < '0' || *p > '9')
+      return false;
+    unsigned long a = strtoul (p, &end, 10), b = a;
+    if (*end == '-') {
+      if (end[1] < '0' || end[1] > '9')
+        return false;
+      b = strtoul (end + 1, &end, 10);
+    }
+    if (a > b || (*end != ',' && *end != '\0'))
+      return false;
+    *beyond |= b >= CPUSET_MAX;
+    for (unsigned long i = a; i <= b && i < CPUSET_MAX; i++)
+      set[i] = true;
+    p = *end == ',' ? end + 1 : end;
+    if (*end == ',' && *p == '\0')
+      return false;
+  }
+  return true;
+}
+
+/* CpusetCpus or CpusetMems against what this host has online (docker's
+ * messages). */
+static int
+cpuset_check (const char *v, const char *online_file, bool cpus, sk_err **err)
+{
+  bool want[CPUSET_MAX], have[CPUSET_MAX];
+  if (*v == '\0')
+    return 0;
+  bool beyond = false, ignored_beyond = false;
+  if (!cpuset_parse (v, want, &beyond))
+    return sk_err_kind (err, EINVAL, "Invalid value %s for cpuset %s", v, cpus ? "cpus" : "mems");
+  _cleanup_free_ char *online = NULL;
+  size_t len = 0;
+  sk_err *ignored = NULL;
+  if (sk_read_file (online_file, &online, &len, &ignored) < 0) {
+    sk_err_free (&ignored);
+    online = strdup ("0");
+  }
+  if (online == NULL)
+    return sk_err_set (err, ENOMEM, "cpuset");
+  online[strcspn (online, "\n")] = '\0';
+  if (!cpuset_parse (online, have, &ignored_beyond))
+    return 0; /* not something to judge by */
+  for (size_t i = 0; i < CPUSET_MAX; i++)
+    if ((want[i] && !have[i]) || beyond)
+      return sk_err_kind (err, EINVAL,
+                          "Requested %s are not available - requested %s, available: %s",
+                          cpus ? "CPUs" : "memory nodes", v, online);
+  return 0;
+}
+
 static int
 set_cpu (ctx *x, sk_err **err)
 {
@@ -1294,7 +1382,9 @@ set_cpu (ctx *x, sk_err **err)
   if (hc_i64 (x, "NanoCpus", &o.nano, err) < 0 || hc_i64 (x, "CpuShares", &o.shares, err) < 0 ||
       hc_i64 (x, "CpuPeriod", &o.period, err) < 0 || hc_i64 (x, "CpuQuota", &o.quota, err) < 0 ||
       hc_string (x, "CpusetCpus", &cpus, err) < 0 || hc_string (x, "CpusetMems", &mems, err) < 0 ||
-      check_cpu (&o, err) < 0)
+      check_cpu (&o, err) < 0 ||
+      cpuset_check (cpus, "/sys/devices/system/cpu/online", true, err) < 0 ||
+      cpuset_check (mems, "/sys/devices/system/node/online", false, err) < 0)
     return -1;
   if (o.nano) {
     o.period = CFS_PERIOD;
@@ -1519,6 +1609,11 @@ sysctl_check (const ctx *x, const char *key, sk_err **err)
     return sk_err_set (err, 0,
                        "HostConfig.Sysctls: `%s` is not allowed with the host's %s namespace", key,
                        is_ipc ? "IPC" : "network");
+  if (is_ipc && x->env->ipc_ns)
+    return sk_err_set (err, 0,
+                       "HostConfig.Sysctls: `%s` is not allowed in another container's IPC "
+                       "namespace (IpcMode container:)",
+                       key);
   return 0;
 }
 
@@ -1832,6 +1927,29 @@ build (ctx *x, char **config_json, sk_err **err)
     return -1;
   if ((*config_json = sk_json_dump (doc, true)) == NULL)
     return sk_err_set (err, ENOMEM, "config.json");
+  return 0;
+}
+
+int
+sk_engine_spec_resources (const sk_json *c, sk_json **out, sk_err **err)
+{
+  ctx x = {.top = {.obj = (sk_json *) c}};
+  x.hc = sk_jr_member (&x.top, "HostConfig");
+  _cleanup_json_ sk_json *res = json_object_new_object ();
+  x.res = res;
+  if (forced_cgroup_mode >= 0)
+    x.cgmode = (sk_cgroup_mode) forced_cgroup_mode;
+  else if (sk_cgroup_detect (&x.cgmode, err) < 0)
+    return -1;
+  int64_t weight = 0;
+  if (set_memory (&x, err) < 0 || set_cpu (&x, err) < 0 || set_pids (&x, err) < 0 ||
+      hc_i64 (&x, "BlkioWeight", &weight, err) < 0)
+    return -1;
+  if (weight != 0 && (weight < 10 || weight > 1000))
+    return sk_err_set (err, 0, "HostConfig.BlkioWeight: %" PRId64 " is outside 10..1000", weight);
+  if (weight)
+    put (child (res, "blockIO"), "weight", uint_json ((uint64_t) weight));
+  *out = steal_ptr (res);
   return 0;
 }
 

@@ -27,6 +27,12 @@ typedef struct sk_spec_env {
   const char *hostname_path, *hosts_path, *resolv_path; /* host files bind-mounted on
                                 /etc/hostname, /etc/hosts, /etc/resolv.conf (NULL: not mounted) */
   const char *cgroup_parent; /* used when HostConfig.CgroupParent is empty ("skiff") */
+  /* the container:NAME modes of IpcMode, PidMode, UTSMode: the namespace
+   * file of the other container's init (/proc/PID/ns/ipc...), and its
+   * hostname for UTS; NULL otherwise */
+  const char *ipc_ns, *pid_ns, *uts_ns, *uts_hostname;
+  const char *shm_path; /* a host directory bound on /dev/shm (IpcMode shareable, or the
+                           other container's with container:NAME); NULL: a tmpfs of its own */
 } sk_spec_env;
 
 /* The OCI config.json (a string the caller frees) for the container whose
@@ -36,6 +42,11 @@ typedef struct sk_spec_env {
  * Docker Engine API's POST /containers/create, with the image's defaults
  * already merged in by the caller. */
 int sk_engine_spec (const sk_json *c, const sk_spec_env *env, char **config_json, sk_err **err);
+
+/* linux.resources of the limits `docker update` may change (memory and
+ * memory.high, cpu, pids, the block I/O weight) for the configuration c,
+ * checked as sk_engine_spec checks them. */
+int sk_engine_spec_resources (const sk_json *c, sk_json **out, sk_err **err);
 
 /* Docker's User ("", "uid", "uid:gid", "name", "name:group", "uid:group")
  * resolved through the etc/passwd and etc/group of the root rootfd (as

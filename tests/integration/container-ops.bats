@@ -19,7 +19,7 @@ load engine
   [ "$output" = "Error response from daemon: container $id is already paused" ]
   run sk unpause pp
   [ "$status" -eq 0 ] && [ "$output" = pp ]
-  until_true "[ \"\$(cat /proc/$pid/root/tmp/n)\" != $b ]"
+  until_true "[ \"\$(cat /proc/$pid/root/tmp/n)\" != \"$b\" ]"
   [ "$(sk events --since 0 --until "$(date +%s.%N)" --filter event=pause --filter event=unpause --format '{{.Action}}' | tr '\n' ' ')" = "pause unpause " ]
   run sk unpause pp
   [ "$status" -eq 1 ]

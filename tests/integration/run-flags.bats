@@ -154,19 +154,3 @@ JSON
   [ "$status" -ne 0 ]
   [[ "$output" == *nosuchuser* ]]
 }
-
-@test "--cidfile: the id written; a file already there is refused before anything is made" {
-  sk run --cidfile "$BATS_TEST_TMPDIR/cid" --name c1 busybox true
-  [ "$(cat "$BATS_TEST_TMPDIR/cid")" = "$(sk inspect --format '{{.Id}}' c1)" ]
-  run sk run --cidfile "$BATS_TEST_TMPDIR/cid" --name c2 busybox true
-  [ "$status" -eq 125 ]
-  [ "$output" = "skiff: Container ID file found, make sure the other container isn't running or delete $BATS_TEST_TMPDIR/cid" ]
-  run sk inspect c2
-  [ "$status" -ne 0 ]
-  # a file that cannot be written: the container made is removed again
-  run sk run --cidfile "$BATS_TEST_TMPDIR/no/such/dir/cid" --name c3 busybox true
-  [ "$status" -eq 125 ]
-  [[ "$output" == *"$BATS_TEST_TMPDIR/no/such/dir/cid"* ]]
-  [ "$(sk ps -aq | wc -l)" -eq 1 ]
-  [ "$(ls "$DR/containers" | wc -l)" -eq 1 ]
-}

@@ -261,6 +261,46 @@ test_defaults (void **state)
   assert_null (at (d, "annotations"));
 }
 
+/* container:NAME modes: the namespace files the engine found, the other
+ * container's /dev/shm and host name */
+static void
+test_join_namespaces (void **state)
+{
+  (void) state;
+  sk_spec_env env = {.id = ID, .rootfs = root, .rootfd = rootfd, .cgroup_parent = "skiff",
+                     .ipc_ns = "/proc/42/ns/ipc", .pid_ns = "/proc/42/ns/pid",
+                     .uts_ns = "/proc/42/ns/uts", .uts_hostname = "donor",
+                     .shm_path = "/data/containers/x/shm"};
+  _cleanup_free_ char *msg = NULL;
+  _cleanup_json_ sk_json *d = spec_in (rootfd, &env,
+                                       "{'Cmd':['sh'],'HostConfig':{"
+                                       "'IpcMode':'container:db','PidMode':'container:db',"
+                                       "'UTSMode':'container:db'}}",
+                                       &msg);
+  assert_non_null (d);
+  sk_json *ns = at (d, "linux.namespaces");
+  size_t paths = 0;
+  for (size_t i = 0; i < json_object_array_length (ns); i++) {
+    sk_json *n = json_object_array_get_idx (ns, i), *p = NULL;
+    if (!json_object_object_get_ex (n, "path", &p))
+      continue;
+    paths++;
+    char want[64];
+    snprintf (want, sizeof want, "/proc/42/ns/%s", str (n, "type"));
+    assert_string_equal (json_object_get_string (p), want);
+  }
+  assert_int_equal (paths, 3);
+  assert_null (at (d, "hostname")); /* the donor's is left as it is */
+  assert_true (has_string (at (d, "process.env"), "HOSTNAME=donor"));
+  assert_string_equal (str (mount_at (d, "/dev/shm"), "source"), "/data/containers/x/shm");
+  assert_string_equal (str (mount_at (d, "/dev/shm"), "type"), "bind");
+  _cleanup_free_ char *msg2 = NULL;
+  _cleanup_json_ sk_json *named = spec_in (
+      rootfd, &env, "{'Cmd':['sh'],'Hostname':'x','HostConfig':{'UTSMode':'container:db'}}", &msg2);
+  assert_null (named);
+  assert_non_null (strstr (msg2, "HostConfig.UTSMode: container: conflicts with Hostname"));
+}
+
 static void
 test_cgroup_namespace (void **state)
 {
@@ -769,7 +809,7 @@ test_namespace_modes (void **state)
   assert_true (has_ns (none, "ipc"));
   assert_null (mount_at (none, "/dev/shm"));
   spec_fails ("{'Cmd':['sh'],'HostConfig':{'PidMode':'container:abc'}}",
-              "HostConfig.PidMode: `container:abc` is not supported yet");
+              "HostConfig.PidMode: `container:abc`: the other container's namespace is not known");
   spec_fails ("{'Cmd':['sh'],'HostConfig':{'NetworkMode':'container:abc'}}", "not supported yet");
   spec_fails ("{'Cmd':['sh'],'HostConfig':{'NetworkMode':'mynet'}}",
               "network `mynet` is not supported yet");
@@ -936,6 +976,7 @@ main (void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test (test_defaults),
       cmocka_unit_test (test_cgroup_namespace),
+      cmocka_unit_test (test_join_namespaces),
       cmocka_unit_test (test_env_tty_cwd_hostname),
       cmocka_unit_test (test_console_size),
       cmocka_unit_test (test_bad_process),

@@ -470,7 +470,10 @@ test_bad_values (void **state)
       {"--log-driver|none|--log-opt|max-size=1m|busybox", "invalid logging opts for driver none"},
       {"--ipc|foo|busybox", "--ipc: invalid IPC mode"},
       {"--pid|container:|busybox", "--pid: invalid PID mode"},
-      {"--uts|container:x|busybox", "--uts: invalid UTS mode"},
+      {"--uts|container:|busybox", "--uts: invalid UTS mode"},
+      {"--uts|private|busybox", "--uts: invalid UTS mode"},
+      {"--uts|host|-h|x|busybox", "conflicting options: hostname and the UTS mode"},
+      {"--hostname=x|--uts|container:db|busybox", "conflicting options: hostname and the UTS mode"},
       {"--userns|private|busybox", "--userns: invalid USER mode"},
       {"--cgroupns|foo|busybox", "--cgroupns: invalid CGROUP mode"},
       {"--pull|sometimes|busybox", "invalid pull option: 'sometimes': must be one of \"always\", "
