@@ -453,10 +453,28 @@ command_text (const sk_json *merged)
  * bad value or one this host cannot give is an error of create, not a
  * container left that cannot start. Only the user's names, which need the
  * root filesystem, wait for start. */
+static bool
+joins_container (const sk_json *merged, const char *mode)
+{
+  sk_json *hc = NULL, *v = NULL;
+  return json_object_object_get_ex (merged, "HostConfig", &hc) &&
+         json_object_object_get_ex (hc, mode, &v) && json_object_is_type (v, json_type_string) &&
+         strncmp (json_object_get_string (v), "container:", 10) == 0;
+}
+
 static int
 check_config (const sk_engine *e, const sk_json *merged, const char *cid, sk_err **err)
 {
   sk_spec_env env = {.id = cid, .rootfs = "/", .rootfd = -1, .cgroup_parent = e->cgroup_parent};
+  /* the other container is found when this one starts: stand-ins here */
+  if (joins_container (merged, "PidMode"))
+    env.pid_ns = "/proc/self/ns/pid";
+  if (joins_container (merged, "IpcMode")) {
+    env.ipc_ns = "/proc/self/ns/ipc";
+    env.shm_path = "/dev/shm";
+  }
+  if (joins_container (merged, "UTSMode"))
+    env.uts_ns = "/proc/self/ns/uts";
   _cleanup_free_ char *json = NULL;
   return sk_engine_spec (merged, &env, &json, err);
 }
