@@ -53,15 +53,39 @@ command_words (sk_json *config)
   return words;
 }
 
-/* "Up 2 minutes", "Exited (0) 3 seconds ago", "Created". */
+/* The health status the shim last wrote ("starting", "healthy",
+ * "unhealthy") into buf, or "" when the container has no healthcheck. */
 static void
-status_text (const sk_ctr *c, time_t now, char *buf, size_t size)
+health_status (sk_engine *e, const sk_ctr *c, sk_json *config, char *buf, size_t size)
+{
+  sk_json *v = NULL;
+  buf[0] = '\0';
+  if (!json_object_object_get_ex (config, "Healthcheck", &v) || v == NULL)
+    return;
+  _cleanup_json_ sk_json *h = sk_engine_health (e, c->id);
+  if (h && json_object_object_get_ex (h, "Status", &v) && v)
+    snprintf (buf, size, "%s", json_object_get_string (v));
+}
+
+/* "Up 2 minutes (healthy)", "Exited (0) 3 seconds ago", "Restarting (1) 2
+ * seconds ago", "Created". */
+static void
+status_text (const sk_ctr *c, const char *health, time_t now, char *buf, size_t size)
 {
   char since[64];
   if (strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0) {
     sk_cli_human_since ((time_t) (c->started_at / 1000000000), now, since, sizeof since);
     since[strlen (since) - 4] = '\0'; /* " ago" */
-    snprintf (buf, size, "Up %s%s", since, strcmp (c->state, "paused") == 0 ? " (Paused)" : "");
+    if (strcmp (c->state, "paused") == 0)
+      snprintf (buf, size, "Up %s (Paused)", since);
+    else if (*health)
+      snprintf (buf, size, "Up %s (%s%s)", since, strcmp (health, "starting") == 0 ? "health: " : "",
+                health);
+    else
+      snprintf (buf, size, "Up %s", since);
+  } else if (strcmp (c->state, "restarting") == 0) {
+    sk_cli_human_since ((time_t) (c->finished_at / 1000000000), now, since, sizeof since);
+    snprintf (buf, size, "Restarting (%d) %s", c->exit_code, since);
   } else if (strcmp (c->state, "exited") == 0) {
     sk_cli_human_since ((time_t) (c->finished_at / 1000000000), now, since, sizeof since);
     snprintf (buf, size, "Exited (%d) %s", c->exit_code, since);
@@ -75,19 +99,22 @@ status_text (const sk_ctr *c, time_t now, char *buf, size_t size)
 }
 
 static sk_json *
-ps_row (const sk_ctr *c, bool no_trunc, time_t now)
+ps_row (sk_engine *e, const sk_ctr *c, bool no_trunc, time_t now)
 {
   _cleanup_json_ sk_json *config = parse_config (c);
   _cleanup_json_ sk_json *words = command_words (config);
   sk_strbuf cmd = {0};
   for (size_t i = 0; i < json_object_array_length (words); i++)
     sk_strbuf_printf (&cmd, "%s%s", i ? " " : "", json_object_get_string (json_object_array_get_idx (words, i)));
-  char quoted[64], status[96], since[64], created[48], id[13];
+  char quoted[64], status[128], since[64], created[48], id[13];
   if (!no_trunc && cmd.len > 19)
     snprintf (quoted, sizeof quoted, "\"%.19s…\"", cmd.buf);
   else
     snprintf (quoted, sizeof quoted, "\"%s\"", cmd.buf ? cmd.buf : "");
-  status_text (c, now, status, sizeof status);
+  char health[32] = "";
+  if (strcmp (c->state, "running") == 0)
+    health_status (e, c, config, health, sizeof health);
+  status_text (c, health, now, status, sizeof status);
   sk_cli_human_since ((time_t) (c->created / 1000000000), now, since, sizeof since);
   time_t cs = (time_t) (c->created / 1000000000);
   struct tm tm;
@@ -176,7 +203,7 @@ cmd_ps (sk_cli *cli, int argc, char **argv)
     bool live = strcmp (list[i]->state, "running") == 0 || strcmp (list[i]->state, "paused") == 0 ||
                 strcmp (list[i]->state, "restarting") == 0;
     if (all || last >= 0 || live)
-      rows[n++] = ps_row (list[i], no_trunc, now);
+      rows[n++] = ps_row (e, list[i], no_trunc, now);
   }
   sk_ctr_list_free (list);
   int ret = 0;
@@ -194,24 +221,31 @@ cmd_ps (sk_cli *cli, int argc, char **argv)
 /* ---- inspect ---- */
 
 static sk_json *
-state_json (const sk_ctr *c)
+state_json (sk_engine *e, const sk_ctr *c)
 {
   char t[48];
   sk_json *s = json_object_new_object ();
-  bool running = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
+  /* docker's restarting container is running too (with no pid) */
+  bool restarting = strcmp (c->state, "restarting") == 0;
+  bool running = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0 || restarting;
   json_object_object_add (s, "Status", json_object_new_string (c->state));
   json_object_object_add (s, "Running", json_object_new_boolean (running));
   json_object_object_add (s, "Paused", json_object_new_boolean (strcmp (c->state, "paused") == 0));
   json_object_object_add (s, "Restarting", json_object_new_boolean (strcmp (c->state, "restarting") == 0));
   json_object_object_add (s, "OOMKilled", json_object_new_boolean (c->oom_killed));
   json_object_object_add (s, "Dead", json_object_new_boolean (strcmp (c->state, "dead") == 0));
-  json_object_object_add (s, "Pid", json_object_new_int (running ? c->pid : 0));
+  json_object_object_add (s, "Pid", json_object_new_int (running && !restarting ? c->pid : 0));
   json_object_object_add (s, "ExitCode", json_object_new_int (c->exit_code));
   json_object_object_add (s, "Error", json_object_new_string (c->error));
   time_nano (c->started_at, t);
   json_object_object_add (s, "StartedAt", json_object_new_string (t));
   time_nano (c->finished_at, t);
   json_object_object_add (s, "FinishedAt", json_object_new_string (t));
+  _cleanup_json_ sk_json *config = parse_config (c);
+  sk_json *health = NULL;
+  if (json_object_object_get_ex (config, "Healthcheck", &health) && health &&
+      (health = sk_engine_health (e, c->id)))
+    json_object_object_add (s, "Health", health);
   return s;
 }
 
@@ -238,7 +272,7 @@ inspect_json (sk_engine *e, const sk_ctr *c)
   for (size_t i = 1; i < n; i++)
     json_object_array_add (args, json_object_get (json_object_array_get_idx (words, i)));
   json_object_object_add (o, "Args", args);
-  json_object_object_add (o, "State", state_json (c));
+  json_object_object_add (o, "State", state_json (e, c));
   json_object_object_add (o, "Image", json_object_new_string (c->image));
   _cleanup_free_ char *log = sk_engine_log_path (e, c->id);
   json_object_object_add (o, "LogPath", json_object_new_string (log ? log : ""));
