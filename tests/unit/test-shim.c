@@ -1,6 +1,6 @@
 /* Unit tests: the shim's json-file records (escaping, time stamps,
- * rotation), its exit codes for failures to start, and the lines of the
- * event log. */
+ * rotation), its exit codes for failures to start, the lines of the
+ * event log, and the restart policies with Docker's back-off. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include "engine/events.h"
 #include "engine/jsonlog.h"
 #include "engine/shim.h"
+#include "engine/shim-int.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -176,6 +177,48 @@ test_event_lines (void **state)
   assert_non_null (strstr (err->msg, "events.log"));
 }
 
+/* Docker's restart manager: 100 ms doubled up to a minute, back to 100 ms
+ * after a run of 10 s; on-failure only for a non-zero exit, at most N. */
+static void
+test_restart_policy (void **state)
+{
+  char dir[] = "/tmp/skiff-test-restart-XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  sk_shim_opts o = {.state_dir = dir, .restart = "always"};
+  sk_shim_restart r = {0};
+  int64_t delay = 0;
+  static const int64_t want[] = {100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 60000, 60000};
+  for (size_t i = 0; i < SK_N_ELEMENTS (want); i++) {
+    assert_true (sk_shim_restart_decide (&o, &r, 0, 50, &delay));
+    assert_int_equal (delay, want[i]);
+  }
+  assert_int_equal (r.count, SK_N_ELEMENTS (want));
+  assert_true (sk_shim_restart_decide (&o, &r, 1, 10000, &delay));
+  assert_int_equal (delay, 100);
+  /* on-failure:2 */
+  o.restart = "on-failure";
+  o.restart_max = 2;
+  r = (sk_shim_restart){0};
+  assert_false (sk_shim_restart_decide (&o, &r, 0, 50, &delay));
+  assert_true (sk_shim_restart_decide (&o, &r, 3, 50, &delay));
+  assert_true (sk_shim_restart_decide (&o, &r, 3, 50, &delay));
+  assert_false (sk_shim_restart_decide (&o, &r, 3, 50, &delay));
+  /* no, and a container a user stopped */
+  o.restart = "no";
+  assert_false (sk_shim_restart_decide (&o, &r, 1, 50, &delay));
+  o.restart = "unless-stopped";
+  assert_true (sk_shim_restart_decide (&o, &r, 0, 50, &delay));
+  _cleanup_free_ char *mark = sk_path_join (dir, "stopped");
+  FILE *f = fopen (mark, "w");
+  assert_non_null (f);
+  fclose (f);
+  assert_false (sk_shim_restart_decide (&o, &r, 0, 50, &delay));
+  o.restart = "always";
+  assert_false (sk_shim_restart_decide (&o, &r, 1, 50, &delay));
+  unlink (mark);
+  rmdir (dir);
+}
+
 int
 main (void)
 {
@@ -185,6 +228,7 @@ main (void)
       cmocka_unit_test (test_records_and_rotation),
       cmocka_unit_test (test_failure_codes),
       cmocka_unit_test (test_event_lines),
+      cmocka_unit_test (test_restart_policy),
   };
   return cmocka_run_group_tests_name ("shim", tests, NULL, NULL);
 }
