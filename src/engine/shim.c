@@ -822,7 +822,9 @@ restart (shim *s)
   if (!s->deleted)
     sk_container_delete (&s->rt, s->o->id, true, &e);
   sk_err_free (&e);
-  drop_setup_pages (); /* the back-off may be long: without the deletion's pages */
+  /* the back-off may be long: without what the deletion used */
+  malloc_trim (0);
+  drop_setup_pages ();
   if (sk_shim_restart_wait (s->o, s->sigfd, delay) < 0)
     return false;
   shim again = {.o = s->o, .rt = s->rt, .sigfd = s->sigfd};
@@ -842,9 +844,10 @@ restart (shim *s)
   memcpy (finished_at, s->finished_at, sizeof finished_at);
   *s = again;
   emit (s->o, "start", -1);
+  sk_shim_restart_record (s->o, false, count, s->pid, s->started_at, code, finished_at, false);
+  /* last: what the start and the record touched goes too */
   malloc_trim (0);
   drop_setup_pages ();
-  sk_shim_restart_record (s->o, false, count, s->pid, s->started_at, code, finished_at, false);
   return true;
 }
 
