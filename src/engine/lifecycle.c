@@ -541,10 +541,12 @@ sk_engine_nap (int watch, long ms)
 
 /* Waits up to ms (negative: for ever) for the container to stop running:
  * 1 when it still runs. Woken by the shim's exit.json arriving; every
- * 200 ms it also looks (a shim killed writes nothing). */
+ * 200 ms it also looks (a shim killed writes nothing). With next_exit, an
+ * exit followed by an automatic restart is an end too (docker's wait). */
 static int
-wait_stopped (sk_engine *e, const char *id, long ms, sk_ctr **out, sk_err **err)
+wait_until (sk_engine *e, const char *id, long ms, bool next_exit, sk_ctr **out, sk_err **err)
 {
+  int restarts = -1;
   _cleanup_close_ int watch = sk_engine_watch (e, id);
   struct timespec start;
   clock_gettime (CLOCK_MONOTONIC, &start);
@@ -552,7 +554,10 @@ wait_stopped (sk_engine *e, const char *id, long ms, sk_ctr **out, sk_err **err)
     sk_ctr *c = NULL;
     if (sk_engine_get (e, id, &c, err) < 0)
       return -1;
-    bool live = is_live (c);
+    if (restarts < 0)
+      restarts = c->restart_count;
+    bool live = is_live (c) && !(next_exit && (strcmp (c->state, "restarting") == 0 ||
+                                               c->restart_count != restarts));
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
     long waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
@@ -566,6 +571,12 @@ wait_stopped (sk_engine *e, const char *id, long ms, sk_ctr **out, sk_err **err)
     sk_ctr_free (c);
     sk_engine_nap (watch, ms >= 0 && ms - waited < 200 ? ms - waited : 200);
   }
+}
+
+static int
+wait_stopped (sk_engine *e, const char *id, long ms, sk_ctr **out, sk_err **err)
+{
+  return wait_until (e, id, ms, false, out, err);
 }
 
 /* The container's stop signal and timeout (seconds). */
@@ -625,7 +636,7 @@ int
 sk_engine_wait (sk_engine *e, const char *id, int *exit_code, sk_err **err)
 {
   sk_ctr *c = NULL;
-  if (wait_stopped (e, id, -1, &c, err) < 0)
+  if (wait_until (e, id, -1, true, &c, err) < 0)
     return -1;
   *exit_code = c->exit_code;
   sk_ctr_free (c);

@@ -131,6 +131,18 @@ run 3" ]
   [ "$(state $id '{{.RestartCount}}')" = 2 ]
 }
 
+@test "restart: an attached run and wait end at the first exit, as docker's, while the container goes on" {
+  run sk run --name att --restart always busybox sh -c 'echo hi; exit 3'
+  [ "$status" -eq 3 ]
+  [ "${lines[0]}" = hi ]
+  until_true "[ \"\$(state att '{{.RestartCount}}')\" -ge 1 ]"
+  id=$(sk run -d --restart always busybox sh -c 'sleep 0.5; exit 5')
+  run sk wait $id
+  [ "$status" -eq 0 ]
+  [ "$output" = 5 ]
+  sk rm -f att $id
+}
+
 @test "restart: the shim that restarts a container stays small (release build)" {
   [ -x "${SKIFF_SHIM_RELEASE:-}" ] || skip "no release build"
   id=$(SKIFF_SHIM="$SKIFF_SHIM_RELEASE" sk run -d --restart always \
