@@ -112,6 +112,10 @@ run 3" ]
 @test "restart: rm -f of a restarting container removes everything" {
   id=$(sk run -d --name gone --restart always busybox sh -c 'exit 1')
   until_true "[ \"\$(state $id '{{.State.Status}}')\" = restarting ]"
+  run sk exec $id true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Container $id is restarting, wait until the container is running"* ]] ||
+    [ "$(state $id '{{.State.Status}}')" = running ]
   sk rm -f $id
   run sk inspect $id
   [ "$status" -ne 0 ]
@@ -185,6 +189,13 @@ run 3" ]
   ps_of hok Status | grep -Eq '^Up .* \(healthy\)$'
   [ "$(state $id '{{json .Config.Healthcheck}}' | jq -c .)" = '{"Test":["CMD-SHELL","echo fine"],"Interval":1000000000}' ]
   until_true "actions_of hok | grep -q 'health_status: healthy'"
+  # docker's filter: health_status matches each status, or one in full
+  run sk events --since 0 --until "$(date +%s.%N)" --filter event=health_status --format '{{.Action}}'
+  [ "$output" = "health_status: healthy" ]
+  run sk events --since 0 --until "$(date +%s.%N)" --filter 'event=health_status: healthy' --format '{{.Action}}'
+  [ "$output" = "health_status: healthy" ]
+  run sk events --since 0 --until "$(date +%s.%N)" --filter 'event=health_status: unhealthy' --format '{{.Action}}'
+  [ -z "$output" ]
 }
 
 @test "health: before the first probe the container is starting" {
