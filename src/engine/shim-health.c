@@ -35,7 +35,7 @@ typedef struct health_entry {
 
 static struct {
   const sk_shim_opts *o;
-  const sk_runtime *rt;
+  sk_runtime rt; /* a copy: the caller's may not outlive the run */
   bool on;
   int64_t started_ms, next_ms;
   pid_t probe;
@@ -182,13 +182,13 @@ probe_child (int out)
   sk_err *err = NULL;
   int code = 0;
   _cleanup_free_ char *pid_path = probe_pid_path ();
-  if (sk_container_load_spec (h.rt, h.o->id, &spec, &err) == 0 && spec->process == NULL)
+  if (sk_container_load_spec (&h.rt, h.o->id, &spec, &err) == 0 && spec->process == NULL)
     sk_err_set (&err, 0, "the container has no process");
   if (err == NULL) {
     spec->process->args = h.o->health_argv; /* this process ends here: nothing freed */
     spec->process->terminal = false;
     sk_exec_opts x = {.id = h.o->id, .process = spec->process, .pid_file = pid_path};
-    if (sk_container_exec (h.rt, &x, &code, &err) == 0)
+    if (sk_container_exec (&h.rt, &x, &code, &err) == 0)
       _exit (code & 0xff);
   }
   dprintf (1, "%s\n", err && err->msg ? err->msg : "the probe could not run");
@@ -307,7 +307,7 @@ void
 sk_shim_health_begin (const sk_shim_opts *o, const sk_runtime *rt)
 {
   h.o = o;
-  h.rt = rt;
+  h.rt = *rt;
   h.on = o->health_argv != NULL && o->health_argv[0] != NULL;
   if (!h.on)
     return;
