@@ -243,6 +243,15 @@ run 3" ]
   [ "$(state $id '{{.State.Health.Status}} {{.State.Health.FailingStreak}}')" = "starting 0" ]
 }
 
+@test "health: in the start period before a first success, probes come at the start interval" {
+  id=$(sk run -d --health-cmd 'test -e /ok' --health-interval 1h --health-start-period 1h --health-start-interval 1s busybox sleep 1000)
+  [ "$(state $id '{{json .Config.Healthcheck.StartInterval}}')" = 1000000000 ]
+  until_true "[ \"\$(state $id '{{json .State.Health}}' | jq '.Log | length')\" -ge 2 ]"
+  [ "$(state $id '{{.State.Health.Status}}')" = starting ]
+  sk exec $id touch /ok
+  until_true "[ \"\$(state $id '{{.State.Health.Status}}')\" = healthy ]"
+}
+
 # An image whose config has a HEALTHCHECK: busybox saved, its config given one.
 image_with_healthcheck() {
   local d="$BATS_TEST_TMPDIR/img"
@@ -291,7 +300,7 @@ EOF
 }
 
 @test "health: bad values are refused with docker's messages, nothing made" {
-  for f in interval timeout start-period; do
+  for f in interval timeout start-period start-interval; do
     run sk run --health-cmd true --health-$f=-1s busybox true
     [ "$status" -eq 125 ]
     [[ "$output" == *"--health-$f cannot be negative"* ]]
