@@ -20,8 +20,8 @@
 #include "util/fs.h"
 #include "util/proc.h"
 
-#define HEALTH_LOG 5          /* Docker's maxLogEntries */
-#define HEALTH_OUTPUT 4096    /* Docker's maxOutputLen */
+#define HEALTH_LOG    5    /* Docker's maxLogEntries */
+#define HEALTH_OUTPUT 4096 /* Docker's maxOutputLen */
 
 enum { STARTING, HEALTHY, UNHEALTHY };
 static const char *const status_names[] = {"starting", "healthy", "unhealthy"};
@@ -111,7 +111,8 @@ write_health (void)
     close (fd);
     return;
   }
-  fprintf (f, "{\"Status\":\"%s\",\"FailingStreak\":%u,\"Log\":[", status_names[h.status], h.streak);
+  fprintf (f, "{\"Status\":\"%s\",\"FailingStreak\":%u,\"Log\":[", status_names[h.status],
+           h.streak);
   for (size_t i = 0; i < h.n; i++) {
     const health_entry *e = &h.log[(h.first + i) % HEALTH_LOG];
     fprintf (f, "%s{\"Start\":\"%s\",\"End\":\"%s\",\"ExitCode\":%d,\"Output\":\"", i ? "," : "",
@@ -172,8 +173,7 @@ probe_pid_path (void)
 }
 
 /* The probe's child: runs the test in the container, exits with its code. */
-static void __attribute__ ((noreturn))
-probe_child (int out)
+static void __attribute__ ((noreturn)) probe_child (int out)
 {
   int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null < 0 || dup2 (null, 0) < 0 || dup2 (out, 1) < 0 || dup2 (out, 2) < 0)
@@ -276,8 +276,8 @@ probe_result (int code)
     char d[32];
     go_duration (timeout_ms (), d, sizeof d);
     h.cur.code = -1;
-    h.cur.len = (size_t) snprintf (h.cur.out, sizeof h.cur.out,
-                                   "Health check exceeded timeout (%s)", d);
+    h.cur.len =
+        (size_t) snprintf (h.cur.out, sizeof h.cur.out, "Health check exceeded timeout (%s)", d);
   }
   int old = h.status;
   if (h.cur.code == 0) {

@@ -14,7 +14,7 @@
 
 /* Docker's restart manager */
 #define RESTART_FIRST_MS 100
-#define RESTART_MAX_MS (60 * 1000)
+#define RESTART_MAX_MS   (60 * 1000)
 #define RESTART_RESET_MS (10 * 1000)
 
 bool
