@@ -321,6 +321,8 @@ sk_shim_health_begin (const sk_shim_opts *o, const sk_runtime *rt)
 void
 sk_shim_health_end (void)
 {
+  if (!h.on)
+    return;
   h.on = false;
   if (h.probe > 0) {
     probe_kill ();
@@ -330,6 +332,9 @@ sk_shim_health_end (void)
   if (h.out_fd >= 0)
     close (h.out_fd);
   h.out_fd = -1;
+  /* Docker's monitor, stopped, leaves the status unhealthy (no event) */
+  h.status = UNHEALTHY;
+  write_health ();
 }
 
 int64_t

@@ -190,6 +190,10 @@ run 3" ]
   ps_of hok Status | grep -Eq '^Up .* \(healthy\)$'
   [ "$(state $id '{{json .Config.Healthcheck}}' | jq -c .)" = '{"Test":["CMD-SHELL","echo fine"],"Interval":1000000000}' ]
   until_true "actions_of hok | grep -q 'health_status: healthy'"
+  # stopped, its last status is unhealthy as docker's (with no event)
+  sk stop -t 1 $id
+  [ "$(state $id '{{.State.Status}} {{.State.Health.Status}}')" = "exited unhealthy" ]
+  ! actions_of hok | grep -q 'health_status: unhealthy'
   # docker's filter: health_status matches each status, or one in full
   run sk events --since 0 --until "$(date +%s.%N)" --filter event=health_status --format '{{.Action}}'
   [ "$output" = "health_status: healthy" ]
