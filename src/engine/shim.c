@@ -843,6 +843,9 @@ restart (shim *s)
   char finished_at[sizeof s->finished_at];
   memcpy (finished_at, s->finished_at, sizeof finished_at);
   *s = again;
+  /* stopped while it was being started again: its signal found no process */
+  if (sk_shim_stopped_by_user (s->o))
+    kill (s->pid, SIGKILL);
   emit (s->o, "start", -1);
   sk_shim_restart_record (s->o, false, count, s->pid, s->started_at, code, finished_at, false);
   /* last: what the start and the record touched goes too */
