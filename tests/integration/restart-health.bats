@@ -124,6 +124,21 @@ run 3" ]
   [ -z "$(sk ps -aq)" ]
 }
 
+@test "restart: stop and rm -f of a flapping container, whenever they come, end it for good" {
+  for i in 1 2 3 4 5; do
+    id=$(sk run -d --restart always busybox sh -c 'exit 1')
+    sleep 0.$((i * 2))
+    sk stop -t 30 $id
+    [ "$(state $id '{{.State.Status}}')" = exited ]
+    until_true "! shim_running $id"
+    id2=$(sk run -d --restart always busybox sh -c 'exit 1')
+    sleep 0.$((i * 2))
+    sk rm -f $id2
+    until_true "! shim_running $id2"
+    assert_gone $id2
+  done
+}
+
 @test "restart: a manual start after a stop starts the policy again" {
   id=$(sk run -d --restart on-failure:1 busybox sh -c 'exit 2')
   until_true "[ \"\$(state $id '{{.State.Status}}')\" = exited ]"
