@@ -827,6 +827,12 @@ restart (shim *s)
   drop_setup_pages ();
   if (sk_shim_restart_wait (s->o, s->sigfd, delay) < 0)
     return false;
+  /* the run's stdin (a pipe, or the terminal's master) ended with it */
+  if (att.in_fd >= 0)
+    close (att.in_fd);
+  att.in_fd = -1;
+  att.pending_len = att.pending_off = 0;
+  att.close_in = false;
   shim again = {.o = s->o, .rt = s->rt, .sigfd = s->sigfd};
   if (launch (&again, &e) < 0) {
     /* as Docker: the container stays stopped with the last run's exit */

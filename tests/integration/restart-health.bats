@@ -139,6 +139,19 @@ run 3" ]
   done
 }
 
+@test "restart: with a terminal or an open stdin, each run gets its own; the shim keeps no descriptor of the runs before" {
+  id=$(sk run -d -t --restart on-failure:2 busybox sh -c 'echo tty; exit 1')
+  until_true "! shim_running $id"
+  [ "$(sk logs $id | grep -c tty)" -eq 3 ]
+  id2=$(sk run -d -i --restart always busybox sh -c 'sleep 0.3')
+  until_true "[ \"\$(state $id2 '{{.RestartCount}}')\" -ge 2 ]"
+  pid=$(cat "$XR/containers/$id2/shim.pid")
+  before=$(ls "/proc/$pid/fd" | wc -l)
+  n=$(state $id2 '{{.RestartCount}}')
+  until_true "[ \"\$(state $id2 '{{.RestartCount}}')\" -ge $((n + 2)) ]"
+  [ "$(ls "/proc/$pid/fd" | wc -l)" -le "$before" ]
+}
+
 @test "restart: a manual start after a stop starts the policy again" {
   id=$(sk run -d --restart on-failure:1 busybox sh -c 'exit 2')
   until_true "[ \"\$(state $id '{{.State.Status}}')\" = exited ]"
