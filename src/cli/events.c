@@ -192,7 +192,7 @@ wanted (const events_opts *o, sk_json *doc)
     /* "exec_start: sh -c ..." is the event exec_start */
     char name[64];
     snprintf (name, sizeof name, "%.*s", (int) strcspn (action, ":"), action);
-    if (!match_exact (o, F_EVENT, name))
+    if (!match_exact (o, F_EVENT, name) && !match_exact (o, F_EVENT, action))
       return false;
   }
   if (o->n[F_TYPE] && !match_exact (o, F_TYPE, get_string (doc, "Type")))

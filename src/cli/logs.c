@@ -247,6 +247,7 @@ follow (sk_cli *cli, const char *id, log_reader *r, bool proxy, int *exit_code, 
     signal (SIGTERM, on_signal);
   }
   _cleanup_close_ int watch = sk_engine_watch (e, id);
+  int restarts = -1; /* an automatic restart ends the run followed, as docker's */
   for (;;) {
     reopen_if_rotated (r, path);
     if (r->f)
@@ -260,7 +261,10 @@ follow (sk_cli *cli, const char *id, log_reader *r, bool proxy, int *exit_code, 
     _cleanup_ctr_ sk_ctr *c = NULL;
     if (sk_engine_get (e, id, &c, err) < 0)
       return -1;
-    if (strcmp (c->state, "running") != 0 && strcmp (c->state, "paused") != 0) {
+    if (restarts < 0)
+      restarts = c->restart_count;
+    if ((strcmp (c->state, "running") != 0 && strcmp (c->state, "paused") != 0) ||
+        c->restart_count != restarts) {
       reopen_if_rotated (r, path);
       if (r->f)
         drain (r);

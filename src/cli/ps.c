@@ -56,15 +56,39 @@ command_words (sk_json *config)
   return words;
 }
 
-/* "Up 2 minutes", "Exited (0) 3 seconds ago", "Created". */
+/* The health status the shim last wrote ("starting", "healthy",
+ * "unhealthy") into buf, or "" when the container has no healthcheck. */
 static void
-status_text (const sk_ctr *c, time_t now, char *buf, size_t size)
+health_status (sk_engine *e, const sk_ctr *c, sk_json *config, char *buf, size_t size)
+{
+  sk_json *v = NULL;
+  buf[0] = '\0';
+  if (!json_object_object_get_ex (config, "Healthcheck", &v) || v == NULL)
+    return;
+  _cleanup_json_ sk_json *h = sk_engine_health (e, c->id);
+  if (h && json_object_object_get_ex (h, "Status", &v) && v)
+    snprintf (buf, size, "%s", json_object_get_string (v));
+}
+
+/* "Up 2 minutes (healthy)", "Exited (0) 3 seconds ago", "Restarting (1) 2
+ * seconds ago", "Created". */
+static void
+status_text (const sk_ctr *c, const char *health, time_t now, char *buf, size_t size)
 {
   char since[64];
   if (strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0) {
     sk_cli_human_since ((time_t) (c->started_at / 1000000000), now, since, sizeof since);
     since[strlen (since) - 4] = '\0'; /* " ago" */
-    snprintf (buf, size, "Up %s%s", since, strcmp (c->state, "paused") == 0 ? " (Paused)" : "");
+    if (strcmp (c->state, "paused") == 0)
+      snprintf (buf, size, "Up %s (Paused)", since);
+    else if (*health)
+      snprintf (buf, size, "Up %s (%s%s)", since, strcmp (health, "starting") == 0 ? "health: " : "",
+                health);
+    else
+      snprintf (buf, size, "Up %s", since);
+  } else if (strcmp (c->state, "restarting") == 0) {
+    sk_cli_human_since ((time_t) (c->finished_at / 1000000000), now, since, sizeof since);
+    snprintf (buf, size, "Restarting (%d) %s", c->exit_code, since);
   } else if (strcmp (c->state, "exited") == 0) {
     sk_cli_human_since ((time_t) (c->finished_at / 1000000000), now, since, sizeof since);
     snprintf (buf, size, "Exited (%d) %s", c->exit_code, since);
@@ -159,9 +183,9 @@ ports_text (sk_json *ports)
 }
 
 static sk_json *
-ps_row (const sk_ctr *c, bool no_trunc, time_t now)
+ps_row (sk_engine *e, const sk_ctr *c, bool no_trunc, time_t now)
 {
-  char status[96], since[64], created[48], id[13];
+  char status[128], since[64], created[48], id[13];
   /* docker: Go-quoted, and cut to 20 characters unless --no-trunc */
   _cleanup_free_ char *cut = strdup (c->command);
   if (cut && !no_trunc) {
@@ -173,7 +197,17 @@ ps_row (const sk_ctr *c, bool no_trunc, time_t now)
       memcpy (cut + at, "…", sizeof "…");
   }
   _cleanup_free_ char *quoted = sk_rv_quote (cut ? cut : "");
-  status_text (c, now, status, sizeof status);
+  /* the config parsed only when it can have a health or ports to show: ps
+   * lists every container */
+  bool live = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
+  _cleanup_json_ sk_json *config =
+      live && (strstr (c->config, "\"Healthcheck\"") || strstr (c->config, "\"ExposedPorts\""))
+          ? parse_config (c)
+          : NULL;
+  char health[32] = "";
+  if (config && strcmp (c->state, "running") == 0)
+    health_status (e, c, config, health, sizeof health);
+  status_text (c, health, now, status, sizeof status);
   sk_cli_human_since ((time_t) (c->created / 1000000000), now, since, sizeof since);
   time_t cs = (time_t) (c->created / 1000000000);
   struct tm tm;
@@ -186,8 +220,6 @@ ps_row (const sk_ctr *c, bool no_trunc, time_t now)
   json_object_object_add (row, "Command", json_object_new_string (quoted ? quoted : "\"\""));
   json_object_object_add (row, "CreatedAt", json_object_new_string (created));
   json_object_object_add (row, "RunningFor", json_object_new_string (since));
-  /* parsed only when it can have ports to show: ps lists every container */
-  _cleanup_json_ sk_json *config = strstr (c->config, "\"ExposedPorts\"") ? parse_config (c) : NULL;
   _cleanup_json_ sk_json *ports = ports_json (c, config);
   _cleanup_free_ char *ports_col = json_object_object_length (ports) ? ports_text (ports) : NULL;
   json_object_object_add (row, "Ports", json_object_new_string (ports_col ? ports_col : ""));
@@ -486,7 +518,7 @@ cmd_ps (sk_cli *cli, int argc, char **argv)
     bool live = strcmp (list[i]->state, "running") == 0 || strcmp (list[i]->state, "paused") == 0 ||
                 strcmp (list[i]->state, "restarting") == 0;
     if ((all || last >= 0 || live) && ps_filters_match (cli, &flt, list[i])) {
-      rows[n] = ps_row (list[i], no_trunc, now);
+      rows[n] = ps_row (e, list[i], no_trunc, now);
       if (sizes) {
         char text[96];
         size_text (cli, e, list[i], text, sizeof text);
@@ -531,7 +563,9 @@ state_json (sk_engine *e, const sk_ctr *c)
   sk_json *oom = oom_kill_json (e, c);
   char t[48];
   sk_json *s = json_object_new_object ();
-  bool running = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
+  /* docker's restarting container is running too (with no pid) */
+  bool restarting = strcmp (c->state, "restarting") == 0;
+  bool running = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0 || restarting;
   json_object_object_add (s, "Status", json_object_new_string (c->state));
   json_object_object_add (s, "Running", json_object_new_boolean (running));
   json_object_object_add (s, "Paused", json_object_new_boolean (strcmp (c->state, "paused") == 0));
@@ -539,7 +573,7 @@ state_json (sk_engine *e, const sk_ctr *c)
   /* as docker: true from the first kill on, the container running or not */
   json_object_object_add (s, "OOMKilled", json_object_new_boolean (c->oom_killed || oom));
   json_object_object_add (s, "Dead", json_object_new_boolean (strcmp (c->state, "dead") == 0));
-  json_object_object_add (s, "Pid", json_object_new_int (running ? c->pid : 0));
+  json_object_object_add (s, "Pid", json_object_new_int (running && !restarting ? c->pid : 0));
   json_object_object_add (s, "ExitCode", json_object_new_int (c->exit_code));
   json_object_object_add (s, "Error", json_object_new_string (c->error));
   time_nano (c->started_at, t);
@@ -548,6 +582,11 @@ state_json (sk_engine *e, const sk_ctr *c)
   json_object_object_add (s, "FinishedAt", json_object_new_string (t));
   if (oom)
     json_object_object_add (s, "OOMKill", oom);
+  _cleanup_json_ sk_json *config = parse_config (c);
+  sk_json *health = NULL;
+  if (json_object_object_get_ex (config, "Healthcheck", &health) && health &&
+      (health = sk_engine_health (e, c->id)))
+    json_object_object_add (s, "Health", health);
   return s;
 }
 

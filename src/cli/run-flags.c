@@ -20,7 +20,7 @@ enum dest { D_CONF, D_HOST, D_NONE };
 enum id {
   F_NONE, F_DETACH, F_NAME, F_CIDFILE, F_DETACH_KEYS, F_SIG_PROXY, F_PLATFORM, F_PULL, F_QUIET,
   F_INTERACTIVE, F_ENV, F_ENV_FILE, F_LABEL, F_LABEL_FILE, F_ENTRYPOINT, F_RESTART, F_HEALTH_CMD,
-  F_HEALTH_INTERVAL, F_HEALTH_RETRIES, F_HEALTH_TIMEOUT, F_HEALTH_START, F_NO_HEALTH,
+  F_HEALTH_INTERVAL, F_HEALTH_RETRIES, F_HEALTH_TIMEOUT, F_HEALTH_START, F_HEALTH_START_INTERVAL, F_NO_HEALTH,
   F_LOG_DRIVER, F_LOG_OPT, F_MEMORY_SWAP, F_SWAPPINESS, F_CPUS, F_BLKIO_WEIGHT, F_WEIGHT_DEVICE,
   F_READ_BPS, F_WRITE_BPS, F_READ_IOPS, F_WRITE_IOPS, F_ULIMIT, F_SECURITY_OPT, F_DEVICE,
   F_TMPFS, F_SYSCTL, F_NETWORK, F_ALIAS, F_IP, F_MAC, F_PUBLISH, F_EXPOSE, F_DNS, F_ADD_HOST,
@@ -72,6 +72,7 @@ static const flag_def flags[] = {
   {"health-cmd", 0, K_X, D_NONE, F_HEALTH_CMD, 0, NULL, "string", "Command to run to check health"},
   {"health-interval", 0, K_X, D_NONE, F_HEALTH_INTERVAL, 0, NULL, "duration", "Time between two checks (ms|s|m|h) (default 0s)"},
   {"health-retries", 0, K_X, D_NONE, F_HEALTH_RETRIES, 0, NULL, "int", "Consecutive failures before the container is unhealthy"},
+  {"health-start-interval", 0, K_X, D_NONE, F_HEALTH_START_INTERVAL, 0, NULL, "duration", "Time between running the check during the start period (ms|s|m|h) (default 0s)"},
   {"health-start-period", 0, K_X, D_NONE, F_HEALTH_START, 0, NULL, "duration", "Grace period before failures count (ms|s|m|h) (default 0s)"},
   {"health-timeout", 0, K_X, D_NONE, F_HEALTH_TIMEOUT, 0, NULL, "duration", "Longest time one check may run (ms|s|m|h) (default 0s)"},
   {"help", 0, K_XBOOL, D_NONE, F_HELP, 0, NULL, NULL, "Print usage"},
@@ -136,7 +137,7 @@ typedef struct run_state {
   bool interactive, no_health, health_set;
   const char *entrypoint, *restart, *log_driver, *network, *mac, *ip;
   const char *health_cmd;
-  int64_t health_interval, health_timeout, health_start, health_retries;
+  int64_t health_interval, health_timeout, health_start, health_start_interval, health_retries;
 } run_state;
 
 static void
@@ -325,9 +326,10 @@ health_value (run_state *st, int id, const char *v, sk_err **err)
   }
   if (id == F_HEALTH_RETRIES)
     return sk_rv_int (v, 64, &st->health_retries, err);
-  int64_t *d = id == F_HEALTH_INTERVAL  ? &st->health_interval
-               : id == F_HEALTH_TIMEOUT ? &st->health_timeout
-                                        : &st->health_start;
+  int64_t *d = id == F_HEALTH_INTERVAL         ? &st->health_interval
+               : id == F_HEALTH_TIMEOUT        ? &st->health_timeout
+               : id == F_HEALTH_START_INTERVAL ? &st->health_start_interval
+                                               : &st->health_start;
   return sk_rv_duration (v, d, err);
 }
 
@@ -424,7 +426,7 @@ custom_value (run_state *st, int id, const char *v, sk_err **err)
     json_object_array_add (member (st->host, "Mounts", true), m);
     return 0;
   case F_HEALTH_CMD: case F_HEALTH_INTERVAL: case F_HEALTH_RETRIES: case F_HEALTH_TIMEOUT:
-  case F_HEALTH_START:
+  case F_HEALTH_START: case F_HEALTH_START_INTERVAL:
     return health_value (st, id, v, err);
   default: return resource_value (st, id, v, err);
   }
@@ -612,7 +614,7 @@ static int
 finish_health (run_state *st, sk_err **err)
 {
   bool have = (st->health_cmd && *st->health_cmd) || st->health_interval || st->health_timeout ||
-              st->health_start || st->health_retries;
+              st->health_start || st->health_start_interval || st->health_retries;
   if (st->no_health && have)
     return sk_err_set (err, 0, "--no-healthcheck conflicts with --health-* options");
   if (!st->no_health && !have)
@@ -622,8 +624,10 @@ finish_health (run_state *st, sk_err **err)
     push (test, "NONE");
     return 0;
   }
-  static const char *const names[] = {"interval", "timeout", "retries", "start-period"};
-  int64_t vals[] = {st->health_interval, st->health_timeout, st->health_retries, st->health_start};
+  static const char *const names[] = {"interval", "timeout", "retries", "start-period",
+                                      "start-interval"};
+  int64_t vals[] = {st->health_interval, st->health_timeout, st->health_retries, st->health_start,
+                    st->health_start_interval};
   for (size_t i = 0; i < SK_N_ELEMENTS (names); i++)
     if (vals[i] < 0)
       return sk_err_set (err, 0, "--health-%s cannot be negative", names[i]);
@@ -635,6 +639,7 @@ finish_health (run_state *st, sk_err **err)
   put_nonzero (h, "Interval", st->health_interval);
   put_nonzero (h, "Timeout", st->health_timeout);
   put_nonzero (h, "StartPeriod", st->health_start);
+  put_nonzero (h, "StartInterval", st->health_start_interval);
   put_nonzero (h, "Retries", st->health_retries);
   return 0;
 }

@@ -18,7 +18,11 @@ usage (FILE *out)
                 "                  --log PATH [--log-driver json-file|local|none]\n"
                 "                  [--log-max-size BYTES] [--log-max-file N] [--log-compress]\n"
                 "                  [--ready-fd N]\n"
-                "                  [--events PATH [--name NAME] [--image IMAGE]]\n");
+                "                  [--events PATH [--name NAME] [--image IMAGE]]\n"
+                "                  [--restart POLICY[:MAX]] [--restart-count N]\n"
+                "                  [--health-arg WORD]... [--health-interval MS] [--health-timeout MS]\n"
+                "                  [--health-start-period MS] [--health-start-interval MS]\n"
+                "                  [--health-retries N]\n");
 }
 
 static int
@@ -35,8 +39,37 @@ parse_number (const char *s, const char *what, uint64_t max, uint64_t *out)
   return 0;
 }
 
-enum { O_ID = 1000, O_BUNDLE, O_RT_ROOT, O_STATE, O_LOG, O_DRIVER, O_MAX_SIZE, O_MAX_FILE, O_COMPRESS, O_READY,
-       O_EVENTS, O_NAME, O_IMAGE, O_STDIN, O_STDIN_ONCE, O_TTY, O_ATTACH_WAIT };
+enum { O_ID = 1000, O_BUNDLE, O_RT_ROOT, O_STATE, O_LOG, O_DRIVER, O_MAX_SIZE, O_MAX_FILE, O_COMPRESS,
+       O_READY,
+       O_EVENTS, O_NAME, O_IMAGE, O_STDIN, O_STDIN_ONCE, O_TTY, O_ATTACH_WAIT, O_RESTART,
+       O_RESTART_COUNT, O_HEALTH_ARG, O_HEALTH_INTERVAL, O_HEALTH_TIMEOUT, O_HEALTH_START,
+       O_HEALTH_START_INTERVAL, O_HEALTH_RETRIES };
+
+/* the words of the healthcheck's command */
+#define HEALTH_ARGS_MAX 256
+static char *health_argv[HEALTH_ARGS_MAX + 1];
+
+/* --restart no|always|unless-stopped|on-failure[:MAX] */
+static int
+parse_restart (const char *v, sk_shim_opts *o)
+{
+  static char name[32];
+  const char *colon = strchr (v, ':');
+  size_t len = colon ? (size_t) (colon - v) : strlen (v);
+  uint64_t max = 0;
+  if (len >= sizeof name || (colon && parse_number (colon + 1, "restart", 1u << 30, &max) < 0))
+    return -1;
+  memcpy (name, v, len);
+  name[len] = '\0';
+  if (strcmp (name, "no") && strcmp (name, "always") && strcmp (name, "unless-stopped") &&
+      strcmp (name, "on-failure")) {
+    fprintf (stderr, "skiff-shim: unknown restart policy `%s`\n", name);
+    return -1;
+  }
+  o->restart = name;
+  o->restart_max = (unsigned) max;
+  return 0;
+}
 
 static int
 parse_args (int argc, char **argv, sk_shim_opts *o)
@@ -59,6 +92,14 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
       {"stdin-once", no_argument, NULL, O_STDIN_ONCE},
       {"tty", no_argument, NULL, O_TTY},
       {"attach-wait", no_argument, NULL, O_ATTACH_WAIT},
+      {"restart", required_argument, NULL, O_RESTART},
+      {"restart-count", required_argument, NULL, O_RESTART_COUNT},
+      {"health-arg", required_argument, NULL, O_HEALTH_ARG},
+      {"health-interval", required_argument, NULL, O_HEALTH_INTERVAL},
+      {"health-timeout", required_argument, NULL, O_HEALTH_TIMEOUT},
+      {"health-start-period", required_argument, NULL, O_HEALTH_START},
+      {"health-start-interval", required_argument, NULL, O_HEALTH_START_INTERVAL},
+      {"health-retries", required_argument, NULL, O_HEALTH_RETRIES},
       {"help", no_argument, NULL, 'h'},
       {0}};
   uint64_t v;
@@ -102,6 +143,43 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
     case O_STDIN_ONCE: o->stdin_once = true; break;
     case O_TTY: o->tty = true; break;
     case O_ATTACH_WAIT: o->attach_wait = true; break;
+    case O_RESTART:
+      if (parse_restart (optarg, o) < 0)
+        return -1;
+      break;
+    case O_RESTART_COUNT:
+      if (parse_number (optarg, "restart-count", 1u << 30, &v) < 0)
+        return -1;
+      o->restart_count = (unsigned) v;
+      break;
+    case O_HEALTH_ARG: {
+      size_t n = 0;
+      while (health_argv[n])
+        n++;
+      if (n == HEALTH_ARGS_MAX) {
+        fprintf (stderr, "skiff-shim: more than %d words in the healthcheck\n", HEALTH_ARGS_MAX);
+        return -1;
+      }
+      health_argv[n] = optarg;
+      o->health_argv = health_argv;
+      break;
+    }
+    case O_HEALTH_INTERVAL: case O_HEALTH_TIMEOUT: case O_HEALTH_START:
+    case O_HEALTH_START_INTERVAL: {
+      if (parse_number (optarg, "health-*", INT64_MAX / 2, &v) < 0)
+        return -1;
+      int64_t *f = c == O_HEALTH_INTERVAL  ? &o->health_interval_ms
+                   : c == O_HEALTH_TIMEOUT ? &o->health_timeout_ms
+                   : c == O_HEALTH_START   ? &o->health_start_period_ms
+                                           : &o->health_start_interval_ms;
+      *f = (int64_t) v;
+      break;
+    }
+    case O_HEALTH_RETRIES:
+      if (parse_number (optarg, "health-retries", 1u << 30, &v) < 0)
+        return -1;
+      o->health_retries = (unsigned) v;
+      break;
     case 'h': usage (stdout); exit (0);
     default: usage (stderr); return -1;
     }

@@ -352,6 +352,56 @@ merge_map (sk_json *c, const char *key, char **keys, char **vals)
     json_object_object_add (c, key, out);
 }
 
+/* Healthcheck: the image's, or each field the body leaves empty taken from
+ * the image's (docker's merge). raw: the image's config document. */
+static void
+merge_health (sk_json *c, const char *raw)
+{
+  _cleanup_json_ sk_json *doc = NULL;
+  sk_json *cfg = NULL, *img = NULL, *mine = NULL, *v = NULL;
+  sk_err *ignored = NULL;
+  if (raw == NULL || sk_json_parse (raw, strlen (raw), "image config", &doc, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return;
+  }
+  if (!json_object_object_get_ex (doc, "config", &cfg) || cfg == NULL ||
+      !json_object_object_get_ex (cfg, "Healthcheck", &img) || !json_object_is_type (img, json_type_object))
+    return;
+  if (!json_object_object_get_ex (c, "Healthcheck", &mine) || mine == NULL) {
+    json_object_object_add (c, "Healthcheck", json_object_get (img));
+    return;
+  }
+  static const char *const keys[] = {"Test", "Interval", "Timeout", "StartPeriod", "StartInterval",
+                                     "Retries"};
+  for (size_t i = 0; i < SK_N_ELEMENTS (keys); i++) {
+    sk_json *have = NULL;
+    bool empty = !json_object_object_get_ex (mine, keys[i], &have) || have == NULL ||
+                 (json_object_is_type (have, json_type_array) ? json_object_array_length (have) == 0
+                                                              : json_object_get_int64 (have) == 0);
+    if (empty && json_object_object_get_ex (img, keys[i], &v) && v)
+      json_object_object_add (mine, keys[i], json_object_get (v));
+  }
+}
+
+/* The daemon's checks of a Healthcheck: durations of at least 1 ms (Go's
+ * containertypes.MinimumDuration), retries not negative. */
+static int
+check_health (const sk_json *body, sk_err **err)
+{
+  sk_json *h = NULL, *v = NULL;
+  if (!json_object_object_get_ex ((sk_json *) body, "Healthcheck", &h) || h == NULL)
+    return 0;
+  static const char *const keys[] = {"Interval", "Timeout", "StartPeriod", "StartInterval"};
+  for (size_t i = 0; i < SK_N_ELEMENTS (keys); i++) {
+    int64_t ns = json_object_object_get_ex (h, keys[i], &v) && v ? json_object_get_int64 (v) : 0;
+    if (ns != 0 && ns < 1000000)
+      return sk_err_set (err, 0, "%s in Healthcheck cannot be less than 1ms", keys[i]);
+  }
+  if (json_object_object_get_ex (h, "Retries", &v) && v && json_object_get_int64 (v) < 0)
+    return sk_err_set (err, 0, "Retries in Healthcheck cannot be negative");
+  return 0;
+}
+
 /* The body with the image's defaults, as docker's create does. */
 static sk_json *
 merge_image (const sk_json *body, const sk_image_config *img, const char *id)
@@ -490,13 +540,15 @@ sk_engine_create (sk_engine *e, const char *image_id, const sk_json *body, const
     return sk_err_set (err, 0, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                        name);
   char cid[65];
-  if (make_id (cid, err) < 0)
+  if (check_health (body, err) < 0 || make_id (cid, err) < 0)
     return -1;
   sk_image_config *img = NULL;
   _cleanup_free_ char *raw = NULL;
   if (sk_image_read_config (e->images, image_id, &img, &raw, err) < 0)
     return -1;
   _cleanup_json_ sk_json *merged = merge_image (body, img, cid);
+  if (merged)
+    merge_health (merged, raw);
   sk_image_config_free (img);
   _cleanup_free_ char *config = merged ? sk_json_dump (merged, false) : NULL;
   if (config == NULL)
@@ -596,8 +648,8 @@ sk_engine_oom_report (sk_engine *e, const char *id, sk_json **out, sk_err **err)
 }
 
 /* Whether the shim of the record still runs (its pid is a skiff-shim). */
-static bool
-shim_alive (pid_t pid)
+bool
+sk_engine_shim_alive (pid_t pid)
 {
   if (pid <= 0)
     return false;
@@ -642,16 +694,70 @@ claim_exit (sk_engine *e, const sk_ctr *c)
   return true;
 }
 
+/* What the shim's restart.json says of its restarts (shim-int.h): the
+ * count only (count_only, the container has exited), or also whether it
+ * waits to restart or runs again. True when the record changed. */
+static bool
+read_restart (sk_engine *e, sk_ctr *c, bool count_only)
+{
+  _cleanup_free_ char *path = sk_engine_state_path (e, c->id, "restart.json");
+  sk_json *doc = NULL, *v = NULL;
+  sk_err *ignored = NULL;
+  if (path == NULL || access (path, F_OK) < 0 ||
+      sk_json_parse_file (path, "restart.json", &doc, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return false;
+  }
+  int count = json_object_object_get_ex (doc, "restart_count", &v) ? json_object_get_int (v) : 0;
+  bool restarting = json_object_object_get_ex (doc, "restarting", &v) && json_object_get_boolean (v);
+  bool changed = count != c->restart_count;
+  c->restart_count = count;
+  if (!count_only && (changed || restarting != (strcmp (c->state, "restarting") == 0))) {
+    changed = true;
+    char *state = strdup (restarting ? "restarting" : "running");
+    if (state) {
+      free (c->state);
+      c->state = state;
+    }
+    c->pid = json_object_object_get_ex (doc, "pid", &v) ? json_object_get_int (v) : 0;
+    c->exit_code = json_object_object_get_ex (doc, "exit_code", &v) ? json_object_get_int (v) : 0;
+    c->oom_killed = json_object_object_get_ex (doc, "oom_killed", &v) && json_object_get_boolean (v);
+    if (json_object_object_get_ex (doc, "finished_at", &v))
+      c->finished_at = parse_time (json_object_get_string (v));
+    if (!restarting && json_object_object_get_ex (doc, "started_at", &v))
+      c->started_at = parse_time (json_object_get_string (v));
+  }
+  json_object_put (doc);
+  return changed;
+}
+
+sk_json *
+sk_engine_health (sk_engine *e, const char *id)
+{
+  _cleanup_free_ char *path = sk_engine_state_path (e, id, "health.json");
+  sk_json *doc = NULL;
+  sk_err *ignored = NULL;
+  if (path == NULL || access (path, F_OK) < 0 ||
+      sk_json_parse_file (path, "health.json", &doc, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return NULL;
+  }
+  return doc;
+}
+
 /* A running record whose shim has written its exit, or is gone. */
 static int
 reconcile (sk_engine *e, sk_ctr *c, sk_err **err)
 {
-  bool live = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
+  bool live = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0 ||
+              strcmp (c->state, "restarting") == 0;
   if (!live)
     return 0;
-  if (sk_engine_read_exit (e, c) != 0) {
-    if (shim_alive (c->shim_pid))
-      return 0;
+  if (sk_engine_read_exit (e, c) == 0)
+    read_restart (e, c, true);
+  else {
+    if (sk_engine_shim_alive (c->shim_pid))
+      return read_restart (e, c, false) ? sk_ctrs_update (e->db, c, err) : 0;
     if (sk_engine_read_exit (e, c) != 0) { /* it may have written it meanwhile */
       free (c->state);
       free (c->error);

@@ -93,6 +93,9 @@ int sk_engine_stats (sk_engine *e, const char *id, sk_json **out, sk_err **err);
 int sk_engine_oom_report (sk_engine *e, const char *id, sk_json **out, sk_err **err);
 /* Bytes of the files in the container's writable layer. */
 int64_t sk_engine_rw_size (sk_engine *e, const char *id);
+/* The container's State.Health as its shim last wrote it (Docker's shape:
+ * Status, FailingStreak, Log), or NULL when it has no healthcheck. */
+sk_json *sk_engine_health (sk_engine *e, const char *id);
 /* The host pids of a running container's processes. */
 int sk_engine_pids (sk_engine *e, const char *id, pid_t **pids, size_t *n, sk_err **err);
 /* docker exec: what runs and how (see sk_engine_exec). */

@@ -180,6 +180,9 @@ sk_engine_exec (sk_engine *e, const char *id, const sk_engine_exec_opts *o, int 
     return -1;
   if (strcmp (c->state, "paused") == 0)
     return sk_err_set (err, 0, "container %s is paused, unpause the container before exec", id);
+  if (strcmp (c->state, "restarting") == 0)
+    return sk_err_set (err, 0, "Container %s is restarting, wait until the container is running",
+                       c->id);
   if (strcmp (c->state, "running") != 0)
     return sk_err_set (err, 0, "container %s is not running", id);
   sk_exec_opts x = {.id = c->id, .detach = o->detach};

@@ -43,6 +43,9 @@ void sk_engine_emit (sk_engine *e, const sk_ctr *c, const char *action, const sk
  * caller). */
 char *sk_ctr_image_name (const sk_ctr *c);
 
+/* Whether pid is a live skiff-shim. */
+bool sk_engine_shim_alive (pid_t pid);
+
 /* Now, in nanoseconds since the epoch. */
 int64_t sk_engine_now (void);
 

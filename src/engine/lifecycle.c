@@ -354,6 +354,82 @@ attach_args (sk_json *config, const char **argv)
   return n;
 }
 
+/* The shim's words for the container's restart policy and healthcheck. */
+typedef struct shim_policy_args {
+  char restart[48], count[16], nums[5][24];
+} shim_policy_args;
+
+#define SHIM_HEALTH_WORDS 256
+
+static int64_t
+json_int_member (sk_json *o, const char *key)
+{
+  sk_json *v = NULL;
+  return json_object_object_get_ex (o, key, &v) && v ? json_object_get_int64 (v) : 0;
+}
+
+/* HostConfig.RestartPolicy and Config.Healthcheck (Docker's forms of Test:
+ * ["NONE"], ["CMD", args...], ["CMD-SHELL", command]) as options of the shim
+ * (at most 12 + 2 * SHIM_HEALTH_WORDS words). */
+static int
+policy_args (sk_json *config, const sk_ctr *c, shim_policy_args *b, const char **argv, size_t *n,
+             sk_err **err)
+{
+  sk_json *hc = NULL, *rp = NULL, *v = NULL, *hck = NULL, *test = NULL;
+  if (json_object_object_get_ex (config, "HostConfig", &hc) && hc &&
+      json_object_object_get_ex (hc, "RestartPolicy", &rp) && rp &&
+      json_object_object_get_ex (rp, "Name", &v) && v && json_object_get_string_len (v) > 0 &&
+      strcmp (json_object_get_string (v), "no") != 0) {
+    int64_t max = json_int_member (rp, "MaximumRetryCount");
+    snprintf (b->restart, sizeof b->restart, "%s:%lld", json_object_get_string (v),
+              (long long) (max > 0 ? max : 0));
+    snprintf (b->count, sizeof b->count, "%d", c->restart_count);
+    argv[(*n)++] = "--restart", argv[(*n)++] = b->restart;
+    argv[(*n)++] = "--restart-count", argv[(*n)++] = b->count;
+  }
+  if (!json_object_object_get_ex (config, "Healthcheck", &hck) || hck == NULL ||
+      !json_object_object_get_ex (hck, "Test", &test) || !json_object_is_type (test, json_type_array) ||
+      json_object_array_length (test) == 0)
+    return 0;
+  size_t len = json_object_array_length (test);
+  const char *kind = json_object_get_string (json_object_array_get_idx (test, 0));
+  if (kind && strcmp (kind, "NONE") == 0)
+    return 0;
+  if (kind == NULL || (strcmp (kind, "CMD") && strcmp (kind, "CMD-SHELL")))
+    return sk_err_set (err, 0, "unknown healthcheck type '%s' (expected 'CMD') in Healthcheck",
+                       kind ? kind : "");
+  if (len < 2)
+    return sk_err_set (err, 0, "Healthcheck %s has no command", kind);
+  if (len > SHIM_HEALTH_WORDS)
+    return sk_err_set (err, 0, "Healthcheck has more than %d words", SHIM_HEALTH_WORDS);
+  if (strcmp (kind, "CMD-SHELL") == 0) {
+    argv[(*n)++] = "--health-arg", argv[(*n)++] = "/bin/sh";
+    argv[(*n)++] = "--health-arg", argv[(*n)++] = "-c";
+    argv[(*n)++] = "--health-arg";
+    argv[(*n)++] = json_object_get_string (json_object_array_get_idx (test, 1));
+  } else
+    for (size_t i = 1; i < len; i++) {
+      argv[(*n)++] = "--health-arg";
+      argv[(*n)++] = json_object_get_string (json_object_array_get_idx (test, i));
+    }
+  static const char *const keys[] = {"Interval", "Timeout", "StartPeriod", "StartInterval"};
+  static const char *const opts[] = {"--health-interval", "--health-timeout",
+                                     "--health-start-period", "--health-start-interval"};
+  for (size_t i = 0; i < 4; i++) {
+    int64_t ns = json_int_member (hck, keys[i]);
+    if (ns <= 0)
+      continue;
+    snprintf (b->nums[i], sizeof b->nums[i], "%lld", (long long) ((ns + 999999) / 1000000));
+    argv[(*n)++] = opts[i], argv[(*n)++] = b->nums[i];
+  }
+  int64_t retries = json_int_member (hck, "Retries");
+  if (retries > 0) {
+    snprintf (b->nums[4], sizeof b->nums[4], "%lld", (long long) retries);
+    argv[(*n)++] = "--health-retries", argv[(*n)++] = b->nums[4];
+  }
+  return 0;
+}
+
 static int
 spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, int *ready, sk_err **err)
 {
@@ -370,7 +446,8 @@ spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, int *ready, sk_err *
   _cleanup_free_ char *image = sk_ctr_image_name (c);
   if (!bundle || !state || !log || !events || !image)
     return sk_err_set (err, ENOMEM, "start");
-  const char *argv[32] = {e->shim, "--id", id, "--bundle", bundle, "--runtime-root",
+  shim_policy_args pargs;
+  const char *argv[48 + 2 * SHIM_HEALTH_WORDS + 12] = {e->shim, "--id", id, "--bundle", bundle, "--runtime-root",
                           e->runtime_root, "--state-dir", state, "--log", log, "--log-driver",
                           driver, "--ready-fd", "3", "--events", events, "--name", c->name,
                           "--image", image};
@@ -382,6 +459,8 @@ spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, int *ready, sk_err *
   if (compress)
     argv[n++] = "--log-compress";
   n += attach_args (config, argv + n);
+  if (policy_args (config, c, &pargs, argv, &n, err) < 0)
+    return -1;
   int p[2];
   if (pipe2 (p, O_CLOEXEC) < 0)
     return sk_err_set (err, errno, "pipe");
@@ -514,6 +593,41 @@ sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err)
 
 /* ---- signals, stop, wait ---- */
 
+/* Whether a signal makes the container's next exit final (Docker's
+ * ExitOnNext): SIGKILL, the container's StopSignal, or any signal when it
+ * has none of its own. */
+static bool
+exit_on_next (const sk_ctr *c, int sig)
+{
+  if (sig == SIGKILL)
+    return true;
+  _cleanup_json_ sk_json *config = NULL;
+  sk_err *ignored = NULL;
+  if (sk_json_parse (c->config, strlen (c->config), "config", &config, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return true;
+  }
+  sk_json *v = NULL;
+  if (!json_object_object_get_ex (config, "StopSignal", &v) || v == NULL ||
+      json_object_get_string_len (v) == 0)
+    return true;
+  return sk_signal_parse (json_object_get_string (v)) == sig;
+}
+
+/* The shim's mark that the container was stopped by a user (shim-int.h):
+ * no restart after its next exit. A shim waiting to restart it (no
+ * container to signal) ends at once on SIGTERM. */
+static void
+mark_stopped (sk_engine *e, const sk_ctr *c, bool wake)
+{
+  _cleanup_free_ char *path = sk_engine_state_path (e, c->id, "stopped");
+  int fd = path ? open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644) : -1;
+  if (fd >= 0)
+    close (fd);
+  if (wake && sk_engine_shim_alive (c->shim_pid))
+    kill (c->shim_pid, SIGTERM);
+}
+
 /* sk_container_kill with docker's kill event (signal: its number) first. */
 static int
 kill_logged (sk_engine *e, const sk_ctr *c, int sig, bool all, sk_err **err)
@@ -521,7 +635,19 @@ kill_logged (sk_engine *e, const sk_ctr *c, int sig, bool all, sk_err **err)
   char num[16];
   snprintf (num, sizeof num, "%d", sig);
   sk_engine_emit (e, c, "kill", &(sk_event_attr){"signal", num}, 1);
-  return sk_container_kill (&e->rt, c->id, sig, all, err);
+  bool final = exit_on_next (c, sig);
+  if (final)
+    mark_stopped (e, c, false);
+  if (strcmp (c->state, "restarting") == 0) {
+    /* no process to signal: the shim waits to start one */
+    if (final)
+      mark_stopped (e, c, true);
+    return 0;
+  }
+  int r = sk_container_kill (&e->rt, c->id, sig, all, err);
+  if (r < 0 && final)
+    mark_stopped (e, c, true); /* between two runs */
+  return r;
 }
 
 int
@@ -570,10 +696,12 @@ sk_engine_nap (int watch, long ms)
 
 /* Waits up to ms (negative: for ever) for the container to stop running:
  * 1 when it still runs. Woken by the shim's exit.json arriving; every
- * 200 ms it also looks (a shim killed writes nothing). */
+ * 200 ms it also looks (a shim killed writes nothing). With next_exit, an
+ * exit followed by an automatic restart is an end too (docker's wait). */
 static int
-wait_stopped (sk_engine *e, const char *id, long ms, sk_ctr **out, sk_err **err)
+wait_until (sk_engine *e, const char *id, long ms, bool next_exit, sk_ctr **out, sk_err **err)
 {
+  int restarts = -1;
   _cleanup_close_ int watch = sk_engine_watch (e, id);
   struct timespec start;
   clock_gettime (CLOCK_MONOTONIC, &start);
@@ -581,7 +709,10 @@ wait_stopped (sk_engine *e, const char *id, long ms, sk_ctr **out, sk_err **err)
     sk_ctr *c = NULL;
     if (sk_engine_get (e, id, &c, err) < 0)
       return -1;
-    bool live = is_live (c);
+    if (restarts < 0)
+      restarts = c->restart_count;
+    bool live = is_live (c) && !(next_exit && (strcmp (c->state, "restarting") == 0 ||
+                                               c->restart_count != restarts));
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
     long waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
@@ -595,6 +726,12 @@ wait_stopped (sk_engine *e, const char *id, long ms, sk_ctr **out, sk_err **err)
     sk_ctr_free (c);
     sk_engine_nap (watch, ms >= 0 && ms - waited < 200 ? ms - waited : 200);
   }
+}
+
+static int
+wait_stopped (sk_engine *e, const char *id, long ms, sk_ctr **out, sk_err **err)
+{
+  return wait_until (e, id, ms, false, out, err);
 }
 
 /* The container's stop signal and timeout (seconds). */
@@ -662,7 +799,7 @@ int
 sk_engine_wait (sk_engine *e, const char *id, int *exit_code, sk_err **err)
 {
   sk_ctr *c = NULL;
-  if (wait_stopped (e, id, -1, &c, err) < 0)
+  if (wait_until (e, id, -1, true, &c, err) < 0)
     return -1;
   *exit_code = c->exit_code;
   sk_ctr_free (c);

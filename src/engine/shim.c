@@ -27,6 +27,7 @@
 #include "engine/events.h"
 #include "engine/jsonlog.h"
 #include "engine/shim-oom.h"
+#include "engine/shim-int.h"
 #include "runtime/runtime.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -55,6 +56,8 @@ typedef struct shim {
   bool oom_killed;
   int64_t exited_ms; /* monotonic */
   char finished_at[48];
+  int64_t started_ms; /* monotonic, of this run */
+  char started_at[48];
 } shim;
 
 /* static: no stack or heap for the buffers, and untouched pages cost nothing */
@@ -518,6 +521,8 @@ init_exited (shim *s, int status)
   s->oom_killed = sk_shim_oom_exited ();
 }
 
+static void drop_setup_pages (void);
+
 /* SIGCHLD: the init and any orphan; SIGTERM: passed to the init. */
 static void
 handle_signals (shim *s)
@@ -537,6 +542,10 @@ handle_signals (shim *s)
   while ((p = waitpid (-1, &status, WNOHANG)) > 0)
     if (p == s->pid)
       init_exited (s, status);
+    else if (sk_shim_health_reaped (p, status))
+      drop_setup_pages (); /* what writing the probe's result touched */
+  if (s->exited)
+    sk_shim_health_end ();
 }
 
 /* The shim's work is done: the init exited, the output ended, and a first
@@ -555,6 +564,8 @@ poll_timeout (const shim *s)
     t = s->exited_ms + SHIM_LINGER_MS - now;
   if (in_first_moments () && att.started_ms + SK_ATTACH_WAIT_MS - now < t)
     t = att.started_ms + SK_ATTACH_WAIT_MS - now;
+  if (sk_shim_health_deadline () - now < t)
+    t = sk_shim_health_deadline () - now;
   return t == INT32_MAX ? -1 : t < 0 ? 0 : (int) t;
 }
 
@@ -563,15 +574,17 @@ static void
 supervise (shim *s)
 {
   while (!done (s)) {
-    struct pollfd p[3 + 2 + SHIM_CLIENTS + 1] = {{.fd = s->sigfd, .events = POLLIN},
+    struct pollfd p[3 + 2 + SHIM_CLIENTS + 2] = {{.fd = s->sigfd, .events = POLLIN},
                                                 {.fd = streams[0].fd, .events = POLLIN},
                                                 {.fd = streams[1].fd, .events = POLLIN}};
     size_t n = 3 + attach_pollfds (p + 3), oom_i = n++;
     p[oom_i] = (struct pollfd){.fd = sk_shim_oom_fd (), .events = POLLIN};
+    sk_shim_health_pollfd (&p[n++]);
     int timeout = poll_timeout (s);
     int r = poll (p, n, timeout);
     if (r < 0 && errno != EINTR)
       return;
+    sk_shim_health_tick (&p[n - 1]);
     if (r == 0 && s->exited && !s->deleted && now_ms () >= s->exited_ms + SHIM_LINGER_MS) {
       /* something outside the init's pid namespace holds the pipes */
       _cleanup_err_ sk_err *e = NULL;
@@ -721,6 +734,9 @@ launch (shim *s, sk_err **err)
   if (sk_container_state (&s->rt, s->o->id, &info, err) < 0)
     return -1;
   s->pid = info->pid;
+  s->started_ms = now_ms ();
+  sk_time_rfc3339 (s->started_at, sizeof s->started_at);
+  sk_shim_health_begin (s->o, &s->rt);
   return 0;
 }
 
@@ -789,6 +805,66 @@ fail (shim *s, sk_err **err)
   return -1;
 }
 
+/* A run ended: its die event (before exit.json or restart.json: whoever
+ * finds the container exited or restarting finds its die; its OOM kills
+ * were told as they happened), then the restart policy. True when the
+ * container runs again (restart.json tells the engine); false when the
+ * shim is done with it. */
+static bool
+restart (shim *s)
+{
+  static sk_shim_restart policy;
+  int sig, code = exit_code (s, &sig);
+  emit (s->o, "die", code);
+  int64_t delay;
+  if (!sk_shim_restart_decide (s->o, &policy, code, s->exited_ms - s->started_ms, &delay))
+    return false;
+  unsigned count = s->o->restart_count + policy.count;
+  sk_shim_restart_record (s->o, true, count, 0, s->started_at, code, s->finished_at, s->oom_killed);
+  _cleanup_err_ sk_err *e = NULL;
+  if (!s->deleted)
+    sk_container_delete (&s->rt, s->o->id, true, &e);
+  sk_err_free (&e);
+  /* the back-off may be long: without what the deletion used */
+  malloc_trim (0);
+  drop_setup_pages ();
+  if (sk_shim_restart_wait (s->o, s->sigfd, delay) < 0)
+    return false;
+  /* the run's stdin (a pipe, or the terminal's master) ended with it */
+  if (att.in_fd >= 0)
+    close (att.in_fd);
+  att.in_fd = -1;
+  att.pending_len = att.pending_off = 0;
+  att.close_in = false;
+  shim again = {.o = s->o, .rt = s->rt, .sigfd = s->sigfd};
+  if (launch (&again, &e) < 0) {
+    /* as Docker: the container stays stopped with the last run's exit */
+    sk_err_free (&e);
+    sk_container_delete (&s->rt, s->o->id, true, &e);
+    s->deleted = true;
+    for (int i = 0; i < 2; i++)
+      if (streams[i].fd >= 0) {
+        close (streams[i].fd);
+        streams[i].fd = -1;
+      }
+    return false;
+  }
+  char finished_at[sizeof s->finished_at];
+  memcpy (finished_at, s->finished_at, sizeof finished_at);
+  *s = again;
+  /* stopped while it was being started again: its signal found no process */
+  if (sk_shim_stopped_by_user (s->o))
+    kill (s->pid, SIGKILL);
+  emit (s->o, "start", -1);
+  sk_shim_restart_record (s->o, false, count, s->pid, s->started_at, code, finished_at, false);
+  /* the new run's cgroup watched afresh */
+  sk_shim_oom_start (s->o, &s->rt);
+  /* last: what the start and the record touched goes too */
+  malloc_trim (0);
+  drop_setup_pages ();
+  return true;
+}
+
 static int
 block_signals (shim *s, sk_err **err)
 {
@@ -836,13 +912,11 @@ sk_shim_run (const sk_shim_opts *o, sk_err **err)
   sk_shim_oom_start (o, &s.rt);
   malloc_trim (0);
   drop_setup_pages ();
-  supervise (&s);
+  for (supervise (&s); restart (&s); supervise (&s))
+    ;
   _cleanup_err_ sk_err *e = NULL;
   if (!o->log_none && sk_jsonlog_close (&jlog, &e) < 0)
     sk_err_free (&e);
-  int sig;
-  /* before exit.json: whoever finds the container exited finds its die */
-  emit (o, "die", exit_code (&s, &sig));
   int r = write_exit_json (&s, err);
   attach_close ();
   if (!s.deleted && sk_container_delete (&s.rt, o->id, true, &e) < 0 && r == 0) {

@@ -71,6 +71,14 @@ typedef struct sk_shim_opts {
   bool stdin_once;       /* --stdin-once: closed when the first client goes */
   bool tty;              /* --tty: a terminal instead of the pipes */
   bool attach_wait;      /* --attach-wait: keep the first output for a client */
+  /* --restart: the policy (shim-restart.c) */
+  const char *restart;   /* no, always, unless-stopped, on-failure; NULL: no */
+  unsigned restart_max;  /* on-failure's most restarts; 0: no limit */
+  unsigned restart_count; /* the record's count when started */
+  /* the healthcheck (shim-health.c); health_argv NULL: none */
+  char **health_argv;
+  int64_t health_interval_ms, health_timeout_ms, health_start_period_ms, health_start_interval_ms;
+  unsigned health_retries;
 } sk_shim_opts;
 
 /* Docker's exit code for a failure to create or start: 127 when the program

@@ -1,6 +1,7 @@
 /* Unit tests: the shim's json-file records (escaping, time stamps,
  * rotation), its exit codes for failures to start, the lines of the event
- * log, and the kernel's OOM records it believes. */
+ * log, the kernel's OOM records it believes, and the restart policies with
+ * Docker's back-off. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include "engine/logfile.h"
 #include "engine/shim.h"
 #include "engine/shim-oom.h"
+#include "engine/shim-int.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -293,6 +295,48 @@ test_oom_records (void **state)
 #undef KREC
 }
 
+/* Docker's restart manager: 100 ms doubled up to a minute, back to 100 ms
+ * after a run of 10 s; on-failure only for a non-zero exit, at most N. */
+static void
+test_restart_policy (void **state)
+{
+  char dir[] = "/tmp/skiff-test-restart-XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  sk_shim_opts o = {.state_dir = dir, .restart = "always"};
+  sk_shim_restart r = {0};
+  int64_t delay = 0;
+  static const int64_t want[] = {100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 60000, 60000};
+  for (size_t i = 0; i < SK_N_ELEMENTS (want); i++) {
+    assert_true (sk_shim_restart_decide (&o, &r, 0, 50, &delay));
+    assert_int_equal (delay, want[i]);
+  }
+  assert_int_equal (r.count, SK_N_ELEMENTS (want));
+  assert_true (sk_shim_restart_decide (&o, &r, 1, 10000, &delay));
+  assert_int_equal (delay, 100);
+  /* on-failure:2 */
+  o.restart = "on-failure";
+  o.restart_max = 2;
+  r = (sk_shim_restart){0};
+  assert_false (sk_shim_restart_decide (&o, &r, 0, 50, &delay));
+  assert_true (sk_shim_restart_decide (&o, &r, 3, 50, &delay));
+  assert_true (sk_shim_restart_decide (&o, &r, 3, 50, &delay));
+  assert_false (sk_shim_restart_decide (&o, &r, 3, 50, &delay));
+  /* no, and a container a user stopped */
+  o.restart = "no";
+  assert_false (sk_shim_restart_decide (&o, &r, 1, 50, &delay));
+  o.restart = "unless-stopped";
+  assert_true (sk_shim_restart_decide (&o, &r, 0, 50, &delay));
+  _cleanup_free_ char *mark = sk_path_join (dir, "stopped");
+  FILE *f = fopen (mark, "w");
+  assert_non_null (f);
+  fclose (f);
+  assert_false (sk_shim_restart_decide (&o, &r, 0, 50, &delay));
+  o.restart = "always";
+  assert_false (sk_shim_restart_decide (&o, &r, 1, 50, &delay));
+  unlink (mark);
+  rmdir (dir);
+}
+
 int
 main (void)
 {
@@ -304,6 +348,7 @@ main (void)
       cmocka_unit_test (test_failure_codes),
       cmocka_unit_test (test_event_lines),
       cmocka_unit_test (test_oom_records),
+      cmocka_unit_test (test_restart_policy),
   };
   return cmocka_run_group_tests_name ("shim", tests, NULL, NULL);
 }
