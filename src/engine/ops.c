@@ -11,6 +11,7 @@
 #include "engine/spec.h"
 #include "internal.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 static int
 set_state (sk_engine *e, sk_ctr *c, const char *state, sk_err **err)
@@ -359,5 +360,20 @@ sk_engine_update (sk_engine *e, const char *id, const sk_json *changes, sk_err *
     return -1;
   }
   sk_engine_emit (e, c, "update", NULL, 0);
+  /* a new restart policy for a running container: its shim reads it at the
+   * next exit (shim-restart.c) */
+  sk_json *rp = NULL, *name = NULL, *max = NULL;
+  bool live = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0 ||
+              strcmp (c->state, "restarting") == 0;
+  if (live && json_object_object_get_ex (changes, "RestartPolicy", &rp) && rp &&
+      json_object_object_get_ex (rp, "Name", &name) && *json_object_get_string (name)) {
+    json_object_object_get_ex (rp, "MaximumRetryCount", &max);
+    char text[64];
+    int n = snprintf (text, sizeof text, "%.32s:%d\n", json_object_get_string (name),
+                      max ? json_object_get_int (max) : 0);
+    _cleanup_free_ char *path = sk_engine_state_path (e, c->id, "restart-policy");
+    if (path == NULL || sk_write_file_atomic (path, text, (size_t) n, 0644, err) < 0)
+      return sk_err_wrap (err, "Cannot update container %s: the restart policy", id);
+  }
   return 0;
 }

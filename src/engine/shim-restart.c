@@ -1,7 +1,9 @@
 /* skiff: the shim's restart policy (see shim-int.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -22,6 +24,21 @@ sk_shim_restart_decide (const sk_shim_opts *o, sk_shim_restart *r, int code, int
                         int64_t *delay_ms)
 {
   const char *p = o->restart;
+  unsigned max = o->restart_max;
+  /* `update --restart` of the running container: its policy from now on */
+  char updated[48];
+  _cleanup_free_ char *path = sk_path_join (o->state_dir, "restart-policy");
+  _cleanup_close_ int fd = path ? open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+  ssize_t n = fd >= 0 ? read (fd, updated, sizeof updated - 1) : -1;
+  if (n > 0) {
+    updated[n] = '\0';
+    updated[strcspn (updated, "\n")] = '\0';
+    char *colon = strchr (updated, ':');
+    max = colon ? (unsigned) strtoul (colon + 1, NULL, 10) : 0;
+    if (colon)
+      *colon = '\0';
+    p = updated;
+  }
   if (p == NULL || *p == '\0' || strcmp (p, "no") == 0)
     return false;
   if (ran_ms >= RESTART_RESET_MS)
@@ -40,7 +57,7 @@ sk_shim_restart_decide (const sk_shim_opts *o, sk_shim_restart *r, int code, int
   else if (strcmp (p, "always") == 0 || strcmp (p, "unless-stopped") == 0)
     restart = true;
   else if (strcmp (p, "on-failure") == 0)
-    restart = code != 0 && (o->restart_max == 0 || r->count < o->restart_max);
+    restart = code != 0 && (max == 0 || r->count < max);
   if (!restart)
     return false;
   r->count++;

@@ -60,6 +60,15 @@ run 3" ]
 3" ]
 }
 
+@test "restart: update --restart of a running container applies at its next exit" {
+  id=$(sk run -d --name later busybox sh -c 'sleep 2; exit 4')
+  sk update --restart on-failure:1 later
+  [ "$(state later '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}')" = "on-failure 1" ]
+  until_true "[ \"\$(state $id '{{.State.Status}} {{.RestartCount}}')\" = 'exited 1' ]"
+  until_true "! shim_running $id"
+  [ "$(actions_of later)" = "create start update die start die " ]
+}
+
 @test "restart: on-failure does not restart a container that exited with 0" {
   id=$(sk run -d --restart on-failure busybox sh -c 'echo once')
   until_true "[ \"\$(state $id '{{.State.Status}}')\" = exited ]"
