@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -138,6 +139,23 @@ sk_jsonlog_open (sk_jsonlog *l, const char *path, uint64_t max_size, unsigned ma
   return open_log (l, err);
 }
 
+/* Whether n more bytes leave the log's filesystem the room a log never
+ * takes: 1/16 of it, at most 1 MiB. A log that filled the disk to its last
+ * byte would leave skiff's database unopenable (SQLite sizes its shared
+ * memory file anew at each first open) and every command failing until
+ * someone makes room. */
+static bool
+room_for (int fd, size_t n)
+{
+  struct statvfs st;
+  if (fstatvfs (fd, &st) < 0 || st.f_blocks == 0)
+    return true;
+  uint64_t total = (uint64_t) st.f_blocks * st.f_frsize;
+  uint64_t avail = (uint64_t) st.f_bavail * st.f_frsize;
+  uint64_t reserve = total / 16 < (1u << 20) ? total / 16 : (1u << 20);
+  return avail >= n + reserve;
+}
+
 /* Writes n bytes that end the file (l->size counts them); if not all of
  * them can be written, cuts the file back to where they started, so that
  * no record is torn, and takes them out of l->size. */
@@ -145,6 +163,10 @@ static int
 write_all (sk_jsonlog *l, const char *p, size_t n, sk_err **err)
 {
   uint64_t start = l->size - n;
+  if (n > 0 && !room_for (l->fd, n)) {
+    l->size = start;
+    return sk_err_set (err, ENOSPC, "write log `%s`: the disk is (nearly) full", l->path);
+  }
   while (n > 0) {
     ssize_t w = write (l->fd, p, n);
     if (w < 0 && errno == EINTR)

@@ -22,10 +22,17 @@ teardown() {
   # every shim of this test gone, every mount under its data root
   for pid in $(shim_pids); do kill -9 "$pid" 2> /dev/null || true; done
   grep " $BATS_TEST_TMPDIR" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
-  # the cgroup parent of this test's containers (the runtime leaves parents)
-  local d
-  for d in /sys/fs/cgroup/*/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER" /sys/fs/cgroup/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER"; do
-    [ -d "$d" ] && rmdir "$d" 2> /dev/null
+  # what is left in this test's cgroups (a container whose shim was killed
+  # above, when skiff itself could not remove it) killed by pid, then the
+  # cgroups removed, deepest first (the runtime leaves the parent)
+  local d i tree
+  tree=$(find /sys/fs/cgroup/*/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER" \
+    /sys/fs/cgroup/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER" -depth -type d 2> /dev/null)
+  for d in $tree; do
+    for pid in $(cat "$d/cgroup.procs" 2> /dev/null); do kill -9 "$pid" 2> /dev/null || true; done
+  done
+  for d in $tree; do
+    for i in $(seq 50); do rmdir "$d" 2> /dev/null && break; [ -d "$d" ] || break; sleep 0.1; done
   done
   unset SKIFF_DAEMON_CONFIG
   return 0
