@@ -29,7 +29,8 @@ storage elsewhere leads to. Options make it misbehave:
   --manifest-digest D  (default: the file's own)
 
 Every request is logged to --log as one line: "PORTNAME METHOD PATH
-range=<Range header or -> auth=<yes|no> concurrent=<blob GETs in flight>".
+range=<Range header or -> auth=<yes|no> concurrent=<blob GETs in flight>";
+with --hold, each answer's release too: "PORTNAME held HEX in_flight=N".
 The value of an Authorization header is never logged.
 """
 
@@ -130,6 +131,11 @@ class Handler(BaseHTTPRequestHandler):
             arrived.notify_all()
             if args.hold:
                 arrived.wait_for(lambda: state["in_flight"] >= args.hold, timeout=10)
+                held = state["in_flight"]
+        if args.hold:
+            # counted once the answer was held, not on arrival: two GETs that
+            # arrive together both see none in flight then
+            log("%s held %s in_flight=%d" % (name, hexd, held))
         try:
             self.send_blob(hexd, data)
         finally:

@@ -147,8 +147,8 @@ start_flaky() {
   [ "$status" -eq 0 ]
   store_verifies "$STORE" 4
   local max
-  max=$(sed -n 's/.* concurrent=\([0-9]*\)$/\1/p' "$FLAKY_LOG" | sort -n | tail -1)
-  [ "$max" -eq 1 ] # seen by the second of two requests in flight
+  max=$(sed -n 's/.* held .* in_flight=\([0-9]*\)$/\1/p' "$FLAKY_LOG" | sort -n | tail -1)
+  [ "$max" -eq 2 ] # two requests in flight, never three
   rm -rf "$STORE"
   stop_pid "$FLAKY_PID" flaky-blobs
   start_flaky --delay 0.2
