@@ -101,6 +101,10 @@ typedef struct sk_cli_column {
 } sk_cli_column;
 int sk_cli_render (const char *format, struct json_object *const *rows, size_t n,
                    const sk_cli_column *headers, FILE *out, sk_err **err);
+/* What inspect prints of its documents (a JSON array): each rendered with
+ * format, or the whole array indented when format is NULL. 0, or 1 after
+ * the error was printed. */
+int sk_cli_print_docs (const char *format, struct json_object *all);
 
 int cmd_image (sk_cli *cli, int argc, char **argv);
 int cmd_images (sk_cli *cli, int argc, char **argv);

@@ -236,3 +236,23 @@ sk_cli_render (const char *format, sk_json *const *rows, size_t n, const sk_cli_
   free (lines);
   return ret;
 }
+
+int
+sk_cli_print_docs (const char *format, sk_json *all)
+{
+  size_t n = json_object_array_length (all);
+  if (format == NULL) {
+    _cleanup_free_ char *text = sk_json_dump (all, true);
+    printf ("%s\n", text ? text : "[]");
+    return 0;
+  }
+  _cleanup_free_ sk_json **rows = calloc (n + 1, sizeof *rows);
+  if (rows == NULL)
+    return sk_cli_fail (NULL);
+  for (size_t i = 0; i < n; i++)
+    rows[i] = json_object_array_get_idx (all, i);
+  sk_err *err = NULL;
+  if (sk_cli_render (format, rows, n, NULL, stdout, &err) < 0)
+    return sk_cli_fail (err);
+  return 0;
+}

@@ -739,18 +739,8 @@ inspect_cmd (sk_cli *cli, int argc, char **argv, bool images)
     }
     json_object_array_add (all, doc);
   }
-  size_t n = json_object_array_length (all);
-  if (format) {
-    _cleanup_free_ sk_json **rows = calloc (n + 1, sizeof *rows);
-    for (size_t i = 0; rows && i < n; i++)
-      rows[i] = json_object_array_get_idx (all, i);
-    if (sk_cli_render (format, rows, n, NULL, stdout, &err) < 0)
-      return sk_cli_fail (err);
-  } else {
-    _cleanup_free_ char *text = sk_json_dump (all, true);
-    printf ("%s\n", text);
-  }
-  return ret;
+  int printed = sk_cli_print_docs (format, all);
+  return printed ? printed : ret;
 }
 
 int
