@@ -30,7 +30,32 @@ typedef struct log_reader {
   size_t count;
   size_t skip; /* records still to pass over (--tail) */
   FILE *last;  /* the stream written last, flushed when the other is */
+  /* following: the time of the last record printed and how many records
+   * of that time were, so that files read again after rotations print
+   * only what comes after (catching_up: passing over what came before) */
+  int64_t at;
+  size_t at_count, seen;
+  bool catching_up;
 } log_reader;
+
+/* Whether a record of time t comes after what was printed (when catching
+ * up); then it is the last printed. */
+static bool
+after_cursor (log_reader *r, int64_t t)
+{
+  if (r->catching_up) {
+    if (t < r->at || (t == r->at && r->seen++ < r->at_count))
+      return false;
+    r->catching_up = false;
+  }
+  if (t == r->at)
+    r->at_count++;
+  else {
+    r->at = t;
+    r->at_count = 1;
+  }
+  return true;
+}
 
 static void
 print_text (log_reader *r, FILE *out, const char *time, const char *text, size_t len)
@@ -58,8 +83,9 @@ print_record (log_reader *r, const char *line, size_t len)
   json_object_object_get_ex (doc, "stream", &stream);
   json_object_object_get_ex (doc, "time", &time);
   int64_t at = 0;
-  if ((r->since || r->until) && time && sk_cli_parse_time (json_object_get_string (time), &at) == 0 &&
-      (at < r->since || (r->until && at > r->until))) {
+  if (time)
+    sk_cli_parse_time (json_object_get_string (time), &at);
+  if (!after_cursor (r, at) || (r->since && at < r->since) || (r->until && at > r->until)) {
     json_object_put (doc);
     return;
   }
@@ -74,7 +100,8 @@ print_record (log_reader *r, const char *line, size_t len)
 static void
 print_local (log_reader *r, const sk_log_record *rec)
 {
-  if (rec->time_ns < r->since || (r->until && rec->time_ns > r->until))
+  if (!after_cursor (r, rec->time_ns) || rec->time_ns < r->since ||
+      (r->until && rec->time_ns > r->until))
     return;
   char time[SK_JSONLOG_TIME_SIZE];
   sk_log_format_time (rec->time_ns, time);
@@ -210,6 +237,10 @@ on_signal (int sig)
   forwarded = sig;
 }
 
+/* The rotated files a follower looks through when the file it follows was
+ * rotated: how far behind it may fall */
+#define FOLLOW_ROTATED 4
+
 /* The log file was rotated (renamed, a new one made): the rest of the old
  * one, then the new one from its start. */
 static void
@@ -224,29 +255,30 @@ reopen_if_rotated (log_reader *r, const char *path)
     return;
   drain (r);
   fclose (r->f);
+  r->f = NULL;
+  /* more than one rotation since the last look (a fast writer, a slow
+   * reader): the files rotated meanwhile, then the new one, each record
+   * after the last printed */
+  char name[4096];
+  r->catching_up = true;
+  r->seen = 0;
+  for (unsigned i = FOLLOW_ROTATED; i >= 1; i--) {
+    snprintf (name, sizeof name, "%s.%u", path, i);
+    FILE *f = sk_log_open_any (name);
+    if (f) {
+      drain_file (r, f);
+      fclose (f);
+    }
+  }
   r->f = fopen (path, "re");
 }
 
-/* Prints the output as it comes, from where r is, until the container
- * stops; its exit code. proxy: SIGINT and SIGTERM go to the container
- * (docker's --sig-proxy). */
+
+/* follow's loop: the log read as it grows until the container ends. */
 static int
-follow (sk_cli *cli, const char *id, log_reader *r, bool proxy, int *exit_code, sk_err **err)
+follow_loop (sk_engine *e, const char *id, log_reader *r, const char *path, sk_engine_watch *watch,
+             int *exit_code, sk_err **err)
 {
-  sk_engine *e = NULL;
-  if (sk_cli_engine (cli, &e, err) < 0)
-    return -1;
-  _cleanup_ctr_ sk_ctr *first = NULL;
-  if (sk_engine_get (e, id, &first, err) < 0)
-    return -1;
-  _cleanup_free_ char *path = log_path (e, first, &r->local);
-  if (path == NULL)
-    return sk_err_set (err, ENOMEM, "logs");
-  if (proxy) {
-    signal (SIGINT, on_signal);
-    signal (SIGTERM, on_signal);
-  }
-  _cleanup_close_ int watch = sk_engine_watch (e, id);
   int restarts = -1; /* an automatic restart ends the run followed, as docker's */
   for (;;) {
     reopen_if_rotated (r, path);
@@ -271,8 +303,34 @@ follow (sk_cli *cli, const char *id, log_reader *r, bool proxy, int *exit_code, 
       *exit_code = c->exit_code;
       return 0;
     }
+    sk_engine_watch_pid (watch, strcmp (c->state, "running") == 0 ? c->pid : 0);
     sk_engine_nap (watch, 10); /* woken early by the container's exit */
   }
+}
+
+/* Prints the output as it comes, from where r is, until the container
+ * stops; its exit code. proxy: SIGINT and SIGTERM go to the container
+ * (docker's --sig-proxy). */
+static int
+follow (sk_cli *cli, const char *id, log_reader *r, bool proxy, int *exit_code, sk_err **err)
+{
+  sk_engine *e = NULL;
+  if (sk_cli_engine (cli, &e, err) < 0)
+    return -1;
+  _cleanup_ctr_ sk_ctr *first = NULL;
+  if (sk_engine_get (e, id, &first, err) < 0)
+    return -1;
+  _cleanup_free_ char *path = log_path (e, first, &r->local);
+  if (path == NULL)
+    return sk_err_set (err, ENOMEM, "logs");
+  if (proxy) {
+    signal (SIGINT, on_signal);
+    signal (SIGTERM, on_signal);
+  }
+  sk_engine_watch watch = SK_ENGINE_WATCH_INIT;
+  int ret = follow_loop (e, id, r, path, &watch, exit_code, err);
+  sk_engine_watch_close (&watch);
+  return ret;
 }
 
 int

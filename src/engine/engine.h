@@ -126,11 +126,22 @@ bool sk_ctr_auto_remove (const sk_ctr *c);
 /* overlay or vfs */
 const char *sk_engine_driver (sk_engine *e);
 
-/* An inotify descriptor that wakes when the container's shim writes its
- * state (exit.json), or -1; and a sleep of up to ms that ends at such a
- * change (a plain sleep with -1). */
-int sk_engine_watch (sk_engine *e, const char *id);
-void sk_engine_nap (int watch, long ms);
+/* What a wait for a container's exit sleeps on: a pidfd of its process,
+ * readable once that process ended. Not inotify on the shim's files:
+ * closing an inotify descriptor waits for an SRCU grace period in the
+ * kernel, about 15 ms here, more than all the rest of an attached
+ * `run --rm`. */
+typedef struct sk_engine_watch {
+  pid_t pid;
+  int fd; /* -1: none (no process, or no pidfd): naps are plain sleeps */
+} sk_engine_watch;
+#define SK_ENGINE_WATCH_INIT {0, -1}
+/* Watches the process pid (the record's, which a restart changes; 0: none). */
+void sk_engine_watch_pid (sk_engine_watch *w, pid_t pid);
+void sk_engine_watch_close (sk_engine_watch *w);
+/* A sleep of up to ms that ends when the watched process ends; once it
+ * has, a millisecond (its shim writes exit.json a moment later). */
+void sk_engine_nap (sk_engine_watch *w, long ms);
 /* DATA_ROOT/events.log, the event log (events.h; freed by the caller). */
 char *sk_engine_events_path (sk_engine *e);
 

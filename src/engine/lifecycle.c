@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -666,49 +665,56 @@ sk_engine_kill (sk_engine *e, const char *id, int sig, bool all, sk_err **err)
   return 0;
 }
 
-int
-sk_engine_watch (sk_engine *e, const char *id)
+void
+sk_engine_watch_pid (sk_engine_watch *w, pid_t pid)
 {
-  _cleanup_free_ char *state = sk_engine_state_path (e, id, NULL);
-  int fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
-  if (fd >= 0 && (state == NULL ||
-                  inotify_add_watch (fd, state, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF) < 0)) {
-    close (fd);
-    fd = -1;
-  }
-  return fd;
+  if (pid == w->pid)
+    return;
+  sk_engine_watch_close (w);
+  w->pid = pid;
+  if (pid > 0)
+    w->fd = sk_pidfd_open (pid);
 }
 
 void
-sk_engine_nap (int watch, long ms)
+sk_engine_watch_close (sk_engine_watch *w)
 {
-  if (watch < 0) {
+  if (w->fd >= 0)
+    close (w->fd);
+  w->fd = -1;
+  w->pid = 0;
+}
+
+void
+sk_engine_nap (sk_engine_watch *w, long ms)
+{
+  if (w->fd < 0) {
     sleep_ms (ms);
     return;
   }
-  struct pollfd p = {.fd = watch, .events = POLLIN};
-  if (poll (&p, 1, (int) ms) > 0) {
-    char buf[4096];
-    while (read (watch, buf, sizeof buf) > 0)
-      ;
-  }
+  struct pollfd p = {.fd = w->fd, .events = POLLIN};
+  if (poll (&p, 1, (int) ms) > 0 && ms > 1)
+    sleep_ms (1);
 }
 
 /* Waits up to ms (negative: for ever) for the container to stop running:
- * 1 when it still runs. Woken by the shim's exit.json arriving; every
- * 200 ms it also looks (a shim killed writes nothing). With next_exit, an
+ * 1 when it still runs. Woken by the container's process ending (its
+ * exit.json comes a moment later); every 200 ms it also looks (a shim
+ * killed writes nothing). With next_exit, an
  * exit followed by an automatic restart is an end too (docker's wait). */
 static int
 wait_until (sk_engine *e, const char *id, long ms, bool next_exit, sk_ctr **out, sk_err **err)
 {
   int restarts = -1;
-  _cleanup_close_ int watch = sk_engine_watch (e, id);
+  sk_engine_watch watch = SK_ENGINE_WATCH_INIT;
   struct timespec start;
   clock_gettime (CLOCK_MONOTONIC, &start);
   for (;;) {
     sk_ctr *c = NULL;
-    if (sk_engine_get (e, id, &c, err) < 0)
+    if (sk_engine_get (e, id, &c, err) < 0) {
+      sk_engine_watch_close (&watch);
       return -1;
+    }
     if (restarts < 0)
       restarts = c->restart_count;
     bool live = is_live (c) && !(next_exit && (strcmp (c->state, "restarting") == 0 ||
@@ -717,14 +723,16 @@ wait_until (sk_engine *e, const char *id, long ms, bool next_exit, sk_ctr **out,
     clock_gettime (CLOCK_MONOTONIC, &now);
     long waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
     if (!live || (ms >= 0 && waited >= ms)) {
+      sk_engine_watch_close (&watch);
       if (out)
         *out = c;
       else
         sk_ctr_free (c);
       return live ? 1 : 0;
     }
+    sk_engine_watch_pid (&watch, strcmp (c->state, "running") == 0 ? c->pid : 0);
     sk_ctr_free (c);
-    sk_engine_nap (watch, ms >= 0 && ms - waited < 200 ? ms - waited : 200);
+    sk_engine_nap (&watch, ms >= 0 && ms - waited < 200 ? ms - waited : 200);
   }
 }
 
