@@ -157,6 +157,22 @@ drain (log_reader *r)
   drain_file (r, r->f);
 }
 
+/* The rotated files PATH.last ... PATH.1 (each plain or gzipped), oldest
+ * first, those there are. */
+static void
+drain_rotated (log_reader *r, const char *path, unsigned last)
+{
+  char name[4096];
+  for (unsigned i = last; i >= 1; i--) {
+    snprintf (name, sizeof name, "%s.%u", path, i);
+    FILE *f = sk_log_open_any (name);
+    if (f) {
+      drain_file (r, f);
+      fclose (f);
+    }
+  }
+}
+
 /* Every file of the log at path, the rotated ones oldest first; the current
  * one is left open in r->f, to follow. */
 static void
@@ -173,14 +189,7 @@ read_all (log_reader *r, const char *path)
         break;
     }
   }
-  for (unsigned i = last; i >= 1; i--) {
-    snprintf (name, sizeof name, "%s.%u", path, i);
-    FILE *f = sk_log_open_any (name);
-    if (f) {
-      drain_file (r, f);
-      fclose (f);
-    }
-  }
+  drain_rotated (r, path, last);
   if (r->f)
     fclose (r->f);
   r->f = fopen (path, "re");
@@ -259,17 +268,9 @@ reopen_if_rotated (log_reader *r, const char *path)
   /* more than one rotation since the last look (a fast writer, a slow
    * reader): the files rotated meanwhile, then the new one, each record
    * after the last printed */
-  char name[4096];
   r->catching_up = true;
   r->seen = 0;
-  for (unsigned i = FOLLOW_ROTATED; i >= 1; i--) {
-    snprintf (name, sizeof name, "%s.%u", path, i);
-    FILE *f = sk_log_open_any (name);
-    if (f) {
-      drain_file (r, f);
-      fclose (f);
-    }
-  }
+  drain_rotated (r, path, FOLLOW_ROTATED);
   r->f = fopen (path, "re");
 }
 
