@@ -7,30 +7,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 load engine
 
-teardown_tmpfs() {
-  if [ -n "${SMALL:-}" ] && mountpoint -q "$SMALL"; then umount -l "$SMALL"; fi
-}
-
-teardown() {
-  # the containers first (their data root may be on the small tmpfs)
-  local id pid
-  for pid in "${BG_PIDS[@]}"; do kill -9 "$pid" 2> /dev/null || true; done
-  for id in $("$SKIFF" ps -aq --no-trunc 2> /dev/null); do
-    "$SKIFF" rm -f "$id" > /dev/null 2>&1 || true
-  done
-  for pid in $(shim_pids); do kill -9 "$pid" 2> /dev/null || true; done
-  grep " $BATS_TEST_TMPDIR" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
-  teardown_tmpfs
-  local d
-  for d in /sys/fs/cgroup/*/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER"/* /sys/fs/cgroup/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER"/*; do
-    [ -d "$d" ] && rmdir "$d" 2> /dev/null
-  done
-  for d in /sys/fs/cgroup/*/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER" /sys/fs/cgroup/"$SKIFF_TEST_CGROUP/$BATS_TEST_NUMBER"; do
-    [ -d "$d" ] && rmdir "$d" 2> /dev/null
-  done
-  unset SKIFF_DAEMON_CONFIG
-  return 0
-}
+# engine.bash's teardown also unmounts the small tmpfs of the full-disk tests
+# (it is under the test's directory), after the containers on it are gone.
 
 # a numbered line per record: 1..N, each once, in order
 assert_numbered() { # FILE N
