@@ -225,7 +225,7 @@ sk_cli_attach (sk_cli *cli, const char *id, const sk_attach_opts *o, int *exit_c
       return -1;
     /* its shim is gone: what it wrote is in the log */
     sk_err_free (err);
-    return sk_cli_follow (cli, id, o->sig_proxy, exit_code, err);
+    return sk_cli_follow (cli, id, o->sig_proxy, o->since, exit_code, err);
   }
   return sk_cli_attach_relay (cli, id, sock, o, exit_code, err);
 }

@@ -122,9 +122,11 @@ int cmd_pull (sk_cli *cli, int argc, char **argv);
 int cmd_push (sk_cli *cli, int argc, char **argv);
 int cmd_login (sk_cli *cli, int argc, char **argv);
 int cmd_logout (sk_cli *cli, int argc, char **argv);
-/* Prints a container's output as it comes until it stops (logs.c); its
- * exit code. proxy: SIGINT and SIGTERM are sent on to it. */
-int sk_cli_follow (sk_cli *cli, const char *id, bool proxy, int *exit_code, sk_err **err);
+/* Prints a container's output as it comes until it stops (logs.c), what
+ * it wrote from the time from on (nanoseconds since the epoch; 0: all of
+ * its log); its exit code. proxy: SIGINT and SIGTERM are sent on to it. */
+int sk_cli_follow (sk_cli *cli, const char *id, bool proxy, int64_t from, int *exit_code,
+                   sk_err **err);
 
 /* Runs fn on each container named (container.c); prints what was typed for
  * each one done when print; docker's "Error response from daemon: ..." for
@@ -149,6 +151,7 @@ typedef struct sk_attach_opts {
   bool tty;                /* the container has a terminal: raw mode, its size */
   bool sig_proxy;          /* SIGINT and SIGTERM sent on (without a terminal) */
   const char *detach_keys; /* NULL: ctrl-p,ctrl-q */
+  int64_t since;           /* output from the log: from this time on (0: all) */
 } sk_attach_opts;
 /* Whether the container has a terminal (Config.Tty) and a stdin (OpenStdin). */
 int sk_cli_container_io (sk_cli *cli, const char *id, bool *tty, bool *open_stdin, sk_err **err);

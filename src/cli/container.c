@@ -154,6 +154,17 @@ auto_remove_wanted (sk_cli *cli, const char *id)
   return sk_ctr_auto_remove (c);
 }
 
+/* The time now, before a start: an attached run or start shows the
+ * container's output from then on, not what an earlier run left in its
+ * log. */
+static int64_t
+now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* An attached run or start: with -i or -t over the shim's attach socket,
  * else following the log. */
 static int
@@ -163,7 +174,7 @@ attached_output (sk_cli *cli, const char *id, sk_attach_opts *o, int *code, sk_e
   if (sk_cli_container_io (cli, id, &o->tty, &open_stdin, err) < 0)
     return -1;
   if (!o->tty && !open_stdin)
-    return sk_cli_follow (cli, id, o->sig_proxy, code, err);
+    return sk_cli_follow (cli, id, o->sig_proxy, o->since, code, err);
   o->in = o->in && open_stdin;
   if (o->tty && o->in && !isatty (0))
     return sk_err_kind (err, ENOTTY, "the input device is not a TTY");
@@ -184,6 +195,7 @@ cmd_run (sk_cli *cli, int argc, char **argv)
   sk_engine *e = NULL;
   int code = 125;
   bool rm = auto_remove_wanted (cli, id);
+  int64_t since = now_ns ();
   if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_start (e, id, &code, &err) < 0) {
     /* a full disk: the container was not wholly made (docker's create
      * would have failed), so none of it stays */
@@ -197,7 +209,8 @@ cmd_run (sk_cli *cli, int argc, char **argv)
     printf ("%s\n", id);
     return 0;
   }
-  sk_attach_opts ao = {.in = true, .sig_proxy = rc.sig_proxy, .detach_keys = rc.detach_keys};
+  sk_attach_opts ao = {
+    .in = true, .sig_proxy = rc.sig_proxy, .detach_keys = rc.detach_keys, .since = since};
   if (attached_output (cli, id, &ao, &code, &err) < 0)
     return fail_with (125, err);
   if (rm)
@@ -243,9 +256,11 @@ start_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, void
 {
   (void) as_typed;
   start_data *d = data;
+  int64_t since = now_ns ();
   if (sk_engine_start (e, id, &d->code, err) < 0)
     return -1;
-  sk_attach_opts o = {.in = d->interactive, .sig_proxy = true, .detach_keys = d->detach_keys};
+  sk_attach_opts o = {
+    .in = d->interactive, .sig_proxy = true, .detach_keys = d->detach_keys, .since = since};
   if (d->attach && attached_output (cli, id, &o, &d->code, err) < 0)
     return -1;
   return 0;

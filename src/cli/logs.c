@@ -24,22 +24,33 @@ typedef struct log_reader {
   bool local; /* skiff's compact records, not JSON lines */
   char *line;
   size_t alloc;
+  sk_json *doc; /* the JSON record read last */
   bool timestamps;
   int64_t since, until; /* nanoseconds; 0: no bound */
   bool counting;        /* count the records, print none */
   size_t count;
   size_t skip; /* records still to pass over (--tail) */
   FILE *last;  /* the stream written last, flushed when the other is */
-  /* following: the time of the last record printed and how many records
-   * of that time were, so that files read again after rotations print
-   * only what comes after (catching_up: passing over what came before) */
+  /* the cursor: the time of the last record read (printed or passed over)
+   * and how many records of that time were, so that files read again
+   * after rotations give only what comes after it (catching_up: passing
+   * over what came before; seen: the records of time at passed over) */
   int64_t at;
   size_t at_count, seen;
   bool catching_up;
 } log_reader;
 
-/* Whether a record of time t comes after what was printed (when catching
- * up); then it is the last printed. */
+/* One record: its time, stream and text, in the reader's buffers. */
+typedef struct log_record {
+  int64_t time;
+  bool err;
+  const char *stamp; /* the time as stored (json-file), or NULL */
+  const char *text;  /* NULL: not a record (a damaged line) */
+  size_t len;
+} log_record;
+
+/* Whether a record of time t comes after the cursor (when catching up);
+ * then the cursor is on it. */
 static bool
 after_cursor (log_reader *r, int64_t t)
 {
@@ -58,57 +69,22 @@ after_cursor (log_reader *r, int64_t t)
 }
 
 static void
-print_text (log_reader *r, FILE *out, const char *time, const char *text, size_t len)
+print_text (log_reader *r, const log_record *rec)
 {
+  FILE *out = rec->err ? stderr : stdout;
   if (r->last && r->last != out)
     fflush (r->last);
   r->last = out;
-  if (r->timestamps && time)
-    fprintf (out, "%s ", time);
-  fwrite (text, 1, len, out);
-}
-
-/* Prints one record of a json-file log: its text on stdout or stderr. */
-static void
-print_record (log_reader *r, const char *line, size_t len)
-{
-  sk_json *doc = NULL;
-  sk_err *ignored = NULL;
-  if (sk_json_parse (line, len, "log", &doc, &ignored) < 0) {
-    sk_err_free (&ignored);
-    return;
+  if (r->timestamps) {
+    char stamp[SK_JSONLOG_TIME_SIZE];
+    if (rec->stamp == NULL)
+      sk_log_format_time (rec->time, stamp);
+    fprintf (out, "%s ", rec->stamp ? rec->stamp : stamp);
   }
-  sk_json *text = NULL, *stream = NULL, *time = NULL;
-  json_object_object_get_ex (doc, "log", &text);
-  json_object_object_get_ex (doc, "stream", &stream);
-  json_object_object_get_ex (doc, "time", &time);
-  int64_t at = 0;
-  if (time)
-    sk_cli_parse_time (json_object_get_string (time), &at);
-  if (!after_cursor (r, at) || (r->since && at < r->since) || (r->until && at > r->until)) {
-    json_object_put (doc);
-    return;
-  }
-  FILE *out = stream && strcmp (json_object_get_string (stream), "stderr") == 0 ? stderr : stdout;
-  if (text)
-    print_text (r, out, time ? json_object_get_string (time) : NULL, json_object_get_string (text),
-                (size_t) json_object_get_string_len (text));
-  json_object_put (doc);
+  fwrite (rec->text, 1, rec->len, out);
 }
 
-/* Prints one record of a local log. */
-static void
-print_local (log_reader *r, const sk_log_record *rec)
-{
-  if (!after_cursor (r, rec->time_ns) || rec->time_ns < r->since ||
-      (r->until && rec->time_ns > r->until))
-    return;
-  char time[SK_JSONLOG_TIME_SIZE];
-  sk_log_format_time (rec->time_ns, time);
-  print_text (r, rec->stream == SK_LOG_STDERR ? stderr : stdout, time, rec->data, rec->len);
-}
-
-/* The next whole record of f into r: 1, or 0 at its end for now. */
+/* The next whole line of f into r: 1, or 0 at its end for now. */
 static int
 next_json (log_reader *r, FILE *f, size_t *len)
 {
@@ -127,26 +103,72 @@ next_json (log_reader *r, FILE *f, size_t *len)
   return 1;
 }
 
+/* A json-file record: {"log": text, "stream": "stdout" or "stderr",
+ * "time": RFC 3339}. */
+static void
+parse_json (log_reader *r, size_t len, log_record *rec)
+{
+  sk_err *ignored = NULL;
+  json_object_put (r->doc);
+  r->doc = NULL;
+  rec->text = NULL;
+  if (sk_json_parse (r->line, len, "log", &r->doc, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return;
+  }
+  sk_json *text = NULL, *stream = NULL, *time = NULL;
+  if (!json_object_object_get_ex (r->doc, "log", &text))
+    return;
+  json_object_object_get_ex (r->doc, "stream", &stream);
+  json_object_object_get_ex (r->doc, "time", &time);
+  rec->time = 0;
+  rec->stamp = time ? json_object_get_string (time) : NULL;
+  if (rec->stamp)
+    sk_cli_parse_time (rec->stamp, &rec->time);
+  rec->err = stream && strcmp (json_object_get_string (stream), "stderr") == 0;
+  rec->text = json_object_get_string (text);
+  rec->len = (size_t) json_object_get_string_len (text);
+}
+
+/* The next whole record of f: 1, or 0 at its end for now (or where it is
+ * damaged). parse false: only that there is one. */
+static int
+next_record (log_reader *r, FILE *f, bool parse, log_record *rec)
+{
+  if (r->local) {
+    sk_log_record lr;
+    if (sk_locallog_next (f, &r->line, &r->alloc, &lr) <= 0)
+      return 0;
+    *rec = (log_record){.time = lr.time_ns, .err = lr.stream == SK_LOG_STDERR, .text = lr.data,
+                        .len = lr.len};
+    return 1;
+  }
+  size_t len = 0;
+  if (next_json (r, f, &len) <= 0)
+    return 0;
+  if (parse)
+    parse_json (r, len, rec);
+  return 1;
+}
+
 /* Prints (or counts, or passes over) every whole record of f that has
  * arrived. */
 static void
 drain_file (log_reader *r, FILE *f)
 {
-  for (;;) {
-    sk_log_record rec;
-    size_t len = 0;
-    if (r->local ? sk_locallog_next (f, &r->line, &r->alloc, &rec) <= 0
-                 : next_json (r, f, &len) <= 0)
-      break;
+  log_record rec;
+  while (next_record (r, f, !r->counting, &rec) > 0) {
     if (r->counting)
       r->count++;
+    else if (rec.text == NULL || !after_cursor (r, rec.time))
+      continue;
     else if (r->skip)
       r->skip--;
-    else if (r->local)
-      print_local (r, &rec);
-    else
-      print_record (r, r->line, len);
+    else if ((!r->since || rec.time >= r->since) && (!r->until || rec.time <= r->until))
+      print_text (r, &rec);
   }
+  json_object_put (r->doc);
+  r->doc = NULL;
   fflush (stdout);
   fflush (stderr);
 }
@@ -157,42 +179,51 @@ drain (log_reader *r)
   drain_file (r, r->f);
 }
 
-/* The rotated files PATH.last ... PATH.1 (each plain or gzipped), oldest
- * first, those there are. */
-static void
-drain_rotated (log_reader *r, const char *path, unsigned last)
+/* The time of the first record of f, which is then read from its start
+ * again; false if it has none (or cannot go back). */
+static bool
+first_time (log_reader *r, FILE *f, int64_t *t)
 {
-  char name[4096];
-  for (unsigned i = last; i >= 1; i--) {
-    snprintf (name, sizeof name, "%s.%u", path, i);
-    FILE *f = sk_log_open_any (name);
-    if (f) {
-      drain_file (r, f);
-      fclose (f);
-    }
-  }
+  log_record rec;
+  bool found = next_record (r, f, true, &rec) > 0 && rec.text;
+  *t = found ? rec.time : 0;
+  json_object_put (r->doc);
+  r->doc = NULL;
+  return fseek (f, 0, SEEK_SET) == 0 && found;
 }
 
-/* Every file of the log at path, the rotated ones oldest first; the current
- * one is left open in r->f, to follow. */
+/* Every file of the log at path, from the first that holds a record after
+ * the cursor (all when catching up is not asked); the current one is left
+ * open in r->f, to follow. */
 static void
-read_all (log_reader *r, const char *path)
+read_log (log_reader *r, const char *path, bool catch_up)
 {
-  char name[4096];
-  unsigned last = 0;
-  for (;; last++) {
-    struct stat st;
-    snprintf (name, sizeof name, "%s.%u", path, last + 1);
-    if (stat (name, &st) < 0) {
-      snprintf (name, sizeof name, "%s.%u.gz", path, last + 1);
-      if (stat (name, &st) < 0)
-        break;
-    }
+  sk_log_set set;
+  sk_err *ignored = NULL;
+  if (sk_log_open_set (path, &set, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return;
   }
-  drain_rotated (r, path, last);
+  size_t from = 0;
+  if (catch_up) {
+    /* the newest file that starts before the cursor: the cursor is in it
+     * (records of one time may span files: strictly before) */
+    int64_t t;
+    for (size_t i = set.n; i-- > 0;)
+      if (set.files[i] && first_time (r, set.files[i], &t) && t < r->at) {
+        from = i;
+        break;
+      }
+    r->catching_up = true;
+    r->seen = 0;
+  }
+  for (size_t i = from; i + 1 < set.n; i++)
+    drain_file (r, set.files[i]);
   if (r->f)
     fclose (r->f);
-  r->f = fopen (path, "re");
+  r->f = set.files[set.n - 1];
+  set.files[set.n - 1] = NULL;
+  sk_log_set_close (&set);
   if (r->f)
     drain (r);
 }
@@ -216,7 +247,8 @@ log_path (sk_engine *e, const sk_ctr *c, bool *local)
 
 /* --tail of a local log whose current file holds enough records (or all
  * of them): found walking it backwards, the rest of the log not read.
- * Leaves r->f there; false to read the log the long way. */
+ * Leaves r->f there (on the record before them, to set the cursor on when
+ * there is one); false to read the log the long way. */
 static bool
 tail_local (log_reader *r, const char *path, size_t n)
 {
@@ -226,15 +258,16 @@ tail_local (log_reader *r, const char *path, size_t n)
   if (f == NULL)
     return false;
   size_t found;
-  long at = sk_locallog_tail (f, n, &found);
+  long at = sk_locallog_tail (f, n + 1, &found);
   snprintf (rotated, sizeof rotated, "%s.1", path);
   bool more = stat (rotated, &st) == 0 ||
               (snprintf (rotated, sizeof rotated, "%s.1.gz", path), stat (rotated, &st) == 0);
-  if (at < 0 || (found < n && more) || fseek (f, at, SEEK_SET) < 0) {
+  if (at < 0 || (found <= n && more) || fseek (f, at, SEEK_SET) < 0) {
     fclose (f);
     return false;
   }
   r->f = f;
+  r->skip = found > n ? 1 : 0;
   return true;
 }
 
@@ -246,34 +279,28 @@ on_signal (int sig)
   forwarded = sig;
 }
 
-/* The rotated files a follower looks through when the file it follows was
- * rotated: how far behind it may fall */
-#define FOLLOW_ROTATED 4
-
-/* The log file was rotated (renamed, a new one made): the rest of the old
- * one, then the new one from its start. */
+/* The log file was rotated (renamed, a new one made) or is not open yet:
+ * the rest of the old one, then what was written after it. A slow reader
+ * may find it rotated more than once: the log is read again, as it is
+ * now, from the cursor on. */
 static void
 reopen_if_rotated (log_reader *r, const char *path)
 {
   struct stat now, mine;
-  if (r->f == NULL) {
-    r->f = fopen (path, "re");
-    return;
+  if (r->f) {
+    if (stat (path, &now) < 0 || fstat (fileno (r->f), &mine) < 0)
+      return;
+    if (now.st_ino == mine.st_ino) {
+      if (mine.st_size < ftell (r->f)) /* emptied (one file kept) */
+        fseek (r->f, 0, SEEK_SET);
+      return;
+    }
+    drain (r);
+    fclose (r->f);
+    r->f = NULL;
   }
-  if (stat (path, &now) < 0 || fstat (fileno (r->f), &mine) < 0 || now.st_ino == mine.st_ino)
-    return;
-  drain (r);
-  fclose (r->f);
-  r->f = NULL;
-  /* more than one rotation since the last look (a fast writer, a slow
-   * reader): the files rotated meanwhile, then the new one, each record
-   * after the last printed */
-  r->catching_up = true;
-  r->seen = 0;
-  drain_rotated (r, path, FOLLOW_ROTATED);
-  r->f = fopen (path, "re");
+  read_log (r, path, true);
 }
-
 
 /* follow's loop: the log read as it grows until the container ends. */
 static int
@@ -335,9 +362,10 @@ follow (sk_cli *cli, const char *id, log_reader *r, bool proxy, int *exit_code, 
 }
 
 int
-sk_cli_follow (sk_cli *cli, const char *id, bool proxy, int *exit_code, sk_err **err)
+sk_cli_follow (sk_cli *cli, const char *id, bool proxy, int64_t from, int *exit_code, sk_err **err)
 {
-  log_reader r = {0};
+  /* the cursor just before from: what is older was there before */
+  log_reader r = {.at = from};
   int ret = follow (cli, id, &r, proxy, exit_code, err);
   if (r.f)
     fclose (r.f);
@@ -440,11 +468,11 @@ cmd_logs (sk_cli *cli, int argc, char **argv)
     if (tail >= 0) {
       /* the records, counted first: all but the last tail are passed over */
       r.counting = true;
-      read_all (&r, path);
+      read_log (&r, path, false);
       r.counting = false;
       r.skip = r.count > (size_t) tail ? r.count - (size_t) tail : 0;
     }
-    read_all (&r, path);
+    read_log (&r, path, false);
   }
   int ret = 0, code;
   if (follow_output && follow (cli, id, &r, false, &code, &err) < 0)

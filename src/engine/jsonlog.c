@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -136,6 +137,7 @@ sk_jsonlog_open (sk_jsonlog *l, const char *path, uint64_t max_size, unsigned ma
   l->max_size = max_size;
   l->max_file = max_file ? max_file : 1;
   l->len = 0;
+  l->dirfd = l->max_size && l->max_file > 1 ? sk_log_dir_open (path) : -1;
   return open_log (l, err);
 }
 
@@ -208,19 +210,10 @@ shift_file (const char *from, const char *to, sk_err **err)
   return 0;
 }
 
-/* PATH.(i-1) -> PATH.i down to PATH -> PATH.1 (then compressed if asked),
- * or PATH emptied when one file is kept */
+/* PATH.(i-1) -> PATH.i down to PATH -> PATH.1, and a new PATH */
 static int
-rotate (sk_jsonlog *l, sk_err **err)
+rotate_files (sk_jsonlog *l, sk_err **err)
 {
-  if (l->max_file <= 1) {
-    if (ftruncate (l->fd, 0) < 0)
-      return sk_err_set (err, errno, "truncate log `%s`", l->path);
-    l->size = 0;
-    return 0;
-  }
-  /* the last rotation's file must be done before it moves */
-  sk_log_compress_wait (&l->compressing);
   char from[PATH_MAX], to[PATH_MAX];
   for (unsigned i = l->max_file - 1; i >= 1; i--) {
     if (i == 1)
@@ -232,12 +225,36 @@ rotate (sk_jsonlog *l, sk_err **err)
       return -1;
   }
   close (l->fd);
-  if (l->compress) {
-    _cleanup_err_ sk_err *e = NULL;
-    snprintf (to, sizeof to, "%s.1", l->path);
-    sk_log_compress (to, &l->compressing, &e); /* if not, it stays uncompressed */
-  }
   return open_log (l, err);
+}
+
+/* The files rotated (PATH.1 then compressed if asked), or PATH emptied
+ * when one file is kept; before a record of rec bytes. */
+static int
+rotate (sk_jsonlog *l, size_t rec, sk_err **err)
+{
+  if (l->max_file <= 1) {
+    if (ftruncate (l->fd, 0) < 0)
+      return sk_err_set (err, errno, "truncate log `%s`", l->path);
+    l->size = 0;
+    return 0;
+  }
+  /* the last rotation's file must be done before it moves */
+  sk_log_compress_wait (&l->compressing);
+  /* a reader opening the files: later, unless the file is twice too big */
+  bool locked = l->dirfd >= 0 && flock (l->dirfd, LOCK_EX | LOCK_NB) == 0;
+  if (!locked && l->dirfd >= 0 && l->size + rec <= 2 * l->max_size)
+    return 0;
+  int r = rotate_files (l, err);
+  if (locked)
+    flock (l->dirfd, LOCK_UN);
+  if (r == 0 && l->compress) {
+    _cleanup_err_ sk_err *e = NULL;
+    char rotated[PATH_MAX];
+    snprintf (rotated, sizeof rotated, "%s.1", l->path);
+    sk_log_compress (rotated, &l->compressing, &e); /* if not, it stays uncompressed */
+  }
+  return r;
 }
 
 int
@@ -284,7 +301,7 @@ sk_jsonlog_add (sk_jsonlog *l, const char *stream, const char *data, size_t len,
     /* what came before goes to the current file, this record to the next */
     int r = write_all (l, l->buf, l->len, err);
     if (r == 0)
-      r = rotate (l, err);
+      r = rotate (l, rec, err);
     memmove (l->buf, start, rec);
     l->len = 0;
     if (r < 0)
@@ -303,5 +320,8 @@ sk_jsonlog_close (sk_jsonlog *l, sk_err **err)
   if (l->fd >= 0)
     close (l->fd);
   l->fd = -1;
+  if (l->dirfd >= 0)
+    close (l->dirfd);
+  l->dirfd = -1;
   return r;
 }

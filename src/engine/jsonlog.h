@@ -9,6 +9,13 @@
  * writes them out. A write that fails (a full disk) is undone: the file is
  * cut back to its last whole record and what was buffered is dropped.
  *
+ * Rotation holds the flock of the log's directory exclusively while it
+ * renames the files; readers take it shared while they open them
+ * (sk_log_open_set), so that what they open is the log of one moment and
+ * none of its files is missed. A reader that holds it for long only
+ * delays the rotation: the file grows on, to twice its maximum size, when
+ * it is rotated all the same.
+ *
  * The same writer keeps the local driver's log, in skiff's compact format
  * (logfile.h), and with compress, gzips each file it rotates out (PATH.1 ->
  * PATH.1.gz) in a child process.
@@ -30,6 +37,7 @@
 typedef struct sk_jsonlog {
   const char *path;
   int fd;
+  int dirfd;         /* the log's directory, flocked while rotating, or -1 */
   uint64_t size;     /* of the current file, buffered records included */
   uint64_t max_size; /* 0: no rotation */
   unsigned max_file; /* files kept in all, the current one included */

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/types.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -286,6 +287,21 @@ gz_read (void *cookie, char *buf, size_t size)
   return r < 0 ? -1 : r;
 }
 
+/* rewinding (SEEK_SET) is done by zlib decompressing from the start */
+static int
+gz_seek (void *cookie, off64_t *offset, int whence)
+{
+  if (whence == SEEK_END) {
+    errno = EINVAL;
+    return -1;
+  }
+  z_off_t at = gzseek ((gzFile) cookie, (z_off_t) *offset, whence);
+  if (at < 0)
+    return -1;
+  *offset = at;
+  return 0;
+}
+
 static int
 gz_close (void *cookie)
 {
@@ -304,9 +320,91 @@ sk_log_open_any (const char *path)
   gzFile z = gzopen (gz, "rbe");
   if (z == NULL)
     return NULL;
-  cookie_io_functions_t io = {.read = gz_read, .close = gz_close};
+  cookie_io_functions_t io = {.read = gz_read, .seek = gz_seek, .close = gz_close};
   f = fopencookie (z, "r", io);
   if (f == NULL)
     gzclose (z);
   return f;
+}
+
+int
+sk_log_dir_open (const char *path)
+{
+  char dir[PATH_MAX];
+  const char *slash = strrchr (path, '/');
+  if (slash == NULL)
+    return open (".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  size_t len = slash == path ? 1 : (size_t) (slash - path);
+  if (len >= sizeof dir)
+    return -1;
+  memcpy (dir, path, len);
+  dir[len] = '\0';
+  return open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+void
+sk_log_set_close (sk_log_set *set)
+{
+  for (size_t i = 0; i < set->n; i++)
+    if (set->files[i])
+      fclose (set->files[i]);
+  free (set->files);
+  set->files = NULL;
+  set->n = 0;
+}
+
+/* Opens PATH.1, PATH.2, ... (plain or gzipped) until one is missing, then
+ * PATH, into set, newest first. */
+static int
+open_files (const char *path, sk_log_set *set, sk_err **err)
+{
+  size_t alloc = 0;
+  for (unsigned i = 1;; i++) {
+    char name[PATH_MAX];
+    if (snprintf (name, sizeof name, "%s.%u", path, i) >= (int) sizeof name)
+      return sk_err_set (err, ENAMETOOLONG, "log `%s`", path);
+    FILE *f = sk_log_open_any (name);
+    if (f == NULL)
+      break;
+    if (set->n + 2 > alloc) {
+      alloc = alloc ? 2 * alloc : 8;
+      FILE **more = realloc (set->files, alloc * sizeof *more);
+      if (more == NULL) {
+        fclose (f);
+        return sk_err_set (err, ENOMEM, "log `%s`", path);
+      }
+      set->files = more;
+    }
+    set->files[set->n++] = f;
+  }
+  if (set->files == NULL && (set->files = malloc (sizeof *set->files)) == NULL)
+    return sk_err_set (err, ENOMEM, "log `%s`", path);
+  set->files[set->n++] = fopen (path, "re");
+  return 0;
+}
+
+int
+sk_log_open_set (const char *path, sk_log_set *set, sk_err **err)
+{
+  set->files = NULL;
+  set->n = 0;
+  int dirfd = sk_log_dir_open (path);
+  if (dirfd >= 0)
+    while (flock (dirfd, LOCK_SH) < 0 && errno == EINTR)
+      ;
+  int r = open_files (path, set, err);
+  if (dirfd >= 0)
+    close (dirfd); /* and with it the flock */
+  if (r < 0) {
+    sk_log_set_close (set);
+    return -1;
+  }
+  /* oldest first: the rotated ones reversed, the current one stays last */
+  if (set->n > 2)
+    for (size_t i = 0, j = set->n - 2; i < j; i++, j--) {
+      FILE *t = set->files[i];
+      set->files[i] = set->files[j];
+      set->files[j] = t;
+    }
+  return 0;
 }

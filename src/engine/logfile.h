@@ -65,7 +65,24 @@ int sk_log_compress (const char *path, int *done_fd, sk_err **err);
 void sk_log_compress_wait (int *done_fd);
 
 /* Opens one file of a log for reading: path itself or, if it is not
- * there, path.gz (decompressed as it is read). NULL if neither is. */
+ * there, path.gz (decompressed as it is read, and seekable). NULL if
+ * neither is. */
 FILE *sk_log_open_any (const char *path);
+
+/* The directory of the log at path, opened to be flocked (jsonlog.h);
+ * -1 if it cannot be. */
+int sk_log_dir_open (const char *path);
+
+/* Every file of the log at path as it was at one moment (opened under the
+ * shared flock of its directory, which rotation takes exclusively): the
+ * rotated ones oldest first, then the current one, files[n - 1], which is
+ * NULL if there is none. */
+typedef struct sk_log_set {
+  FILE **files;
+  size_t n;
+} sk_log_set;
+int sk_log_open_set (const char *path, sk_log_set *set, sk_err **err);
+/* Closes the files of the set still open (those not set to NULL). */
+void sk_log_set_close (sk_log_set *set);
 
 #endif
