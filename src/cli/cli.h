@@ -12,6 +12,7 @@
 
 #include "engine/engine.h"
 #include "image/service.h"
+#include "network/networks.h"
 #include "util/error.h"
 
 #define SK_DEFAULT_DATA_ROOT "/var/lib/skiff"
@@ -25,6 +26,8 @@ typedef struct sk_cli {
   const char **mirrors;       /* --registry-mirror, NULL-terminated */
   const char *exec_root;      /* NULL: SK_DEFAULT_EXEC_ROOT */
   const char *cgroup_parent;  /* daemon.json's; NULL: "skiff" */
+  sk_net_settings net;        /* daemon.json's bridge, bip, default-address-pools */
+  sk_net_pool pools[16];
   sk_image_service *images;   /* opened on first use */
   sk_engine *engine;          /* opened on first use */
 } sk_cli;
@@ -37,6 +40,9 @@ typedef int (*sk_cli_fn) (sk_cli *cli, int argc, char **argv);
 /* The image service of the data root, opened once. */
 int sk_cli_images (sk_cli *cli, sk_image_service **out, sk_err **err);
 void sk_cli_close (sk_cli *cli);
+/* Docker's prompt before a prune: "WARNING! This will remove all WHAT."
+ * and whether the answer was yes. */
+bool sk_cli_confirm (const char *what);
 /* The engine over it, opened once. */
 int sk_cli_engine (sk_cli *cli, sk_engine **out, sk_err **err);
 
@@ -165,6 +171,7 @@ int sk_cli_attach (sk_cli *cli, const char *id, const sk_attach_opts *o, int *ex
 int cmd_attach (sk_cli *cli, int argc, char **argv);
 
 int cmd_container (sk_cli *cli, int argc, char **argv);
+int cmd_network (sk_cli *cli, int argc, char **argv);
 int cmd_pause (sk_cli *cli, int argc, char **argv);
 int cmd_unpause (sk_cli *cli, int argc, char **argv);
 int cmd_rename (sk_cli *cli, int argc, char **argv);

@@ -30,7 +30,8 @@ sk_cli_engine (sk_cli *cli, sk_engine **out, sk_err **err)
   if (cli->engine == NULL) {
     sk_engine_opts o = {.exec_root = cli->exec_root,
                         .shim = getenv ("SKIFF_SHIM"),
-                        .cgroup_parent = cli->cgroup_parent};
+                        .cgroup_parent = cli->cgroup_parent,
+                        .net = cli->net};
     if (sk_cli_images (cli, &s, err) < 0 || sk_engine_open (s, &o, &cli->engine, err) < 0)
       return -1;
   }
@@ -184,4 +185,13 @@ sk_cli_wants_help (int argc, char **argv, const char *text)
     }
   }
   return false;
+}
+
+bool
+sk_cli_confirm (const char *what)
+{
+  printf ("WARNING! This will remove all %s.\nAre you sure you want to continue? [y/N] ", what);
+  fflush (stdout);
+  char answer[16] = "";
+  return fgets (answer, sizeof answer, stdin) && (answer[0] == 'y' || answer[0] == 'Y');
 }

@@ -154,17 +154,6 @@ auto_remove_wanted (sk_cli *cli, const char *id)
   return sk_ctr_auto_remove (c);
 }
 
-/* The time now, before a start: an attached run or start shows the
- * container's output from then on, not what an earlier run left in its
- * log. */
-static int64_t
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* An attached run or start: with -i or -t over the shim's attach socket,
  * else following the log. */
 static int
@@ -195,7 +184,7 @@ cmd_run (sk_cli *cli, int argc, char **argv)
   sk_engine *e = NULL;
   int code = 125;
   bool rm = auto_remove_wanted (cli, id);
-  int64_t since = now_ns ();
+  int64_t since = sk_now_ns ();
   if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_start (e, id, &code, &err) < 0) {
     /* a full disk: the container was not wholly made (docker's create
      * would have failed), so none of it stays */
@@ -256,7 +245,7 @@ start_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, void
 {
   (void) as_typed;
   start_data *d = data;
-  int64_t since = now_ns ();
+  int64_t since = sk_now_ns ();
   if (sk_engine_start (e, id, &d->code, err) < 0)
     return -1;
   sk_attach_opts o = {

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "util/cleanup.h"
+#include "util/proc.h"
 #include "util/strbuf.h"
 
 #define FILTER_VALUES_MAX 64
@@ -319,14 +320,6 @@ drain (events_reader *r, const events_opts *o, sk_err **err)
   }
 }
 
-static int64_t
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Without --since or --until only what comes from now on, as docker. Then
  * until --until has passed (for ever without it). */
 static int
@@ -341,7 +334,7 @@ read_events (const char *path, const events_opts *o, events_reader *r, sk_err **
     if (r->f && drain (r, o, err) < 0)
       return -1;
     /* an event stamped just before --until may take a moment to be written */
-    if (o->until_set && now_ns () - POLL_MS * 1000000LL > o->until)
+    if (o->until_set && sk_now_ns () - POLL_MS * 1000000LL > o->until)
       return r->f ? drain (r, o, err) : 0;
     struct timespec ts = {0, POLL_MS * 1000000L};
     nanosleep (&ts, NULL);

@@ -293,14 +293,8 @@ cmd_container_prune (sk_cli *cli, int argc, char **argv)
       return sk_cli_usage ("container prune", "bad option");
     force = true;
   }
-  if (!force) {
-    printf ("WARNING! This will remove all stopped containers.\n"
-            "Are you sure you want to continue? [y/N] ");
-    fflush (stdout);
-    char answer[16] = "";
-    if (fgets (answer, sizeof answer, stdin) == NULL || (answer[0] != 'y' && answer[0] != 'Y'))
-      return 0;
-  }
+  if (!force && !sk_cli_confirm ("stopped containers"))
+    return 0;
   sk_engine *e = NULL;
   sk_ctr **list = NULL;
   if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_list (e, &list, &err) < 0)

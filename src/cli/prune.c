@@ -346,13 +346,8 @@ cmd_image_prune (sk_cli *cli, int argc, char **argv)
     default: return sk_cli_usage ("image prune", "bad option");
     }
   }
-  if (!force) {
-    printf ("WARNING! This will remove all %s.\nAre you sure you want to continue? [y/N] ",
-            all ? "images without at least one container associated to them" : "dangling images");
-    fflush (stdout);
-    char answer[16] = "";
-    if (fgets (answer, sizeof answer, stdin) == NULL || (answer[0] != 'y' && answer[0] != 'Y'))
-      return 0;
-  }
+  if (!force && !sk_cli_confirm (all ? "images without at least one container associated to them"
+                                      : "dangling images"))
+    return 0;
   return prune_images (cli, all, &flt);
 }

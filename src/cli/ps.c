@@ -590,30 +590,103 @@ state_json (sk_engine *e, const sk_ctr *c)
   return s;
 }
 
-/* NetworkSettings in docker's shape: no address for now (--network none and
- * host), Ports as ports_json says. */
+/* One network's entry of NetworkSettings.Networks (docker's shape). */
 static sk_json *
-network_settings (const sk_ctr *c, sk_json *config, sk_json *hc)
+endpoint_json (const sk_endpoint *ep, const sk_network *n, bool running)
+{
+  sk_json *o = json_object_new_object ();
+  const char *slash4 = strchr (n->subnet, '/'), *slash6 = strchr (n->subnet6, '/');
+  sk_json *aliases = NULL;
+  sk_err *ignored = NULL;
+  if (sk_json_parse (ep->aliases, strlen (ep->aliases), "aliases", &aliases, &ignored) < 0) {
+    sk_err_free (&ignored);
+    aliases = NULL;
+  }
+  if (aliases && json_object_array_length (aliases) == 0) {
+    json_object_put (aliases);
+    aliases = NULL;
+  }
+  json_object_object_add (o, "IPAMConfig", NULL);
+  json_object_object_add (o, "Links", NULL);
+  json_object_object_add (o, "Aliases", aliases);
+  json_object_object_add (o, "MacAddress", json_object_new_string (running ? ep->mac : ""));
+  json_object_object_add (o, "NetworkID", json_object_new_string (n->id));
+  json_object_object_add (o, "EndpointID", json_object_new_string (running ? ep->id : ""));
+  json_object_object_add (o, "Gateway", json_object_new_string (running && *ep->ip ? n->gateway : ""));
+  json_object_object_add (o, "IPAddress", json_object_new_string (running ? ep->ip : ""));
+  json_object_object_add (o, "IPPrefixLen",
+                          json_object_new_int (running && *ep->ip && slash4 ? atoi (slash4 + 1) : 0));
+  json_object_object_add (o, "IPv6Gateway", json_object_new_string (running && *ep->ip6 ? n->gateway6 : ""));
+  json_object_object_add (o, "GlobalIPv6Address", json_object_new_string (running ? ep->ip6 : ""));
+  json_object_object_add (o, "GlobalIPv6PrefixLen",
+                          json_object_new_int (running && *ep->ip6 && slash6 ? atoi (slash6 + 1) : 0));
+  json_object_object_add (o, "DriverOpts", NULL);
+  return o;
+}
+
+/* NetworkSettings in docker's shape: each network the container is on,
+ * with its addresses while it runs (docker's; the lease itself is kept
+ * until the container is removed), the default bridge's also at the top;
+ * Ports as ports_json says. */
+static sk_json *
+network_settings (sk_engine *e, const sk_ctr *c, sk_json *config, sk_json *hc)
 {
   sk_json *ns = json_object_new_object (), *v = NULL;
-  static const char *const empty[] = {"Bridge",     "SandboxID",   "SandboxKey",
-                                      "EndpointID", "Gateway",     "GlobalIPv6Address",
-                                      "IPAddress",  "IPv6Gateway", "MacAddress"};
-  for (size_t i = 0; i < SK_N_ELEMENTS (empty); i++)
-    json_object_object_add (ns, empty[i], json_object_new_string (""));
-  json_object_object_add (ns, "IPPrefixLen", json_object_new_int (0));
-  json_object_object_add (ns, "GlobalIPv6PrefixLen", json_object_new_int (0));
+  bool running = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0 ||
+                 strcmp (c->state, "restarting") == 0;
+  _cleanup_free_ char *sandbox = sk_engine_netns_path (e, c->id);
+  bool has_ns = running && sandbox && access (sandbox, F_OK) == 0;
+  static const char *const top[] = {"EndpointID", "Gateway", "GlobalIPv6Address", "IPAddress",
+                                    "IPv6Gateway", "MacAddress"};
+  json_object_object_add (ns, "Bridge", json_object_new_string (""));
+  json_object_object_add (ns, "SandboxID", json_object_new_string (has_ns ? c->id : ""));
+  json_object_object_add (ns, "SandboxKey", json_object_new_string (has_ns ? sandbox : ""));
   json_object_object_add (ns, "Ports", ports_json (c, config));
+  sk_json *nets = json_object_new_object (), *bridge_ep = NULL;
+  sk_endpoint **eps = NULL;
+  size_t n = 0;
+  sk_err *ignored = NULL;
+  if (sk_engine_container_endpoints (e, c->id, &eps, &n, &ignored) < 0)
+    sk_err_free (&ignored);
+  for (size_t i = 0; i < n; i++) {
+    sk_network *net = NULL;
+    if (sk_engine_network_find (e, eps[i]->network, &net, &ignored) < 0) {
+      sk_err_free (&ignored);
+      continue;
+    }
+    sk_json *ep = endpoint_json (eps[i], net, running);
+    if (strcmp (net->name, "bridge") == 0)
+      bridge_ep = ep;
+    json_object_object_add (nets, net->name, ep);
+    sk_network_free (net);
+  }
+  sk_endpoint_list_free (eps, n);
+  for (size_t i = 0; i < SK_N_ELEMENTS (top); i++) {
+    sk_json *from = NULL;
+    if (bridge_ep)
+      json_object_object_get_ex (bridge_ep, top[i], &from);
+    json_object_object_add (ns, top[i], json_object_new_string (from ? json_object_get_string (from) : ""));
+  }
+  sk_json *len = NULL;
+  json_object_object_add (ns, "IPPrefixLen",
+                          json_object_new_int (bridge_ep && json_object_object_get_ex (bridge_ep, "IPPrefixLen", &len)
+                                                   ? json_object_get_int (len)
+                                                   : 0));
+  json_object_object_add (ns, "GlobalIPv6PrefixLen",
+                          json_object_new_int (bridge_ep && json_object_object_get_ex (bridge_ep, "GlobalIPv6PrefixLen", &len)
+                                                   ? json_object_get_int (len)
+                                                   : 0));
   const char *mode =
       json_object_object_get_ex (hc, "NetworkMode", &v) && v && *json_object_get_string (v)
           ? json_object_get_string (v)
           : "none";
-  sk_json *nets = json_object_new_object (), *ep = json_object_new_object ();
-  for (size_t i = 0; i < SK_N_ELEMENTS (empty); i++)
-    if (strcmp (empty[i], "Bridge") && strcmp (empty[i], "SandboxID") &&
-        strcmp (empty[i], "SandboxKey"))
-      json_object_object_add (ep, empty[i], json_object_new_string (""));
-  json_object_object_add (nets, mode, ep);
+  if (n == 0 && strncmp (mode, "container:", 10) != 0) {
+    /* host and none: an entry without addresses, as docker shows them */
+    sk_json *ep = json_object_new_object ();
+    for (size_t i = 0; i < SK_N_ELEMENTS (top); i++)
+      json_object_object_add (ep, top[i], json_object_new_string (""));
+    json_object_object_add (nets, mode, ep);
+  }
   json_object_object_add (ns, "Networks", nets);
   return ns;
 }
@@ -659,7 +732,7 @@ inspect_json (sk_engine *e, const sk_ctr *c)
   json_object_object_add (o, "RestartCount", json_object_new_int (c->restart_count));
   json_object_object_add (o, "Driver", json_object_new_string (sk_engine_driver (e)));
   json_object_object_add (o, "HostConfig", hc);
-  json_object_object_add (o, "NetworkSettings", network_settings (c, config, hc));
+  json_object_object_add (o, "NetworkSettings", network_settings (e, c, config, hc));
   json_object_object_add (o, "Config", config);
   return o;
 }

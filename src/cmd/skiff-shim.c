@@ -18,7 +18,7 @@ usage (FILE *out)
                 "                  --log PATH [--log-driver json-file|local|none]\n"
                 "                  [--log-max-size BYTES] [--log-max-file N] [--log-compress]\n"
                 "                  [--ready-fd N]\n"
-                "                  [--events PATH [--name NAME] [--image IMAGE]]\n"
+                "                  [--events PATH [--name NAME] [--image IMAGE]] [--netns PATH]\n"
                 "                  [--restart POLICY[:MAX]] [--restart-count N]\n"
                 "                  [--health-arg WORD]... [--health-interval MS] [--health-timeout MS]\n"
                 "                  [--health-start-period MS] [--health-start-interval MS]\n"
@@ -41,7 +41,7 @@ parse_number (const char *s, const char *what, uint64_t max, uint64_t *out)
 
 enum { O_ID = 1000, O_BUNDLE, O_RT_ROOT, O_STATE, O_LOG, O_DRIVER, O_MAX_SIZE, O_MAX_FILE, O_COMPRESS,
        O_READY,
-       O_EVENTS, O_NAME, O_IMAGE, O_STDIN, O_STDIN_ONCE, O_TTY, O_ATTACH_WAIT, O_RESTART,
+       O_EVENTS, O_NAME, O_IMAGE, O_NETNS, O_STDIN, O_STDIN_ONCE, O_TTY, O_ATTACH_WAIT, O_RESTART,
        O_RESTART_COUNT, O_HEALTH_ARG, O_HEALTH_INTERVAL, O_HEALTH_TIMEOUT, O_HEALTH_START,
        O_HEALTH_START_INTERVAL, O_HEALTH_RETRIES };
 
@@ -88,6 +88,7 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
       {"events", required_argument, NULL, O_EVENTS},
       {"name", required_argument, NULL, O_NAME},
       {"image", required_argument, NULL, O_IMAGE},
+      {"netns", required_argument, NULL, O_NETNS},
       {"stdin", no_argument, NULL, O_STDIN},
       {"stdin-once", no_argument, NULL, O_STDIN_ONCE},
       {"tty", no_argument, NULL, O_TTY},
@@ -139,6 +140,7 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
     case O_EVENTS: o->events_path = optarg; break;
     case O_NAME: o->name = optarg; break;
     case O_IMAGE: o->image = optarg; break;
+    case O_NETNS: o->netns = optarg; break;
     case O_STDIN: o->open_stdin = true; break;
     case O_STDIN_ONCE: o->stdin_once = true; break;
     case O_TTY: o->tty = true; break;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -24,6 +25,7 @@ static const struct {
     {"create", cmd_create, "Create a new container"},
     {"exec", cmd_exec, "Execute a command in a running container"},
     {"image", cmd_image, "Manage images"},
+    {"network", cmd_network, "Manage networks"},
     {"events", cmd_events, "Get real time events from the engine"},
     {"images", cmd_images, "List images"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
@@ -117,6 +119,46 @@ setting_list (sk_json *doc, const char *key, const char *path, const char **out,
   return 0;
 }
 
+/* Docker's keys for the default bridge and the pools of network create. */
+static int
+net_settings (sk_json *doc, const char *path, sk_cli *cli, sk_err **err)
+{
+  const char *bip = setting_string (doc, "bip", path, err);
+  const char *bridge = *err ? NULL : setting_string (doc, "bridge", path, err);
+  if (*err)
+    return -1;
+  sk_cidr c;
+  if (bip && sk_cidr_parse (bip, false, "bip", &c, err) < 0)
+    return sk_err_wrap (err, "%s", path);
+  cli->net.bip = bip;
+  cli->net.bridge = bridge;
+  sk_json *pools = NULL;
+  if (!json_object_object_get_ex (doc, "default-address-pools", &pools) || pools == NULL)
+    return 0;
+  size_t n = json_object_is_type (pools, json_type_array) ? json_object_array_length (pools) : 0;
+  if (!json_object_is_type (pools, json_type_array) || n > SK_N_ELEMENTS (cli->pools))
+    return sk_err_set (err, 0, "%s: default-address-pools: expected an array of at most %zu {\"base\", \"size\"}",
+                       path, SK_N_ELEMENTS (cli->pools));
+  for (size_t i = 0; i < n; i++) {
+    sk_json *p = json_object_array_get_idx (pools, i), *base = NULL, *size = NULL;
+    if (!json_object_is_type (p, json_type_object) ||
+        !json_object_object_get_ex (p, "base", &base) || !json_object_is_type (base, json_type_string) ||
+        !json_object_object_get_ex (p, "size", &size) || !json_object_is_type (size, json_type_int))
+      return sk_err_set (err, 0, "%s: default-address-pools: expected {\"base\": CIDR, \"size\": N}", path);
+    sk_net_pool *pool = &cli->pools[i];
+    if (sk_cidr_parse (json_object_get_string (base), true, "default-address-pools base", &pool->base, err) < 0)
+      return sk_err_wrap (err, "%s", path);
+    int64_t sz = json_object_get_int64 (size);
+    if (pool->base.family != AF_INET || sz < pool->base.prefix || sz > 30)
+      return sk_err_set (err, 0, "%s: default-address-pools: size %lld does not fit base %s", path,
+                         (long long) sz, json_object_get_string (base));
+    pool->size = (unsigned) sz;
+  }
+  cli->net.pools = cli->pools;
+  cli->net.n_pools = n;
+  return 0;
+}
+
 static int
 read_daemon_json (const char *path, bool required, sk_cli *cli, const char **insecure,
                   size_t *n_insecure, const char **mirrors, size_t *n_mirrors, size_t max,
@@ -130,7 +172,7 @@ read_daemon_json (const char *path, bool required, sk_cli *cli, const char **ins
     return sk_err_set (err, 0, "%s: expected a JSON object", path);
   /* what skiff reads, and Docker's keys it will read (accepted, unused) */
   static const char *const known[] = {"data-root", "storage-driver", "insecure-registries",
-                                      "registry-mirrors", "bip", "default-address-pools",
+                                      "registry-mirrors", "bip", "bridge", "default-address-pools",
                                       "log-driver", "log-opts", "dns", "debug", "exec-root", "cgroup-parent", NULL};
   json_object_object_foreach (*keep, key, val)
   {
@@ -157,7 +199,8 @@ read_daemon_json (const char *path, bool required, sk_cli *cli, const char **ins
     cli->exec_root = exec_root;
   if (cgroup_parent)
     cli->cgroup_parent = cgroup_parent;
-  if (setting_list (*keep, "insecure-registries", path, insecure, n_insecure, max, err) < 0 ||
+  if (net_settings (*keep, path, cli, err) < 0 ||
+      setting_list (*keep, "insecure-registries", path, insecure, n_insecure, max, err) < 0 ||
       setting_list (*keep, "registry-mirrors", path, mirrors, n_mirrors, max, err) < 0)
     return -1;
   return 0;

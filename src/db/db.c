@@ -78,6 +78,38 @@ static const char *const migrations[] = {
     "  command = coalesce((SELECT group_concat(value, ' ') FROM (SELECT 0 AS w, key AS k, value"
     "  FROM json_each(config, '$.Entrypoint') UNION ALL SELECT 1, key, value"
     "  FROM json_each(config, '$.Cmd') ORDER BY w, k)), '');",
+    /* 4: networks and the containers' places on them (their leases) */
+    "CREATE TABLE networks ("
+    "  id TEXT PRIMARY KEY,"                  /* 64 hex */
+    "  name TEXT NOT NULL UNIQUE,"
+    "  driver TEXT NOT NULL,"                 /* bridge, host, null */
+    "  bridge TEXT NOT NULL DEFAULT '',"      /* the bridge's interface name */
+    "  subnet TEXT NOT NULL DEFAULT '',"
+    "  gateway TEXT NOT NULL DEFAULT '',"
+    "  ip_range TEXT NOT NULL DEFAULT '',"
+    "  subnet6 TEXT NOT NULL DEFAULT '',"
+    "  gateway6 TEXT NOT NULL DEFAULT '',"
+    "  internal INTEGER NOT NULL DEFAULT 0,"
+    "  ipv6 INTEGER NOT NULL DEFAULT 0,"
+    "  labels TEXT NOT NULL DEFAULT '{}',"
+    "  options TEXT NOT NULL DEFAULT '{}',"
+    "  created INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE endpoints ("
+    "  network TEXT NOT NULL REFERENCES networks (id),"
+    "  container TEXT NOT NULL REFERENCES containers (id) ON DELETE CASCADE,"
+    "  id TEXT NOT NULL,"
+    "  ip TEXT NOT NULL DEFAULT '',"
+    "  ip6 TEXT NOT NULL DEFAULT '',"
+    "  mac TEXT NOT NULL DEFAULT '',"
+    "  aliases TEXT NOT NULL DEFAULT '[]',"   /* a JSON array */
+    "  ifname TEXT NOT NULL,"                 /* eth0, eth1, ... in the container */
+    "  position INTEGER NOT NULL,"            /* the order they were added in */
+    "  PRIMARY KEY (network, container)"
+    ");"
+    "CREATE UNIQUE INDEX endpoints_ip ON endpoints (network, ip) WHERE ip != '';"
+    "CREATE UNIQUE INDEX endpoints_ip6 ON endpoints (network, ip6) WHERE ip6 != '';"
+    "CREATE INDEX endpoints_container ON endpoints (container);",
 };
 
 #define N_MIGRATIONS ((int) (sizeof migrations / sizeof migrations[0]))

@@ -17,6 +17,7 @@
 #include "internal.h"
 #include "spec.h"
 #include "util/cleanup.h"
+#include "util/proc.h"
 #include "util/socket.h"
 #include "util/strbuf.h"
 #include "util/fs.h"
@@ -27,9 +28,7 @@
 int64_t
 sk_engine_now (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+  return sk_now_ns ();
 }
 
 static char *
@@ -172,6 +171,8 @@ sk_engine_open (sk_image_service *images, const sk_engine_opts *o, sk_engine **o
     return sk_err_set (err, ENOMEM, "engine");
   }
   e->rt.root = e->runtime_root;
+  if (o)
+    e->net = o->net;
   /* the directories are made when a container needs them: a `ps` or an
    * `inspect` leaves nothing on the host */
   *out = e;
@@ -472,8 +473,6 @@ add_container (sk_engine *e, sk_ctr *c, const char *name, char **layers, size_t 
     if (ret == 0 || name || (*err)->errnum != EEXIST)
       break;
   }
-  if (ret == 0)
-    sk_engine_emit (e, c, "create", NULL, 0);
   c->name = NULL;
   if (ret < 0) {
     sk_err *ignored = NULL;
@@ -525,6 +524,8 @@ check_config (const sk_engine *e, const sk_json *merged, const char *cid, sk_err
   }
   if (joins_container (merged, "UTSMode"))
     env.uts_ns = "/proc/self/ns/uts";
+  if (joins_container (merged, "NetworkMode"))
+    env.net_ns = "/proc/self/ns/net";
   _cleanup_free_ char *json = NULL;
   return sk_engine_spec (merged, &env, &json, err);
 }
@@ -555,10 +556,15 @@ sk_engine_create (sk_engine *e, const char *image_id, const sk_json *body, const
     return sk_err_set (err, ENOMEM, "create");
   if (check_config (e, merged, cid, err) < 0)
     return -1;
+  sk_net_plan plan;
+  if (sk_engine_net_plan (e, merged, &plan, err) < 0)
+    return -1;
   char **layers = NULL;
   size_t n = 0;
-  if (sk_engine_image_layers (e, image_id, &layers, &n, err) < 0)
+  if (sk_engine_image_layers (e, image_id, &layers, &n, err) < 0) {
+    sk_engine_net_plan_clear (&plan);
     return -1;
+  }
   _cleanup_free_ char *bundle = sk_engine_bundle_path (e, cid, NULL);
   sk_json *given = NULL;
   json_object_object_get_ex (merged, "Image", &given);
@@ -576,8 +582,24 @@ sk_engine_create (sk_engine *e, const char *image_id, const sk_json *body, const
   for (char **l = layers; l && *l; l++)
     free (*l);
   free (layers);
+  if (ret == 0 && sk_engine_net_attach (e, cid, &plan, err) < 0) {
+    /* no address for it (taken meanwhile): none of it stays */
+    sk_err *ignored = NULL;
+    sk_ctrs_delete (e->db, cid, &ignored);
+    sk_err_free (&ignored);
+    sk_storage_rootfs_remove (e->storage, cid, &ignored);
+    sk_err_free (&ignored);
+    rmdir (bundle);
+    ret = -1;
+  }
+  sk_engine_net_plan_clear (&plan);
   if (ret < 0)
     return -1;
+  _cleanup_ctr_ sk_ctr *made = NULL;
+  sk_err *ignored = NULL;
+  if (sk_ctrs_get (e->db, cid, &made, &ignored) == 0)
+    sk_engine_emit (e, made, "create", NULL, 0);
+  sk_err_free (&ignored);
   *id = strdup (cid);
   return *id ? 0 : sk_err_set (err, ENOMEM, "create");
 }

@@ -20,6 +20,7 @@
 
 #include "engine/containers.h"
 #include "image/service.h"
+#include "network/networks.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -31,6 +32,7 @@ typedef struct sk_engine_opts {
   const char *exec_root;     /* NULL: SK_DEFAULT_EXEC_ROOT */
   const char *shim;          /* the skiff-shim binary; NULL: next to this program */
   const char *cgroup_parent; /* NULL: "skiff" */
+  sk_net_settings net;       /* the default bridge and the address pools */
 } sk_engine_opts;
 
 /* The engine over an image service (which the caller keeps open). */
@@ -154,5 +156,23 @@ char *sk_engine_local_log_path (sk_engine *e, const char *id);
 /* Connects to the attach socket of a running container's shim (the protocol:
  * shim.h); the fd. ENOENT or ECONNREFUSED: no shim listens. */
 int sk_engine_attach_connect (sk_engine *e, const char *id, sk_err **err);
+
+/* ---- networks (net.c; the records: network/networks.h) ---- */
+
+/* A container's network namespace file, EXEC_ROOT/netns/<id> (docker's
+ * SandboxKey), whether or not it exists. */
+char *sk_engine_netns_path (sk_engine *e, const char *id);
+/* By name, id or id prefix; the predefined ones are made on first use. */
+int sk_engine_network_find (sk_engine *e, const char *what, sk_network **out, sk_err **err);
+int sk_engine_network_list (sk_engine *e, sk_network ***out, size_t *n, sk_err **err);
+/* A new network and its bridge. */
+int sk_engine_network_create (sk_engine *e, const sk_network_spec *spec, sk_network **out,
+                              sk_err **err);
+/* The network and its bridge gone; EBUSY while containers are on it. */
+int sk_engine_network_remove (sk_engine *e, const sk_network *net, sk_err **err);
+int sk_engine_container_endpoints (sk_engine *e, const char *id, sk_endpoint ***out, size_t *n,
+                                   sk_err **err);
+int sk_engine_network_endpoints (sk_engine *e, const char *network, sk_endpoint ***out, size_t *n,
+                                 sk_err **err);
 
 #endif

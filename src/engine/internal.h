@@ -4,6 +4,7 @@
 
 #include "engine.h"
 #include "engine/events.h"
+#include "network/networks.h"
 #include "runtime/runtime.h"
 #include "storage/storage.h"
 
@@ -17,6 +18,8 @@ struct sk_engine {
   char *shim;
   char *cgroup_parent;
   sk_runtime rt;
+  sk_net_settings net;
+  bool net_ready; /* the predefined networks are in place */
 };
 
 /* DATA_ROOT/containers, EXEC_ROOT/containers and EXEC_ROOT/runtime, made
@@ -45,6 +48,27 @@ char *sk_ctr_image_name (const sk_ctr *c);
 
 /* Whether pid is a live skiff-shim. */
 bool sk_engine_shim_alive (pid_t pid);
+
+/* ---- networks (net.c) ---- */
+
+/* The network a new container's NetworkMode names and what its endpoint
+ * asks for (net NULL: none, as for host, none and container:NAME). */
+typedef struct sk_net_plan {
+  sk_network *net;
+  const char *ip, *ip6, *mac; /* borrowed from the configuration */
+  char *aliases;              /* a JSON array, or NULL */
+} sk_net_plan;
+/* Found and checked before the container is made. */
+int sk_engine_net_plan (sk_engine *e, const sk_json *config, sk_net_plan *p, sk_err **err);
+void sk_engine_net_plan_clear (sk_net_plan *p);
+/* The endpoint taken for the new container. */
+int sk_engine_net_attach (sk_engine *e, const char *id, const sk_net_plan *p, sk_err **err);
+/* At start: the network namespace with the container's endpoints in it;
+ * *netns its path (NULL: the container has no endpoint), *addrs its
+ * addresses, space-separated, for /etc/hosts. */
+int sk_engine_net_setup (sk_engine *e, const sk_ctr *c, char **netns, char **addrs, sk_err **err);
+/* The network namespace gone (and the veths in it). */
+void sk_engine_net_teardown (sk_engine *e, const char *id);
 
 /* Now, in nanoseconds since the epoch. */
 int64_t sk_engine_now (void);

@@ -18,6 +18,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/proc.h"
+#include "util/strbuf.h"
 
 #define READY_TIMEOUT_MS (120 * 1000)
 
@@ -50,7 +51,8 @@ set_string (char **field, const char *value)
 /* /etc/hostname, /etc/hosts and /etc/resolv.conf of the container, in its
  * bundle (bind-mounted by the spec). */
 static int
-write_etc_files (sk_engine *e, const char *id, const char *hostname, sk_err **err)
+write_etc_files (sk_engine *e, const char *id, const char *hostname, const char *addrs,
+                 sk_err **err)
 {
   _cleanup_free_ char *hn = sk_engine_bundle_path (e, id, "hostname");
   _cleanup_free_ char *hosts = sk_engine_bundle_path (e, id, "hosts");
@@ -64,12 +66,23 @@ write_etc_files (sk_engine *e, const char *id, const char *hostname, sk_err **er
     sk_err_free (&ignored);
     resolv_text = strdup ("");
   }
-  if (asprintf (&hn_text, "%s\n", hostname) < 0 ||
+  /* the container's own name on each of its addresses (docker's), or
+   * 127.0.1.1 without any */
+  sk_strbuf own = SK_STRBUF_INIT;
+  if (addrs && *addrs) {
+    _cleanup_free_ char *copy = strdup (addrs);
+    char *save = NULL;
+    for (char *a = copy ? strtok_r (copy, " ", &save) : NULL; a; a = strtok_r (NULL, " ", &save))
+      sk_strbuf_printf (&own, "%s\t%s\n", a, hostname);
+  } else
+    sk_strbuf_printf (&own, "127.0.1.1\t%s\n", hostname);
+  _cleanup_free_ char *own_text = own.buf ? sk_strbuf_detach (&own) : NULL;
+  if (own_text == NULL || asprintf (&hn_text, "%s\n", hostname) < 0 ||
       asprintf (&hosts_text,
                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                 "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                "ff02::2\tip6-allrouters\n127.0.1.1\t%s\n",
-                hostname) < 0 ||
+                "ff02::2\tip6-allrouters\n%s",
+                own_text) < 0 ||
       resolv_text == NULL)
     return sk_err_set (err, ENOMEM, "start");
   if (sk_write_file_replace (hn, hn_text, strlen (hn_text), 0644, err) < 0 ||
@@ -97,6 +110,7 @@ typedef struct joins {
   char *ns[3];    /* ipc, pid, uts: /proc/PID/ns/... of the other container's init */
   char *shm;      /* the host directory bound on /dev/shm */
   char *hostname; /* the other container's, with UTSMode container: */
+  char *net_ns;   /* NetworkMode container:NAME: the other's network namespace */
 } joins;
 
 static void
@@ -106,6 +120,7 @@ joins_clear (joins *j)
     free (j->ns[i]);
   free (j->shm);
   free (j->hostname);
+  free (j->net_ns);
 }
 
 static const char *
@@ -116,6 +131,30 @@ hc_mode (sk_json *config, const char *key)
       json_object_object_get_ex (hc, key, &v) && v && json_object_is_type (v, json_type_string))
     return json_object_get_string (v);
   return "";
+}
+
+/* NetworkMode `container:NAME`: the other container's namespace file (kept
+ * across its restarts), or its init's when it has none. */
+static int
+find_net_join (sk_engine *e, sk_json *config, joins *j, sk_err **err)
+{
+  const char *mode = hc_mode (config, "NetworkMode");
+  if (strncmp (mode, "container:", 10) != 0)
+    return 0;
+  _cleanup_free_ char *id = NULL;
+  _cleanup_ctr_ sk_ctr *other = NULL;
+  if (sk_engine_resolve (e, mode + 10, &id, err) < 0 || sk_engine_get (e, id, &other, err) < 0)
+    return sk_err_wrap (err, "cannot join network of container %s", mode + 10);
+  if (strcmp (other->state, "running") != 0 && strcmp (other->state, "paused") != 0)
+    return sk_err_kind (err, EINVAL, "cannot join network of a non running container: %s",
+                        mode + 10);
+  j->net_ns = sk_engine_netns_path (e, other->id);
+  if (j->net_ns && access (j->net_ns, F_OK) == 0)
+    return 0;
+  free (j->net_ns);
+  if (asprintf (&j->net_ns, "/proc/%d/ns/net", (int) other->pid) < 0)
+    return sk_err_set (err, ENOMEM, "start");
+  return 0;
 }
 
 /* IpcMode, PidMode and UTSMode `container:NAME`: the other container must
@@ -158,7 +197,7 @@ find_joins (sk_engine *e, sk_json *config, joins *j, sk_err **err)
     if (asprintf (&j->ns[i], "/proc/%d/ns/%s", (int) other->pid, modes[i].ns) < 0)
       return sk_err_set (err, ENOMEM, "start");
   }
-  return 0;
+  return find_net_join (e, config, j, err);
 }
 
 /* IpcMode shareable: /dev/shm is a tmpfs of the bundle, which containers
@@ -188,7 +227,7 @@ mount_shm (sk_engine *e, const char *id, sk_json *config, char **path, sk_err **
 /* The rootfs mounted, the shareable /dev/shm, config.json written. */
 static int
 prepare_mounted (sk_engine *e, sk_ctr *c, sk_json *config, const char *rootfs, const char *cfg_path,
-                 const joins *j, sk_err **err)
+                 const joins *j, const char *netns, const char *addrs, sk_err **err)
 {
   if (mkdir (rootfs, 0755) < 0 && errno != EEXIST)
     return sk_err_set (err, errno, "create `%s`", rootfs);
@@ -221,6 +260,7 @@ prepare_mounted (sk_engine *e, sk_ctr *c, sk_json *config, const char *rootfs, c
                      .pid_ns = j->ns[1],
                      .uts_ns = j->ns[2],
                      .uts_hostname = j->hostname,
+                     .net_ns = netns ? netns : j->net_ns,
                      .shm_path = j->shm};
   char host_name[256] = "";
   if (j->hostname)
@@ -237,7 +277,7 @@ prepare_mounted (sk_engine *e, sk_ctr *c, sk_json *config, const char *rootfs, c
   if (own_shm)
     env.shm_path = own_shm;
   if (ret == 0 &&
-      (write_etc_files (e, c->id, hostname && *hostname ? hostname : "localhost", err) < 0 ||
+      (write_etc_files (e, c->id, hostname && *hostname ? hostname : "localhost", addrs, err) < 0 ||
        sk_engine_spec (config, &env, &json, err) < 0 ||
        sk_write_file_replace (cfg_path, json, strlen (json), 0600, err) < 0))
     ret = -1;
@@ -255,9 +295,14 @@ prepare_bundle (sk_engine *e, sk_ctr *c, sk_json *config, sk_err **err)
   if (!rootfs || !cfg_path)
     return sk_err_set (err, ENOMEM, "start");
   joins j = {0};
+  _cleanup_free_ char *netns = NULL, *addrs = NULL;
   int ret = find_joins (e, config, &j, err);
   if (ret == 0)
-    ret = prepare_mounted (e, c, config, rootfs, cfg_path, &j, err);
+    ret = sk_engine_net_setup (e, c, &netns, &addrs, err);
+  if (ret == 0)
+    ret = prepare_mounted (e, c, config, rootfs, cfg_path, &j, netns, addrs, err);
+  if (ret < 0 && netns)
+    sk_engine_net_teardown (e, c->id);
   joins_clear (&j);
   return ret;
 }
@@ -446,7 +491,7 @@ spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, int *ready, sk_err *
   if (!bundle || !state || !log || !events || !image)
     return sk_err_set (err, ENOMEM, "start");
   shim_policy_args pargs;
-  const char *argv[48 + 2 * SHIM_HEALTH_WORDS + 12] = {e->shim, "--id", id, "--bundle", bundle, "--runtime-root",
+  const char *argv[48 + 2 * SHIM_HEALTH_WORDS + 14] = {e->shim, "--id", id, "--bundle", bundle, "--runtime-root",
                           e->runtime_root, "--state-dir", state, "--log", log, "--log-driver",
                           driver, "--ready-fd", "3", "--events", events, "--name", c->name,
                           "--image", image};
@@ -460,6 +505,9 @@ spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, int *ready, sk_err *
   n += attach_args (config, argv + n);
   if (policy_args (config, c, &pargs, argv, &n, err) < 0)
     return -1;
+  _cleanup_free_ char *netns = sk_engine_netns_path (e, id);
+  if (netns && access (netns, F_OK) == 0)
+    argv[n++] = "--netns", argv[n++] = netns;
   int p[2];
   if (pipe2 (p, O_CLOEXEC) < 0)
     return sk_err_set (err, errno, "pipe");
@@ -571,6 +619,7 @@ sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err)
   }
   if (ret < 0) {
     unmount_bundle (e, id);
+    sk_engine_net_teardown (e, id);
     set_string (&c->error, (*err)->msg);
     sk_err *ignored = NULL;
     sk_ctrs_update (e->db, c, &ignored);
@@ -846,6 +895,7 @@ sk_engine_remove (sk_engine *e, const char *id, bool force, sk_err **err)
   if (!rootfs || !bundle || !state)
     return sk_err_set (err, ENOMEM, "remove");
   unmount_bundle (e, id);
+  sk_engine_net_teardown (e, id);
   struct stat rs, bs;
   if (stat (rootfs, &rs) == 0 && stat (bundle, &bs) == 0 && rs.st_dev != bs.st_dev)
     return sk_err_kind (err, EBUSY, "remove %s: `%s` is still mounted", c->name, rootfs);

@@ -917,6 +917,12 @@ sk_shim_run (const sk_shim_opts *o, sk_err **err)
   _cleanup_err_ sk_err *e = NULL;
   if (!o->log_none && sk_jsonlog_close (&jlog, &e) < 0)
     sk_err_free (&e);
+  if (o->netns) {
+    /* stopped for good: its network namespace goes, and its veths with
+     * it (before exit.json, after which a new start may make another) */
+    umount2 (o->netns, MNT_DETACH | UMOUNT_NOFOLLOW);
+    unlink (o->netns);
+  }
   int r = write_exit_json (&s, err);
   attach_close ();
   if (!s.deleted && sk_container_delete (&s.rt, o->id, true, &e) < 0 && r == 0) {

@@ -67,6 +67,7 @@ typedef struct sk_shim_opts {
   int ready_fd;          /* -1: none */
   const char *events_path; /* the event log (events.h); NULL: none */
   const char *name, *image; /* the container's, for its events */
+  const char *netns;     /* its network namespace file, removed at the end; NULL: none */
   bool open_stdin;       /* --stdin: a pipe for the container's stdin */
   bool stdin_once;       /* --stdin-once: closed when the first client goes */
   bool tty;              /* --tty: a terminal instead of the pipes */

@@ -643,8 +643,6 @@ ns_mode (const ctx *x, const char *key, const char *const *private, size_t n, bo
     return 0;
   if (strncmp (v, "container:", 10) == 0 && v[10] == '\0')
     return sk_err_set (err, 0, "HostConfig.%s: `%s` names no container", key, v);
-  if (strncmp (v, "container:", 10) == 0 && strcmp (key, "NetworkMode") == 0)
-    return sk_err_set (err, 0, "HostConfig.%s: `%s` is not supported yet", key, v);
   if (strncmp (v, "container:", 10) == 0)
     return sk_err_set (err, 0, "HostConfig.%s: `%s`: the other container's namespace is not known",
                        key, v);
@@ -662,12 +660,12 @@ read_modes (ctx *x, sk_err **err)
   bool cg_host;
   if (hc_string (x, "NetworkMode", &net_mode, err) < 0)
     return -1;
-  if (*net_mode && strcmp (net_mode, "host") != 0 && !in_list (net_mode, net, 3) &&
-      strncmp (net_mode, "container:", 10) != 0)
-    return sk_err_set (err, 0, "HostConfig.NetworkMode: network `%s` is not supported yet",
-                       net_mode);
+  /* any other name is a network of the engine's, found at create */
+  bool named = *net_mode && strcmp (net_mode, "host") != 0 && !in_list (net_mode, net, 3) &&
+               strncmp (net_mode, "container:", 10) != 0;
   const sk_spec_env *env = x->env;
-  if (ns_mode (x, "NetworkMode", net, 3, false, &x->host_net, err) < 0 ||
+  x->host_net = false;
+  if ((!named && ns_mode (x, "NetworkMode", net, 3, env->net_ns != NULL, &x->host_net, err) < 0) ||
       ns_mode (x, "PidMode", pid, 1, env->pid_ns != NULL, &x->host_pid, err) < 0 ||
       ns_mode (x, "IpcMode", ipc, 3, env->ipc_ns != NULL, &x->host_ipc, err) < 0 ||
       ns_mode (x, "UTSMode", NULL, 0, env->uts_ns != NULL, &x->host_uts, err) < 0 ||
@@ -693,7 +691,7 @@ set_namespaces (ctx *x)
     const char *path; /* a container:NAME mode: the other container's */
   } list[] = {
       {"pid", !x->host_pid, x->env->pid_ns},
-      {"network", !x->host_net, NULL},
+      {"network", !x->host_net, x->env->net_ns},
       {"ipc", !x->host_ipc, x->env->ipc_ns},
       {"uts", !x->host_uts, x->env->uts_ns},
       {"mount", true, NULL},

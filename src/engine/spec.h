@@ -31,6 +31,10 @@ typedef struct sk_spec_env {
    * file of the other container's init (/proc/PID/ns/ipc...), and its
    * hostname for UTS; NULL otherwise */
   const char *ipc_ns, *pid_ns, *uts_ns, *uts_hostname;
+  /* the network namespace to join: the container's own, made by the
+   * engine with its endpoints in it, or another's (NetworkMode
+   * container:NAME); NULL: a new empty one (or the host's) */
+  const char *net_ns;
   const char *shm_path; /* a host directory bound on /dev/shm (IpcMode shareable, or the
                            other container's with container:NAME); NULL: a tmpfs of its own */
 } sk_spec_env;

@@ -156,6 +156,14 @@ sk_exit_code (int status)
   return 255;
 }
 
+int64_t
+sk_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void
 sk_time_rfc3339 (char *buf, size_t size)
 {

@@ -28,6 +28,9 @@ int sk_waitpid (pid_t pid, int *status);
 /* Converts a wait status to a shell-style exit code (128 + signal). */
 int sk_exit_code (int status);
 
+/* Now (CLOCK_REALTIME) in nanoseconds since the epoch. */
+int64_t sk_now_ns (void);
+
 /* The current time as RFC 3339 with nanoseconds, UTC ("2026-11-29T00:28:09.123456789Z"). */
 void sk_time_rfc3339 (char *buf, size_t size);
 

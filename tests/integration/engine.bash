@@ -1,14 +1,29 @@
 # The setting of the container tests: each test has its own data root,
-# exec root and cgroup parent (a daemon.json of its own, as
+# exec root, cgroup parent and default bridge (a daemon.json of its own, as
 # SKIFF_DAEMON_CONFIG), and its teardown removes every container, shim,
-# mount and cgroup it made. Loaded after helpers.
+# mount, cgroup, network and bridge it made. Loaded after helpers.
+
+# the test's default bridge and its subnet, and the pool of network create:
+# private ranges of the suite's own, one /24 per test
+test_net() {
+  BR="skt${SKIFF_TEST_CGROUP##*-}-$BATS_TEST_NUMBER"
+  BR="${BR:0:15}"
+  NET_PREFIX="10.213.$((BATS_TEST_NUMBER % 250))"
+  POOL="10.214.$((BATS_TEST_NUMBER % 250)).0/24"
+}
+
+# the test's daemon.json, for its $DR and $XR
+engine_conf() {
+  printf '{"data-root": "%s", "exec-root": "%s", "cgroup-parent": "%s/%s", "bridge": "%s", "bip": "%s.1/24", "default-address-pools": [{"base": "%s", "size": 28}]}\n' \
+    "$DR" "$XR" "$SKIFF_TEST_CGROUP" "${BATS_TEST_NUMBER}" "$BR" "$NET_PREFIX" "$POOL" > "$CONF"
+}
 
 setup() {
   DR="$BATS_TEST_TMPDIR/data"
   XR="$BATS_TEST_TMPDIR/run"
   CONF="$BATS_TEST_TMPDIR/daemon.json"
-  printf '{"data-root": "%s", "exec-root": "%s", "cgroup-parent": "%s/%s"}\n' \
-    "$DR" "$XR" "$SKIFF_TEST_CGROUP" "${BATS_TEST_NUMBER}" > "$CONF"
+  test_net
+  engine_conf
   export SKIFF_DAEMON_CONFIG="$CONF"
   BG_PIDS=() # background processes of the test, killed by teardown
 }
@@ -19,6 +34,12 @@ teardown() {
   for id in $("$SKIFF" ps -aq --no-trunc 2> /dev/null); do
     "$SKIFF" rm -f "$id" > /dev/null 2>&1 || true
   done
+  # the networks it made, their bridges with them, and the default bridge
+  local net
+  for net in $("$SKIFF" network ls -q --filter type=custom 2> /dev/null); do
+    "$SKIFF" network rm "$net" > /dev/null 2>&1 || true
+  done
+  ip link del "$BR" 2> /dev/null || true
   # every shim of this test gone, every mount under its data root
   for pid in $(shim_pids); do kill -9 "$pid" 2> /dev/null || true; done
   grep " $BATS_TEST_TMPDIR" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done

@@ -211,8 +211,7 @@ small_data_root() { # FREE
   mkdir "$SMALL"
   mount -t tmpfs -o size=96m skiff-test-small "$SMALL"
   DR="$SMALL/data"
-  printf '{"data-root": "%s", "exec-root": "%s", "cgroup-parent": "%s/%s"}\n' \
-    "$DR" "$XR" "$SKIFF_TEST_CGROUP" "${BATS_TEST_NUMBER}" > "$CONF"
+  engine_conf
   sk run --rm busybox true
   local avail
   avail=$(df -k --output=avail "$SMALL" | tail -1)

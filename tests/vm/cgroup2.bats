@@ -382,6 +382,7 @@ refused() {
   # the child was killed, the init lives on
   [ "$(state_status "$CID")" = running ]
   init=$(init_pid)
+  echo "init $init, the report: $(cat "$SD/oom.json")" # shown should it fail
   jq -e --argjson init "$init" '.Count == 1 and .Pid > 0 and .Pid != $init
     and (.Command | startswith("sh")) and .Memory.Anon > 8*1048576' "$SD/oom.json"
   runtime kill "$CID" KILL

@@ -1,0 +1,205 @@
+#!/usr/bin/env bats
+# Networks: the default bridge, none, host and container:NAME modes,
+# network create/ls/inspect/rm/prune, addresses from IPAM. Each test has
+# its own default bridge and subnet (engine.bash); traffic goes only
+# between the host and the test's containers.
+
+load helpers
+load engine
+
+# a bridge name of this test's own for network create
+user_bridge() {
+  local b="skn${SKIFF_TEST_CGROUP##*-}$1"
+  echo "${b:0:15}"
+}
+
+@test "default bridge: an address of its subnet, a route out through its gateway, no IPv6 at all" {
+  run sk run --rm busybox ip -4 -o addr show eth0
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"inet $NET_PREFIX.2/24 "* ]]
+  run sk run --rm busybox ip route
+  [[ "$output" == *"default via $NET_PREFIX.1 dev eth0"* ]]
+  # the host's view: the bridge with the gateway's address
+  ip -o -4 addr show dev "$BR" | grep -q "inet $NET_PREFIX.1/24"
+  [ "$(cat /proc/sys/net/ipv4/conf/$BR/route_localnet)" = 1 ]
+  [ "$(cat /proc/sys/net/ipv6/conf/$BR/accept_ra)" = 0 ]
+  # on a network without IPv6 the container has none, link-local included
+  run sk run --rm busybox sh -c 'ip -6 -o addr; cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6'
+  [ "$output" = 1 ]
+}
+
+@test "default bridge: containers reach each other and the host reaches them" {
+  id=$(sk run -d --hostname web busybox httpd -f -p 80 -h /etc)
+  ip=$(sk inspect --format '{{.NetworkSettings.IPAddress}}' "$id")
+  [ "$ip" = "$NET_PREFIX.2" ]
+  until_true "curl -s -m 2 http://$ip/hostname > /dev/null"
+  run curl -s -m 5 "http://$ip/hostname"
+  [ "$output" = web ]
+  # (busybox's nc: its static wget crashes)
+  run sk run --rm busybox sh -c "printf 'GET /hostname HTTP/1.0\r\n\r\n' | nc -w 5 $ip 80 | tail -1"
+  [ "$status" -eq 0 ]
+  [ "$output" = web ]
+}
+
+@test "inspect: the addresses while it runs; stop removes its namespace and veth, start brings the same address back, rm gives it up" {
+  id=$(sk run -d busybox sleep 1000)
+  sk inspect --format '{{json .NetworkSettings}}' "$id" > "$BATS_TEST_TMPDIR/ns.json"
+  jq -e --arg p "$NET_PREFIX" --arg key "$XR/netns/$id" '
+    .IPAddress == ($p + ".2") and .Gateway == ($p + ".1") and .IPPrefixLen == 24 and
+    .Networks.bridge.IPAddress == ($p + ".2") and .Networks.bridge.Gateway == ($p + ".1") and
+    (.MacAddress | test("^02:42:0a:d5:")) and .SandboxKey == $key and
+    (.Networks.bridge.NetworkID | length) == 64' "$BATS_TEST_TMPDIR/ns.json"
+  # its veth on the host, in the bridge; the MAC inside is the one shown
+  [ "$(ip -o link show master "$BR" | wc -l)" -eq 1 ]
+  [ "$(sk exec "$id" cat /sys/class/net/eth0/address)" = "$(sk inspect --format '{{.NetworkSettings.MacAddress}}' "$id")" ]
+  id2=$(sk run -d busybox sleep 1000)
+  [ "$(sk inspect --format '{{.NetworkSettings.IPAddress}}' "$id2")" = "$NET_PREFIX.3" ]
+  sk stop -t 0 "$id" > /dev/null
+  [ ! -e "$XR/netns/$id" ]
+  [ "$(ip -o link show master "$BR" | wc -l)" -eq 1 ]
+  [ -z "$(sk inspect --format '{{.NetworkSettings.IPAddress}}' "$id")" ]
+  sk start "$id" > /dev/null
+  [ "$(sk inspect --format '{{.NetworkSettings.IPAddress}}' "$id")" = "$NET_PREFIX.2" ]
+  sk rm -f "$id" > /dev/null
+  [ ! -e "$XR/netns/$id" ]
+  [ "$(ip -o link show master "$BR" | wc -l)" -eq 1 ]
+  # the address is free again: the next container gets it
+  id3=$(sk run -d busybox sleep 1000)
+  [ "$(sk inspect --format '{{.NetworkSettings.IPAddress}}' "$id3")" = "$NET_PREFIX.2" ]
+}
+
+@test "/etc/hosts names the container on its address; none has lo alone; host the host's links; container:NAME another's" {
+  run sk run --rm --hostname web busybox cat /etc/hosts
+  [[ "$output" == *"$NET_PREFIX.2	web"* ]]
+  run sk run --rm --network none busybox ip -o link
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ "$output" == *"lo:"* ]]
+  run sk run --rm --network host busybox ip -o link show "$BR"
+  [ "$status" -eq 0 ]
+  sk run -d --name donor busybox sleep 1000 > /dev/null
+  run sk run --rm --network container:donor busybox ip -4 -o addr show eth0
+  [[ "$output" == *"inet $NET_PREFIX.2/24 "* ]]
+  sk stop -t 0 donor > /dev/null
+  run sk run --rm --network container:donor busybox true
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"cannot join network of a non running container: donor"* ]]
+}
+
+@test "network create, ls, inspect, rm: docker's output; the bridge is made and removed with the network" {
+  b=$(user_bridge a)
+  id=$(sk network create --subnet 10.215.7.0/24 --gateway 10.215.7.254 --ip-range 10.215.7.128/25 \
+    --label team=a -o com.docker.network.bridge.name="$b" n1)
+  [[ "$id" =~ ^[0-9a-f]{64}$ ]]
+  ip -o -4 addr show dev "$b" | grep -q "inet 10.215.7.254/24"
+  run sk network ls
+  [ "${lines[0]}" = "$(printf 'NETWORK ID     NAME      DRIVER    SCOPE')" ]
+  [[ "$output" == *"${id:0:12}   n1        bridge    local"* ]]
+  [[ "$output" == *"   bridge    bridge    local"* ]]
+  [[ "$output" == *"   host      host      local"* ]]
+  [[ "$output" == *"   none      null      local"* ]]
+  [ "$(sk network ls -q --filter type=custom)" = "${id:0:12}" ]
+  [ "$(sk network ls --no-trunc -q --filter name=n1)" = "$id" ]
+  [ "$(sk network ls --format '{{.Name}} {{.Driver}}' --filter label=team=a)" = "n1 bridge" ]
+  sk network inspect n1 > "$BATS_TEST_TMPDIR/n1.json"
+  jq -e --arg id "$id" --arg b "$b" '.[0] | .Name == "n1" and .Id == $id and .Driver == "bridge" and
+    .Scope == "local" and .IPAM.Config == [{"Subnet": "10.215.7.0/24", "IPRange": "10.215.7.128/25",
+    "Gateway": "10.215.7.254"}] and .Labels == {"team": "a"} and
+    .Options["com.docker.network.bridge.name"] == $b and .Internal == false and .EnableIPv6 == false' \
+    "$BATS_TEST_TMPDIR/n1.json"
+  # a container on it: an address of the range; --ip one of the subnet's
+  c1=$(sk run -d --network n1 busybox sleep 1000)
+  [ "$(sk inspect --format '{{.NetworkSettings.Networks.n1.IPAddress}}' "$c1")" = 10.215.7.128 ]
+  run sk run --rm --network n1 busybox ip route
+  [[ "$output" == *"default via 10.215.7.254 dev eth0"* ]]
+  c2=$(sk run -d --network n1 --ip 10.215.7.20 busybox sleep 1000)
+  [ "$(sk inspect --format '{{.NetworkSettings.Networks.n1.IPAddress}}' "$c2")" = 10.215.7.20 ]
+  [ "$(sk network inspect --format '{{json .Containers}}' n1 | jq length)" = 2 ]
+  # not while containers are on it
+  run sk network rm n1
+  [ "$status" -eq 1 ]
+  assert_one_line
+  [[ "$output" == "Error response from daemon: error while removing network: network n1 id $id has active endpoints" ]]
+  sk rm -f "$c1" "$c2" > /dev/null
+  run sk network rm n1
+  [ "$status" -eq 0 ]
+  [ "$output" = n1 ]
+  ! ip link show "$b" 2> /dev/null
+  run sk network inspect n1
+  [ "$status" -eq 1 ]
+  [ "${lines[-1]}" = "Error response from daemon: network n1 not found" ]
+}
+
+@test "network create: a subnet from the pools when none is given; prune removes the unused ones" {
+  n2=$(sk network create n2)
+  [ "$(sk network inspect --format '{{json .IPAM.Config}}' n2 | jq -r '.[0] | .Subnet + " " + .Gateway')" = \
+    "${POOL%.0/24}.0/28 ${POOL%.0/24}.1" ]
+  sk network create n3 > /dev/null
+  [ "$(sk network inspect --format '{{json .IPAM.Config}}' n3 | jq -r '.[0].Subnet')" = "${POOL%.0/24}.16/28" ]
+  c=$(sk run -d --network n3 busybox sleep 1000)
+  [ "$(sk inspect --format '{{.NetworkSettings.Networks.n3.IPAddress}}' "$c")" = "${POOL%.0/24}.18" ]
+  run sk network prune -f
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'Deleted Networks:\nn2')" ]
+  [ "$(sk network ls --format '{{.Name}}' --filter type=custom)" = n3 ]
+  b2=$(jq -r '.[0].Options["com.docker.network.bridge.name"]' <<< "$(sk network inspect n3)")
+  ip link show "$b2" > /dev/null
+}
+
+@test "network and address errors: one line, a non-zero exit, nothing made" {
+  sk network create --subnet 10.215.8.0/24 taken > /dev/null
+  links=$(ip -o link show | wc -l)
+  nets=$(sk network ls -q | wc -l)
+  for args in "--subnet 10.215.8.0/25 over" "--subnet 10.215.8.1/24 hostbits" "--subnet nonsense bad" \
+    "--subnet 10.215.9.0/24 --gateway 10.215.10.1 gw" "--subnet 10.215.9.0/24 --ip-range 10.215.10.0/25 range" \
+    "taken" "--driver overlay ov" "bridge" "-o com.docker.network.bridge.name=bad;name semi" \
+    "--ipv6 v6nosubnet" "-o nosuch=1 opt"; do
+    run sk network create $args
+    [ "$status" -eq 1 ]
+    assert_one_line
+    [[ "$output" == "Error response from daemon: "* ]] || [[ "$output" == *"unknown bridge network option"* ]]
+  done
+  run sk network create --subnet 10.215.8.0/25 over
+  [[ "$output" == *"Pool overlaps with other one on this address space"* ]]
+  run sk network create taken
+  [[ "$output" == *"network with name taken already exists"* ]]
+  [ "$(ip -o link show | wc -l)" -eq "$links" ]
+  [ "$(sk network ls -q | wc -l)" -eq "$nets" ]
+  for n in bridge host none; do
+    run sk network rm "$n"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"$n is a pre-defined network and cannot be removed"* ]]
+  done
+  # addresses: --ip only on user-defined networks, in the subnet, free
+  before=$(sk ps -aq | wc -l)
+  run sk run --rm --ip "$NET_PREFIX.9" busybox true
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"user specified IP address is supported on user defined networks only"* ]]
+  run sk run --rm --network taken --ip 10.215.99.9 busybox true
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"no configured subnet or ip-range contain the IP address 10.215.99.9"* ]]
+  run sk run --rm --network nosuch busybox true
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"network nosuch not found"* ]]
+  sk run -d --network taken --ip 10.215.8.9 busybox sleep 1000 > /dev/null
+  run sk run -d --network taken --ip 10.215.8.9 busybox sleep 1000
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"Address already in use"* ]]
+  [ "$(sk ps -aq | wc -l)" -eq $((before + 1)) ]
+}
+
+@test "IPAM: 50 concurrent runs on one network get 50 different addresses" {
+  sk network create --subnet 10.215.11.0/24 par > /dev/null
+  for i in $(seq 50); do
+    sk run -d --network par busybox sleep 1000 > /dev/null 3>&- &
+  done
+  wait
+  [ "$(sk ps -q | wc -l)" -eq 50 ]
+  sk network inspect --format '{{json .Containers}}' par | jq -r '.[].IPv4Address' > "$BATS_TEST_TMPDIR/ips"
+  [ "$(wc -l < "$BATS_TEST_TMPDIR/ips")" -eq 50 ]
+  [ "$(sort -u "$BATS_TEST_TMPDIR/ips" | wc -l)" -eq 50 ]
+  [ "$(ip -o link show master "$(jq -r '.[0].Options["com.docker.network.bridge.name"]' <<< "$(sk network inspect par)")" | wc -l)" -eq 50 ]
+}
