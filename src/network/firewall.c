@@ -364,16 +364,20 @@ static void
 render_forward (sk_strbuf *b, const fw_model *m)
 {
   sk_strbuf_puts (b, "    ct state established,related accept\n");
+  /* into a bridge: from itself, or for a published port; nothing else,
+   * another skiff bridge included (all of these before any way out is
+   * accepted, which would take traffic to another bridge too) */
   for (size_t i = 0; i < m->n_nets; i++) {
     const char *br = m->nets[i].bridge;
     sk_strbuf_printf (b, "    iifname \"%s\" oifname \"%s\" accept\n", br, br);
-    /* into the bridge from anywhere else (another bridge included) only for
-     * a published port */
     if (!m->nets[i].internal)
       sk_strbuf_printf (b, "    oifname \"%s\" ct status dnat accept\n", br);
     sk_strbuf_printf (b, "    oifname \"%s\" drop\n", br);
-    sk_strbuf_printf (b, "    iifname \"%s\" %s\n", br, m->nets[i].internal ? "drop" : "accept");
   }
+  /* out of a bridge: anywhere else but to another bridge, unless internal */
+  for (size_t i = 0; i < m->n_nets; i++)
+    sk_strbuf_printf (b, "    iifname \"%s\" %s\n", m->nets[i].bridge,
+                      m->nets[i].internal ? "drop" : "accept");
   if (m->drop_other)
     sk_strbuf_puts (b, "    drop\n");
 }

@@ -213,6 +213,16 @@ test_script (void **state)
   assert_null (strstr (text, "dnat ip to"));
   free (steal_ptr (text));
 
+  /* every way into a bridge is decided before any way out is accepted,
+   * which would let a member reach another network's bridge */
+  assert_null (render (base_nets, 2, NULL, &text));
+  const char *into1 = strstr (text, "oifname \"skbr1\" drop\n");
+  const char *out0 = strstr (text, "iifname \"skbr0\" accept\n");
+  assert_non_null (into1);
+  assert_non_null (out0);
+  assert_true (into1 < out0);
+  free (steal_ptr (text));
+
   /* an internal network: no way out; Docker's forward policy */
   sk_fw_network internal = {.bridge = "skbr1", .subnet4 = "10.2.0.0/24", .internal = true};
   sk_fw fw = {.table = "t", .nets = &internal, .n_nets = 1, .drop_other_forwarding = true};
