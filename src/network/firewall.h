@@ -9,7 +9,7 @@
  * Published ports are pure DNAT (no userland proxy): the client's source
  * address reaches the container unchanged, except from the host's loopback
  * and for hairpin traffic, which are masqueraded so that replies come back.
- * docs/firewall-section.md describes the chains.
+ * docs/architecture.md ("The firewall") describes the chains.
  *
  * What the rules expect of the rest of the engine: skiff's bridges have
  * net.ipv4.conf.<bridge>.route_localnet=1 (so that 127.0.0.1 can be DNATed
