@@ -13,12 +13,12 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <nftables/libnftables.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "network/nft-lazy.h"
 #include "util/cleanup.h"
 #include "util/strbuf.h"
 
@@ -476,7 +476,8 @@ run_script (const char *table, const char *script, sk_err **err)
 {
   __attribute__ ((cleanup (nft_ctx_freep))) struct nft_ctx *ctx = nft_ctx_new (NFT_CTX_DEFAULT);
   if (ctx == NULL)
-    return sk_err_set (err, ENOMEM, "firewall table %s: nftables context", table);
+    return sk_err_set (err, errno, "firewall table %s: %s", table,
+                       sk_nft_load_error () ? sk_nft_load_error () : "no nftables context");
   if (nft_ctx_buffer_output (ctx) < 0 || nft_ctx_buffer_error (ctx) < 0)
     return sk_err_set (err, errno, "firewall table %s: nftables output buffers", table);
   if (nft_run_cmd_from_buffer (ctx, script) != 0) {
