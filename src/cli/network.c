@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "util/cleanup.h"
+#include "util/strbuf.h"
 
 static void
 time_text (int64_t ns, char *buf, size_t size)
@@ -386,19 +387,25 @@ network_inspect (sk_cli *cli, int argc, char **argv)
   if (sk_cli_engine (cli, &e, &err) < 0)
     return sk_cli_fail (err);
   _cleanup_json_ sk_json *all = json_object_new_array ();
-  int ret = 0;
+  sk_strbuf errors = SK_STRBUF_INIT;
   for (int i = optind; i < argc; i++) {
     sk_network *n = NULL;
     if (sk_engine_network_find (e, argv[i], &n, &err) < 0) {
-      fprintf (stderr, "Error response from daemon: %s\n", err->msg);
+      sk_strbuf_printf (&errors, "Error response from daemon: %s\n", err->msg);
       sk_err_free (&err);
-      ret = 1;
       continue;
     }
     json_object_array_add (all, network_json (e, n));
     sk_network_free (n);
   }
+  /* docker's order: what was found, then what was not */
   int printed = sk_cli_print_docs (format, all);
+  int ret = errors.len ? 1 : 0;
+  if (errors.len) {
+    fflush (stdout);
+    fputs (errors.buf, stderr);
+  }
+  sk_strbuf_release (&errors);
   return printed ? printed : ret;
 }
 
@@ -520,6 +527,26 @@ network_prune (sk_cli *cli, int argc, char **argv)
   return ret;
 }
 
+/* ---- reload ---- */
+
+static const char reload_help[] = "Usage:  skiff network reload\n\n"
+                                  "Make skiff's firewall rules whole again (after its nftables "
+                                  "table was flushed or removed)\n";
+
+static int
+network_reload (sk_cli *cli, int argc, char **argv)
+{
+  if (sk_cli_wants_help (argc, argv, reload_help))
+    return 0;
+  if (argc != 1)
+    return sk_cli_usage ("network reload", "\"network reload\" accepts no arguments.");
+  sk_err *err = NULL;
+  sk_engine *e = NULL;
+  if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_fw_sync (e, true, &err) < 0)
+    return sk_cli_fail (err);
+  return 0;
+}
+
 int
 cmd_network (sk_cli *cli, int argc, char **argv)
 {
@@ -528,13 +555,14 @@ cmd_network (sk_cli *cli, int argc, char **argv)
     sk_cli_fn fn;
   } subs[] = {{"create", network_create}, {"ls", network_ls},         {"list", network_ls},
               {"inspect", network_inspect}, {"rm", network_rm},       {"remove", network_rm},
-              {"prune", network_prune}};
+              {"prune", network_prune}, {"reload", network_reload}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff network COMMAND\n\nManage networks\n\nCommands:\n"
             "  create      Create a network\n"
             "  inspect     Display detailed information on one or more networks\n"
             "  ls          List networks\n"
             "  prune       Remove all unused networks\n"
+            "  reload      Make skiff's firewall rules whole again\n"
             "  rm          Remove one or more networks\n");
     return argc < 2 ? 125 : 0;
   }

@@ -101,14 +101,17 @@ status_text (const sk_ctr *c, const char *health, time_t now, char *buf, size_t 
   }
 }
 
-/* NetworkSettings.Ports: only --network none and host exist for now, so a
- * running container's exposed ports, unbound (null), as docker shows them. */
+/* NetworkSettings.Ports of a running container: each published port with
+ * the host ports it was given at start, each exposed one unbound (null),
+ * as docker shows them. */
 static sk_json *
-ports_json (const sk_ctr *c, sk_json *config)
+ports_json (sk_engine *e, const sk_ctr *c, sk_json *config)
 {
-  sk_json *ports = json_object_new_object (), *v = NULL;
+  sk_json *ports = json_object_new_object (), *v = NULL, *hc = NULL;
   bool running = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
-  if (running && json_object_object_get_ex (config, "ExposedPorts", &v) &&
+  if (!running)
+    return ports;
+  if (json_object_object_get_ex (config, "ExposedPorts", &v) &&
       json_object_is_type (v, json_type_object)) {
     json_object_object_foreach (v, port, val)
     {
@@ -116,6 +119,31 @@ ports_json (const sk_ctr *c, sk_json *config)
       json_object_object_add (ports, port, NULL);
     }
   }
+  if (!json_object_object_get_ex (config, "HostConfig", &hc) || hc == NULL ||
+      !json_object_object_get_ex (hc, "PortBindings", &v) || v == NULL ||
+      json_object_object_length (v) == 0)
+    return ports;
+  sk_port *list = NULL;
+  size_t n = 0;
+  sk_err *ignored = NULL;
+  if (sk_engine_container_ports (e, c->id, &list, &n, &ignored) < 0)
+    sk_err_free (&ignored);
+  for (size_t i = 0; i < n; i++) {
+    char key[32], port[16];
+    snprintf (key, sizeof key, "%u/%s", list[i].ctr_port, list[i].proto);
+    snprintf (port, sizeof port, "%u", list[i].host_port);
+    sk_json *bound = NULL;
+    if (!json_object_object_get_ex (ports, key, &bound) || bound == NULL) {
+      bound = json_object_new_array ();
+      json_object_object_add (ports, key, bound);
+    }
+    sk_json *b = json_object_new_object ();
+    json_object_object_add (b, "HostIp",
+                            json_object_new_string (*list[i].host_ip ? list[i].host_ip : "0.0.0.0"));
+    json_object_object_add (b, "HostPort", json_object_new_string (port));
+    json_object_array_add (bound, b);
+  }
+  free (list);
   return ports;
 }
 
@@ -220,7 +248,7 @@ ps_row (sk_engine *e, const sk_ctr *c, bool no_trunc, time_t now)
   json_object_object_add (row, "Command", json_object_new_string (quoted ? quoted : "\"\""));
   json_object_object_add (row, "CreatedAt", json_object_new_string (created));
   json_object_object_add (row, "RunningFor", json_object_new_string (since));
-  _cleanup_json_ sk_json *ports = ports_json (c, config);
+  _cleanup_json_ sk_json *ports = ports_json (e, c, config);
   _cleanup_free_ char *ports_col = json_object_object_length (ports) ? ports_text (ports) : NULL;
   json_object_object_add (row, "Ports", json_object_new_string (ports_col ? ports_col : ""));
   json_object_object_add (row, "State", json_object_new_string (c->state));
@@ -641,7 +669,7 @@ network_settings (sk_engine *e, const sk_ctr *c, sk_json *config, sk_json *hc)
   json_object_object_add (ns, "Bridge", json_object_new_string (""));
   json_object_object_add (ns, "SandboxID", json_object_new_string (has_ns ? c->id : ""));
   json_object_object_add (ns, "SandboxKey", json_object_new_string (has_ns ? sandbox : ""));
-  json_object_object_add (ns, "Ports", ports_json (c, config));
+  json_object_object_add (ns, "Ports", ports_json (e, c, config));
   sk_json *nets = json_object_new_object (), *bridge_ep = NULL;
   sk_endpoint **eps = NULL;
   size_t n = 0;

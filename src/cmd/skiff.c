@@ -125,8 +125,10 @@ net_settings (sk_json *doc, const char *path, sk_cli *cli, sk_err **err)
 {
   const char *bip = setting_string (doc, "bip", path, err);
   const char *bridge = *err ? NULL : setting_string (doc, "bridge", path, err);
+  const char *table = *err ? NULL : setting_string (doc, "firewall-table", path, err);
   if (*err)
     return -1;
+  cli->net.firewall_table = table;
   sk_cidr c;
   if (bip && sk_cidr_parse (bip, false, "bip", &c, err) < 0)
     return sk_err_wrap (err, "%s", path);
@@ -172,7 +174,7 @@ read_daemon_json (const char *path, bool required, sk_cli *cli, const char **ins
     return sk_err_set (err, 0, "%s: expected a JSON object", path);
   /* what skiff reads, and Docker's keys it will read (accepted, unused) */
   static const char *const known[] = {"data-root", "storage-driver", "insecure-registries",
-                                      "registry-mirrors", "bip", "bridge", "default-address-pools",
+                                      "registry-mirrors", "bip", "bridge", "default-address-pools", "firewall-table",
                                       "log-driver", "log-opts", "dns", "debug", "exec-root", "cgroup-parent", NULL};
   json_object_object_foreach (*keep, key, val)
   {

@@ -110,6 +110,16 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX endpoints_ip ON endpoints (network, ip) WHERE ip != '';"
     "CREATE UNIQUE INDEX endpoints_ip6 ON endpoints (network, ip6) WHERE ip6 != '';"
     "CREATE INDEX endpoints_container ON endpoints (container);",
+    /* 5: the host ports of running containers (given at each start) */
+    "CREATE TABLE ports ("
+    "  container TEXT NOT NULL REFERENCES containers (id) ON DELETE CASCADE,"
+    "  proto TEXT NOT NULL,"                  /* tcp, udp */
+    "  container_port INTEGER NOT NULL,"
+    "  host_ip TEXT NOT NULL,"                /* '' every address of the host */
+    "  host_port INTEGER NOT NULL,"
+    "  PRIMARY KEY (container, proto, container_port, host_ip, host_port)"
+    ");"
+    "CREATE INDEX ports_host ON ports (proto, host_port);",
 };
 
 #define N_MIGRATIONS ((int) (sizeof migrations / sizeof migrations[0]))

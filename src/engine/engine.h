@@ -21,6 +21,7 @@
 #include "engine/containers.h"
 #include "image/service.h"
 #include "network/networks.h"
+#include "network/ports.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -172,6 +173,12 @@ int sk_engine_network_create (sk_engine *e, const sk_network_spec *spec, sk_netw
 int sk_engine_network_remove (sk_engine *e, const sk_network *net, sk_err **err);
 int sk_engine_container_endpoints (sk_engine *e, const char *id, sk_endpoint ***out, size_t *n,
                                    sk_err **err);
+/* The host ports the container was given at its last start. */
+int sk_engine_container_ports (sk_engine *e, const char *id, sk_port **out, size_t *n, sk_err **err);
+/* skiff's nftables table made to match the networks and the published
+ * ports of the running containers; unless force, left alone when it
+ * already does (and is intact: as many rules as when it was made). */
+int sk_engine_fw_sync (sk_engine *e, bool force, sk_err **err);
 int sk_engine_network_endpoints (sk_engine *e, const char *network, sk_endpoint ***out, size_t *n,
                                  sk_err **err);
 

@@ -67,6 +67,12 @@ int sk_engine_net_attach (sk_engine *e, const char *id, const sk_net_plan *p, sk
  * *netns its path (NULL: the container has no endpoint), *addrs its
  * addresses, space-separated, for /etc/hosts. */
 int sk_engine_net_setup (sk_engine *e, const sk_ctr *c, char **netns, char **addrs, sk_err **err);
+/* Held (the fd, closed to let go) while a start makes its network
+ * namespace until its shim has it: a clean-up of namespaces left by
+ * killed starts waits for none under way. */
+int sk_engine_net_hold (sk_engine *e);
+/* The container's host ports for this start (PortBindings). */
+int sk_engine_publish (sk_engine *e, const sk_ctr *c, const sk_json *config, sk_err **err);
 /* The network namespace gone (and the veths in it). */
 void sk_engine_net_teardown (sk_engine *e, const char *id);
 

@@ -595,6 +595,8 @@ reset_state_dir (sk_engine *e, const char *id, sk_err **err)
   return 0;
 }
 
+static int kill_logged (sk_engine *e, const sk_ctr *c, int sig, bool all, sk_err **err);
+
 int
 sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err)
 {
@@ -607,12 +609,15 @@ sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err)
   if (strcmp (c->state, "removing") == 0 || strcmp (c->state, "dead") == 0)
     return sk_err_set (err, 0, "container %s is marked for removal and cannot be started", c->name);
   _cleanup_json_ sk_json *config = NULL;
+  _cleanup_close_ int hold = sk_engine_net_hold (e);
   if (sk_json_parse (c->config, strlen (c->config), "the container's config", &config, err) < 0 ||
       reset_state_dir (e, id, err) < 0 || prepare_bundle (e, c, config, err) < 0)
     return -1;
   int ready = -1;
   pid_t pid = 0;
-  int ret = spawn_shim (e, c, config, &ready, err);
+  int ret = sk_engine_publish (e, c, config, err);
+  if (ret == 0)
+    ret = spawn_shim (e, c, config, &ready, err);
   if (ret == 0) {
     ret = read_ready (ready, &pid, exit_code, err);
     close (ready);
@@ -634,9 +639,19 @@ sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err)
   c->oom_killed = false;
   c->started_at = sk_engine_now ();
   c->finished_at = 0;
-  *exit_code = 0;
   /* the shim told of the start (before the container could die) */
-  return sk_ctrs_update (e->db, c, err);
+  if (sk_ctrs_update (e->db, c, err) < 0)
+    return -1;
+  /* its published ports in the firewall, now that it runs */
+  _cleanup_free_ char *netns = sk_engine_netns_path (e, id);
+  if (netns && access (netns, F_OK) == 0 && sk_engine_fw_sync (e, false, err) < 0) {
+    sk_err *ignored = NULL;
+    kill_logged (e, c, SIGKILL, true, &ignored);
+    sk_err_free (&ignored);
+    return -1;
+  }
+  *exit_code = 0;
+  return 0;
 }
 
 /* ---- signals, stop, wait ---- */
@@ -896,6 +911,11 @@ sk_engine_remove (sk_engine *e, const char *id, bool force, sk_err **err)
     return sk_err_set (err, ENOMEM, "remove");
   unmount_bundle (e, id);
   sk_engine_net_teardown (e, id);
+  sk_endpoint **eps = NULL;
+  size_t n_eps = 0;
+  if (sk_engine_container_endpoints (e, id, &eps, &n_eps, &ignored) < 0)
+    sk_err_free (&ignored);
+  sk_endpoint_list_free (eps, n_eps);
   struct stat rs, bs;
   if (stat (rootfs, &rs) == 0 && stat (bundle, &bs) == 0 && rs.st_dev != bs.st_dev)
     return sk_err_kind (err, EBUSY, "remove %s: `%s` is still mounted", c->name, rootfs);
@@ -905,5 +925,8 @@ sk_engine_remove (sk_engine *e, const char *id, bool force, sk_err **err)
   if (sk_ctrs_delete (e->db, id, err) < 0)
     return -1;
   sk_engine_emit (e, c, "destroy", NULL, 0);
+  /* its published ports out of the firewall */
+  if (n_eps && sk_engine_fw_sync (e, false, &ignored) < 0)
+    sk_err_free (&ignored);
   return 0;
 }

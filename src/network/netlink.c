@@ -7,6 +7,8 @@
 #include <net/if.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/veth.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -218,4 +220,45 @@ sk_nl_route_default (sk_nl *nl, const char *link, int family, const void *gw, sk
   if (talk (nl, h) == 0 || errno == EEXIST)
     return 0;
   return sk_err_set (err, errno, "add the default route through `%s`", link);
+}
+
+static int
+count_rule (const struct nlmsghdr *h, void *data)
+{
+  if ((h->nlmsg_type & 0xff) == NFT_MSG_NEWRULE)
+    (*(long *) data)++;
+  return MNL_CB_OK;
+}
+
+long
+sk_nl_nft_rule_count (const char *table)
+{
+  struct mnl_socket *sock = mnl_socket_open2 (NETLINK_NETFILTER, SOCK_CLOEXEC);
+  if (sock == NULL)
+    return -1;
+  long count = -1;
+  char buf[16384];
+  if (mnl_socket_bind (sock, 0, MNL_SOCKET_AUTOPID) == 0) {
+    struct nlmsghdr *h = mnl_nlmsg_put_header (buf);
+    h->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE;
+    h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    h->nlmsg_seq = (unsigned) time (NULL);
+    struct nfgenmsg *g = mnl_nlmsg_put_extra_header (h, sizeof *g);
+    g->nfgen_family = 1; /* NFPROTO_INET (linux/netfilter.h clashes with netinet/in.h) */
+    g->version = NFNETLINK_V0;
+    mnl_attr_put_strz (h, NFTA_RULE_TABLE, table);
+    unsigned seq = h->nlmsg_seq, portid = mnl_socket_get_portid (sock);
+    if (mnl_socket_sendto (sock, h, h->nlmsg_len) >= 0) {
+      long n = 0;
+      int r;
+      do {
+        ssize_t len = mnl_socket_recvfrom (sock, buf, sizeof buf);
+        r = len < 0 ? -1 : mnl_cb_run (buf, (size_t) len, seq, portid, count_rule, &n);
+      } while (r > MNL_CB_STOP);
+      if (r == MNL_CB_STOP)
+        count = n;
+    }
+  }
+  mnl_socket_close (sock);
+  return count;
 }

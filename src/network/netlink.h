@@ -42,4 +42,8 @@ int sk_nl_veth_add (sk_nl *nl, const char *host, const char *bridge, int netns_f
 /* The default route of family through gw (network order) on link. */
 int sk_nl_route_default (sk_nl *nl, const char *link, int family, const void *gw, sk_err **err);
 
+/* How many rules the nftables table of family inet has; -1 when there is
+ * no such table (or it cannot be read). */
+long sk_nl_nft_rule_count (const char *table);
+
 #endif

@@ -54,6 +54,7 @@ typedef struct sk_net_settings {
   const char *bip;          /* its gateway/prefix; NULL: 172.17.0.1/16 */
   const sk_net_pool *pools; /* where subnets come from when none is given; */
   size_t n_pools;           /*   none: Docker's default pools */
+  const char *firewall_table; /* skiff's nftables table (inet); NULL: skiff */
 } sk_net_settings;
 
 /* The predefined networks, made or brought in line with the settings. */

@@ -9,13 +9,14 @@ test_net() {
   BR="skt${SKIFF_TEST_CGROUP##*-}-$BATS_TEST_NUMBER"
   BR="${BR:0:15}"
   NET_PREFIX="10.213.$((BATS_TEST_NUMBER % 250))"
+  FW_TABLE="skt_${SKIFF_TEST_CGROUP##*-}_$BATS_TEST_NUMBER"
   POOL="10.214.$((BATS_TEST_NUMBER % 250)).0/24"
 }
 
 # the test's daemon.json, for its $DR and $XR
 engine_conf() {
-  printf '{"data-root": "%s", "exec-root": "%s", "cgroup-parent": "%s/%s", "bridge": "%s", "bip": "%s.1/24", "default-address-pools": [{"base": "%s", "size": 28}]}\n' \
-    "$DR" "$XR" "$SKIFF_TEST_CGROUP" "${BATS_TEST_NUMBER}" "$BR" "$NET_PREFIX" "$POOL" > "$CONF"
+  printf '{"data-root": "%s", "exec-root": "%s", "cgroup-parent": "%s/%s", "bridge": "%s", "bip": "%s.1/24", "default-address-pools": [{"base": "%s", "size": 28}], "firewall-table": "%s"}\n' \
+    "$DR" "$XR" "$SKIFF_TEST_CGROUP" "${BATS_TEST_NUMBER}" "$BR" "$NET_PREFIX" "$POOL" "$FW_TABLE" > "$CONF"
 }
 
 setup() {
@@ -28,7 +29,10 @@ setup() {
   BG_PIDS=() # background processes of the test, killed by teardown
 }
 
-teardown() {
+# (a file with a teardown of its own calls engine_teardown from it)
+teardown() { engine_teardown; }
+
+engine_teardown() {
   local id pid
   for pid in "${BG_PIDS[@]}"; do kill -9 "$pid" 2> /dev/null || true; done
   for id in $("$SKIFF" ps -aq --no-trunc 2> /dev/null); do
@@ -40,6 +44,7 @@ teardown() {
     "$SKIFF" network rm "$net" > /dev/null 2>&1 || true
   done
   ip link del "$BR" 2> /dev/null || true
+  nft delete table inet "$FW_TABLE" 2> /dev/null || true
   # every shim of this test gone, every mount under its data root
   for pid in $(shim_pids); do kill -9 "$pid" 2> /dev/null || true; done
   grep " $BATS_TEST_TMPDIR" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done

@@ -203,3 +203,209 @@ user_bridge() {
   [ "$(sort -u "$BATS_TEST_TMPDIR/ips" | wc -l)" -eq 50 ]
   [ "$(ip -o link show master "$(jq -r '.[0].Options["com.docker.network.bridge.name"]' <<< "$(sk network inspect par)")" | wc -l)" -eq 50 ]
 }
+
+# ---- published ports and the firewall ----
+
+# ports of this test's own: 18000 + 10 per test
+test_ports() {
+  HP=$((18000 + BATS_TEST_NUMBER * 10))
+}
+
+# GET /hostname of a busybox httpd at ADDR:PORT from the host
+get() { curl -s -m 3 "http://$1/hostname"; }
+
+# from inside a new container on NETWORK: GET /hostname of ADDR PORT
+get_from() { # NETWORK ADDR PORT
+  sk run --rm --network "$1" busybox sh -c "printf 'GET /hostname HTTP/1.0\r\n\r\n' | nc -w 3 $2 $3 | tail -1"
+}
+
+@test "-p: a published port answers on the host's loopback and its own addresses and to other containers; inspect, port and ps show it" {
+  test_ports
+  id=$(sk run -d --name web --hostname web -p "127.0.0.1:$HP:80" -p "$((HP + 1)):80" -p 80 busybox httpd -f -p 80 -h /etc)
+  until_true "[ \"\$(get 127.0.0.1:$((HP + 1)))\" = web ]"
+  [ "$(get "127.0.0.1:$HP")" = web ]
+  # the bridge's gateway is one of the host's addresses: the wildcard port answers there
+  [ "$(get "$NET_PREFIX.1:$((HP + 1))")" = web ]
+  # the port on 127.0.0.1 is on 127.0.0.1 alone
+  [ -z "$(get "$NET_PREFIX.1:$HP")" ]
+  # another container through the host's address (hairpin)
+  [ "$(get_from bridge "$NET_PREFIX.1" $((HP + 1)))" = web ]
+  # the ephemeral one: in the kernel's range, answering too
+  eph=$(sk port web 80/tcp | sed -n 's/^0.0.0.0:\([0-9]*\)$/\1/p' | grep -v "^$((HP + 1))$")
+  read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range
+  [ "$eph" -ge "$lo" ] && [ "$eph" -le "$hi" ]
+  [ "$(get "127.0.0.1:$eph")" = web ]
+  sk inspect --format '{{json .NetworkSettings.Ports}}' web | jq -e --arg a "$HP" --arg b "$((HP + 1))" --arg c "$eph" \
+    '.["80/tcp"] | map(.HostIp + ":" + .HostPort) | sort == (["127.0.0.1:" + $a, "0.0.0.0:" + $b, "0.0.0.0:" + $c] | sort)'
+  [[ "$(sk ps --format '{{.Ports}}' --filter name=web)" == *"127.0.0.1:$HP->80/tcp"* ]]
+  # the kernel's view: skiff's table DNATs to the container
+  nft list table inet "$FW_TABLE" | grep -q "dnat ip to $NET_PREFIX.2:80"
+  # rm takes the rules away with it
+  sk rm -f web > /dev/null
+  ! nft list table inet "$FW_TABLE" | grep -q "dport $((HP + 1))"
+  [ -z "$(get "127.0.0.1:$((HP + 1))")" ]
+}
+
+@test "-p: a port held by another container or by a process of the host is refused at start; the container stays created" {
+  test_ports
+  sk run -d --name first -p "$HP:80" busybox sleep 1000 > /dev/null
+  run sk run -d --name second -p "$HP:80" busybox sleep 1000
+  [ "$status" -eq 125 ]
+  assert_one_line
+  [[ "$output" == *"Bind for 0.0.0.0:$HP failed: port is already allocated"* ]]
+  [ "$(sk inspect --format '{{.State.Status}}' second)" = created ]
+  # a range: the next free port of it
+  sk run -d --name third -p "$HP-$((HP + 2)):80" busybox sleep 1000 > /dev/null
+  [ "$(sk port third 80)" = "0.0.0.0:$((HP + 1))" ]
+  # the host's own listener
+  busybox nc -l -p $((HP + 5)) > /dev/null 2>&1 3>&- &
+  BG_PIDS+=($!)
+  until_true "ss -ltn | grep -q ':$((HP + 5)) '"
+  run sk run -d -p "$((HP + 5)):80" busybox sleep 1000
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"Bind for 0.0.0.0:$((HP + 5)) failed: port is already allocated"* ]]
+  # a stopped container's port is free again
+  sk stop -t 0 first > /dev/null
+  sk start second > /dev/null
+  [ "$(sk port second 80)" = "0.0.0.0:$HP" ]
+}
+
+# A neighbour: a network namespace joined to the host by a veth pair, which
+# routes the containers' subnets and 127.0.0.0/8 to the host (as a hostile
+# machine on the same link could: its own loopback down, 127.0.0.0/8 taken
+# as a source and a destination on both ends of the link, as on a host
+# with route_localnet set, which kube-proxy does)
+neighbour() {
+  NB="sknb${SKIFF_TEST_CGROUP##*-}"
+  NB="${NB:0:12}"
+  local n=$((BATS_TEST_NUMBER % 250))
+  HOST_ADDR=10.216.$n.1
+  NB_ADDR=10.216.$n.2
+  ip netns add "$NB"
+  ip link add "${NB}h" type veth peer name eth0 netns "$NB"
+  ip addr add "$HOST_ADDR/30" dev "${NB}h"
+  ip link set "${NB}h" up
+  sysctl -qw "net.ipv4.conf.${NB}h.route_localnet=1"
+  ip -n "$NB" addr add "$NB_ADDR/30" dev eth0
+  ip -n "$NB" link set eth0 up
+  ip netns exec "$NB" sysctl -qw net.ipv4.conf.eth0.route_localnet=1
+  ip -n "$NB" route add default via "$HOST_ADDR"
+  ip -n "$NB" route add 127.0.0.0/8 via "$HOST_ADDR"
+}
+
+neighbour_gone() {
+  [ -n "${NB:-}" ] || return 0
+  ip netns del "$NB" 2> /dev/null || true
+  ip link del "${NB}h" 2> /dev/null || true
+}
+
+teardown() {
+  engine_teardown
+  neighbour_gone
+}
+
+@test "security: from a neighbour, a published port answers on the host's address with the client's address kept; 127.0.0.1 ports and container addresses do not" {
+  test_ports
+  neighbour
+  # a page that tells who asked
+  sk run -d --name who -p "127.0.0.1:$HP:80" -p "$((HP + 1)):80" busybox sh -c \
+    'mkdir -p /w/cgi-bin && printf "#!/bin/sh\necho\necho \$REMOTE_ADDR\n" > /w/cgi-bin/who && chmod +x /w/cgi-bin/who && httpd -f -p 80 -h /w' > /dev/null
+  until_true "curl -s -m 2 http://127.0.0.1:$((HP + 1))/cgi-bin/who | grep -q ."
+  run ip netns exec "$NB" curl -s -m 3 "http://$HOST_ADDR:$((HP + 1))/cgi-bin/who"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$NB_ADDR" ]
+  # the port on 127.0.0.1: not from the neighbour, even routed to the host
+  run ip netns exec "$NB" curl -s -m 3 "http://127.0.0.1:$HP/cgi-bin/who"
+  [ "$status" -ne 0 ]
+  run ip netns exec "$NB" curl -s -m 3 "http://$HOST_ADDR:$HP/cgi-bin/who"
+  [ "$status" -ne 0 ]
+  # the container's own address, on the published port or any other
+  ip netns exec "$NB" ip route add "$NET_PREFIX.0/24" via "$HOST_ADDR"
+  run ip netns exec "$NB" curl -s -m 3 "http://$NET_PREFIX.2:80/cgi-bin/who"
+  [ "$status" -ne 0 ]
+  # while the host itself reaches it
+  [ "$(curl -s -m 3 "http://$NET_PREFIX.2:80/cgi-bin/who")" = "$NET_PREFIX.1" ]
+  # a service of the host on its loopback: the neighbour reaches it
+  # without skiff's table (the witness), not with it
+  busybox httpd -f -p "127.0.0.1:$((HP + 2))" -h /etc > /dev/null 2>&1 3>&- &
+  BG_PIDS+=($!)
+  until_true "curl -s -m 2 -o /dev/null http://127.0.0.1:$((HP + 2))/hostname"
+  nft delete table inet "$FW_TABLE"
+  ip netns exec "$NB" curl -s -m 3 -o /dev/null "http://127.0.0.1:$((HP + 2))/hostname"
+  sk network reload
+  run ip netns exec "$NB" curl -s -m 3 -o /dev/null "http://127.0.0.1:$((HP + 2))/hostname"
+  [ "$status" -ne 0 ]
+  # loopback forwarding is on skiff's bridge only, never for all links
+  [ "$(cat /proc/sys/net/ipv4/conf/$BR/route_localnet)" = 1 ]
+  [ "$(cat /proc/sys/net/ipv4/conf/all/route_localnet)" = 0 ]
+}
+
+@test "security: skiff's table flushed or deleted: published ports fail closed until network reload (or the next run) puts every rule back, once" {
+  test_ports
+  sk run -d --name web --hostname web -p "$HP:80" busybox httpd -f -p 80 -h /etc > /dev/null
+  until_true "[ \"\$(get 127.0.0.1:$HP)\" = web ]"
+  nft list table inet "$FW_TABLE" > "$BATS_TEST_TMPDIR/before"
+  nft flush table inet "$FW_TABLE"
+  [ -z "$(get "127.0.0.1:$HP")" ]
+  sk network reload
+  [ "$(get "127.0.0.1:$HP")" = web ]
+  diff "$BATS_TEST_TMPDIR/before" <(nft list table inet "$FW_TABLE")
+  nft delete table inet "$FW_TABLE"
+  [ -z "$(get "127.0.0.1:$HP")" ]
+  sk run --rm busybox true
+  [ "$(get "127.0.0.1:$HP")" = web ]
+  diff "$BATS_TEST_TMPDIR/before" <(nft list table inet "$FW_TABLE")
+  # applied again: the same rules, none twice
+  sk network reload
+  diff "$BATS_TEST_TMPDIR/before" <(nft list table inet "$FW_TABLE")
+}
+
+@test "isolation: two user networks do not reach each other; an internal one has no way out and no default route" {
+  test_ports
+  neighbour
+  sk network create --subnet 10.217.1.0/24 na > /dev/null
+  sk network create --subnet 10.217.2.0/24 nb > /dev/null
+  sk network create --internal --subnet 10.217.3.0/24 ni > /dev/null
+  sk run -d --name a --hostname a --network na busybox httpd -f -p 80 -h /etc > /dev/null
+  a=$(sk inspect --format '{{.NetworkSettings.Networks.na.IPAddress}}' a)
+  until_true "[ \"\$(get $a:80)\" = a ]"
+  # from its own network: yes; from the other: no
+  [ "$(get_from na "$a" 80)" = a ]
+  [ -z "$(get_from nb "$a" 80)" ]
+  [ -z "$(get_from ni "$a" 80)" ]
+  # the neighbour's server: reached from na (masqueraded: it sees the host), not from ni
+  ip netns exec "$NB" busybox httpd -p 8099 -h /etc 3>&- &
+  until_true "ip netns exec $NB ss -ltn | grep -q ':8099 '"
+  BG_PIDS+=($(ip netns pids "$NB"))
+  run sk run --rm --network na busybox sh -c "printf 'HEAD / HTTP/1.0\r\n\r\n' | nc -w 3 $NB_ADDR 8099 | head -1"
+  [[ "$output" == *HTTP* ]]
+  run sk run --rm --network ni busybox sh -c "ip route; printf 'HEAD / HTTP/1.0\r\n\r\n' | nc -w 3 $NB_ADDR 8099 | head -1"
+  [[ "$output" != *HTTP* ]]
+  [[ "$output" != *default* ]]
+}
+
+@test "kill -9 of skiff in the middle of run: the next command leaves no namespace or veth of a container that does not run" {
+  local i pid n
+  for i in 1 2 3 4 5; do
+    "$SKIFF" run -d busybox sleep 1000 > /dev/null 2>&1 3>&- &
+    pid=$!
+    # as soon as its namespace is there (before its shim has it, mostly)
+    for n in $(seq 20000); do
+      [ -n "$(ls "$XR/netns" 2> /dev/null)" ] && [ "$(ls "$XR/netns" | wc -l)" -ge "$i" ] && break
+      kill -0 "$pid" 2> /dev/null || break
+    done
+    kill -9 "$pid" 2> /dev/null || true
+    wait "$pid" || true
+  done
+  # the next command
+  sk network ls > /dev/null
+  running=$(sk ps -q --no-trunc | sort)
+  [ "$(ls "$XR/netns" | sort)" = "$running" ]
+  [ "$(ip -o link show master "$BR" | wc -l)" -eq "$(echo -n "$running" | grep -c .)" ]
+  # what was left created starts as any other
+  for id in $(sk ps -aq --no-trunc --filter status=created); do
+    sk start "$id" > /dev/null
+  done
+  [ "$(sk ps -q | wc -l)" -eq "$(sk ps -aq | wc -l)" ]
+  [ "$(ip -o link show master "$BR" | wc -l)" -eq "$(sk ps -q | wc -l)" ]
+}
