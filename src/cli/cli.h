@@ -28,6 +28,7 @@ typedef struct sk_cli {
   const char *cgroup_parent;  /* daemon.json's; NULL: "skiff" */
   sk_net_settings net;        /* daemon.json's bridge, bip, default-address-pools */
   sk_net_pool pools[16];
+  const char *dns[8];
   sk_image_service *images;   /* opened on first use */
   sk_engine *engine;          /* opened on first use */
 } sk_cli;

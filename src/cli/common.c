@@ -30,6 +30,7 @@ sk_cli_engine (sk_cli *cli, sk_engine **out, sk_err **err)
   if (cli->engine == NULL) {
     sk_engine_opts o = {.exec_root = cli->exec_root,
                         .shim = getenv ("SKIFF_SHIM"),
+                        .dns = getenv ("SKIFF_DNS"),
                         .cgroup_parent = cli->cgroup_parent,
                         .net = cli->net};
     if (sk_cli_images (cli, &s, err) < 0 || sk_engine_open (s, &o, &cli->engine, err) < 0)

@@ -105,9 +105,9 @@ status_text (const sk_ctr *c, const char *health, time_t now, char *buf, size_t 
  * the host ports it was given at start, each exposed one unbound (null),
  * as docker shows them. */
 static sk_json *
-ports_json (sk_engine *e, const sk_ctr *c, sk_json *config)
+ports_json (sk_engine *e, const sk_ctr *c, sk_json *config, sk_json *hc)
 {
-  sk_json *ports = json_object_new_object (), *v = NULL, *hc = NULL;
+  sk_json *ports = json_object_new_object (), *v = NULL;
   bool running = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
   if (!running)
     return ports;
@@ -119,8 +119,9 @@ ports_json (sk_engine *e, const sk_ctr *c, sk_json *config)
       json_object_object_add (ports, port, NULL);
     }
   }
-  if (!json_object_object_get_ex (config, "HostConfig", &hc) || hc == NULL ||
-      !json_object_object_get_ex (hc, "PortBindings", &v) || v == NULL ||
+  if (hc == NULL)
+    json_object_object_get_ex (config, "HostConfig", &hc);
+  if (hc == NULL || !json_object_object_get_ex (hc, "PortBindings", &v) || v == NULL ||
       json_object_object_length (v) == 0)
     return ports;
   sk_port *list = NULL;
@@ -248,7 +249,7 @@ ps_row (sk_engine *e, const sk_ctr *c, bool no_trunc, time_t now)
   json_object_object_add (row, "Command", json_object_new_string (quoted ? quoted : "\"\""));
   json_object_object_add (row, "CreatedAt", json_object_new_string (created));
   json_object_object_add (row, "RunningFor", json_object_new_string (since));
-  _cleanup_json_ sk_json *ports = ports_json (e, c, config);
+  _cleanup_json_ sk_json *ports = ports_json (e, c, config, NULL);
   _cleanup_free_ char *ports_col = json_object_object_length (ports) ? ports_text (ports) : NULL;
   json_object_object_add (row, "Ports", json_object_new_string (ports_col ? ports_col : ""));
   json_object_object_add (row, "State", json_object_new_string (c->state));
@@ -669,7 +670,7 @@ network_settings (sk_engine *e, const sk_ctr *c, sk_json *config, sk_json *hc)
   json_object_object_add (ns, "Bridge", json_object_new_string (""));
   json_object_object_add (ns, "SandboxID", json_object_new_string (has_ns ? c->id : ""));
   json_object_object_add (ns, "SandboxKey", json_object_new_string (has_ns ? sandbox : ""));
-  json_object_object_add (ns, "Ports", ports_json (e, c, config));
+  json_object_object_add (ns, "Ports", ports_json (e, c, config, hc));
   sk_json *nets = json_object_new_object (), *bridge_ep = NULL;
   sk_endpoint **eps = NULL;
   size_t n = 0;

@@ -129,6 +129,16 @@ net_settings (sk_json *doc, const char *path, sk_cli *cli, sk_err **err)
   if (*err)
     return -1;
   cli->net.firewall_table = table;
+  size_t n_dns = 0;
+  if (setting_list (doc, "dns", path, cli->dns, &n_dns, SK_N_ELEMENTS (cli->dns), err) < 0)
+    return -1;
+  for (size_t i = 0; i < n_dns; i++) {
+    sk_cidr c;
+    if (sk_addr_parse (cli->dns[i], "dns", &c, err) < 0)
+      return sk_err_wrap (err, "%s", path);
+  }
+  cli->net.dns = cli->dns;
+  cli->net.n_dns = n_dns;
   sk_cidr c;
   if (bip && sk_cidr_parse (bip, false, "bip", &c, err) < 0)
     return sk_err_wrap (err, "%s", path);

@@ -125,17 +125,18 @@ sk_engine_attach_connect (sk_engine *e, const char *id, sk_err **err)
 }
 
 /* The skiff-shim next to this program. */
+/* A program installed next to this one. */
 static char *
-default_shim (void)
+beside_self (const char *name)
 {
   char self[PATH_MAX];
   ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0)
-    return strdup ("skiff-shim");
+    return strdup (name);
   self[n] = '\0';
   char *slash = strrchr (self, '/');
   char *p = NULL;
-  return asprintf (&p, "%.*s/skiff-shim", (int) (slash ? slash - self : 0), self) < 0 ? NULL : p;
+  return asprintf (&p, "%.*s/%s", (int) (slash ? slash - self : 0), self, name) < 0 ? NULL : p;
 }
 
 void
@@ -147,6 +148,7 @@ sk_engine_free (sk_engine *e)
   free (e->exec_root);
   free (e->runtime_root);
   free (e->shim);
+  free (e->dns);
   free (e->cgroup_parent);
   free (e);
 }
@@ -163,10 +165,12 @@ sk_engine_open (sk_image_service *images, const sk_engine_opts *o, sk_engine **o
   e->storage = images->storage;
   e->data_root = strdup (images->root);
   e->exec_root = strdup (o && o->exec_root ? o->exec_root : SK_DEFAULT_EXEC_ROOT);
-  e->shim = o && o->shim ? strdup (o->shim) : default_shim ();
+  e->shim = o && o->shim ? strdup (o->shim) : beside_self ("skiff-shim");
+  e->dns = o && o->dns ? strdup (o->dns) : beside_self ("skiff-dns");
   e->cgroup_parent = strdup (o && o->cgroup_parent ? o->cgroup_parent : "skiff");
   e->runtime_root = e->exec_root ? sk_path_join (e->exec_root, "runtime") : NULL;
-  if (!e->data_root || !e->exec_root || !e->shim || !e->cgroup_parent || !e->runtime_root) {
+  if (!e->data_root || !e->exec_root || !e->shim || !e->dns || !e->cgroup_parent ||
+      !e->runtime_root) {
     sk_engine_free (e);
     return sk_err_set (err, ENOMEM, "engine");
   }

@@ -32,6 +32,7 @@ typedef struct sk_engine sk_engine;
 typedef struct sk_engine_opts {
   const char *exec_root;     /* NULL: SK_DEFAULT_EXEC_ROOT */
   const char *shim;          /* the skiff-shim binary; NULL: next to this program */
+  const char *dns;           /* the skiff-dns binary; NULL: next to this program */
   const char *cgroup_parent; /* NULL: "skiff" */
   sk_net_settings net;       /* the default bridge and the address pools */
 } sk_engine_opts;

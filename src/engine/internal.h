@@ -16,6 +16,7 @@ struct sk_engine {
   char *exec_root;
   char *runtime_root; /* EXEC_ROOT/runtime */
   char *shim;
+  char *dns; /* the skiff-dns binary */
   char *cgroup_parent;
   sk_runtime rt;
   sk_net_settings net;
@@ -63,16 +64,32 @@ int sk_engine_net_plan (sk_engine *e, const sk_json *config, sk_net_plan *p, sk_
 void sk_engine_net_plan_clear (sk_net_plan *p);
 /* The endpoint taken for the new container. */
 int sk_engine_net_attach (sk_engine *e, const char *id, const sk_net_plan *p, sk_err **err);
-/* At start: the network namespace with the container's endpoints in it;
- * *netns its path (NULL: the container has no endpoint), *addrs its
- * addresses, space-separated, for /etc/hosts. */
-int sk_engine_net_setup (sk_engine *e, const sk_ctr *c, char **netns, char **addrs, sk_err **err);
+/* What start made of a container's networks. */
+typedef struct sk_net_info {
+  char *netns;    /* the namespace's path; NULL: the container has no endpoint */
+  char *addrs;    /* its addresses, space-separated, for /etc/hosts */
+  char *resolver; /* the nameserver of its resolv.conf (skiff-dns), or NULL */
+  char *gateway;  /* its first network's gateway (add-host's host-gateway) */
+} sk_net_info;
+/* At start: the network namespace with the container's endpoints in it,
+ * and skiff-dns running when one of its networks is user-defined. */
+int sk_engine_net_setup (sk_engine *e, const sk_ctr *c, sk_net_info *info, sk_err **err);
+void sk_engine_net_info_clear (sk_net_info *info);
 /* Held (the fd, closed to let go) while a start makes its network
  * namespace until its shim has it: a clean-up of namespaces left by
  * killed starts waits for none under way. */
 int sk_engine_net_hold (sk_engine *e);
 /* The container's host ports for this start (PortBindings). */
 int sk_engine_publish (sk_engine *e, const sk_ctr *c, const sk_json *config, sk_err **err);
+/* The resolver of the user-defined networks running, serving all of
+ * their gateways (started, or started again when they changed). */
+int sk_engine_dns_ensure (sk_engine *e, sk_err **err);
+/* The container's /etc/resolv.conf: the host's (its loopback servers left
+ * out; docker's fallback when none is left), resolver as the only server
+ * when given, HostConfig.Dns, DnsSearch and DnsOptions over them. */
+char *sk_engine_resolv_conf (const sk_json *config, const char *resolver);
+/* HostConfig.ExtraHosts as /etc/hosts lines, host-gateway as gateway. */
+char *sk_engine_extra_hosts (const sk_json *config, const char *gateway);
 /* The network namespace gone (and the veths in it). */
 void sk_engine_net_teardown (sk_engine *e, const char *id);
 

@@ -51,21 +51,18 @@ set_string (char **field, const char *value)
 /* /etc/hostname, /etc/hosts and /etc/resolv.conf of the container, in its
  * bundle (bind-mounted by the spec). */
 static int
-write_etc_files (sk_engine *e, const char *id, const char *hostname, const char *addrs,
-                 sk_err **err)
+write_etc_files (sk_engine *e, const char *id, const char *hostname, sk_json *config,
+                 const sk_net_info *net, sk_err **err)
 {
+  const char *addrs = net->addrs;
   _cleanup_free_ char *hn = sk_engine_bundle_path (e, id, "hostname");
   _cleanup_free_ char *hosts = sk_engine_bundle_path (e, id, "hosts");
   _cleanup_free_ char *resolv = sk_engine_bundle_path (e, id, "resolv.conf");
   if (!hn || !hosts || !resolv)
     return sk_err_set (err, ENOMEM, "start");
-  _cleanup_free_ char *hn_text = NULL, *hosts_text = NULL, *resolv_text = NULL;
-  size_t resolv_len = 0;
-  sk_err *ignored = NULL;
-  if (sk_read_file ("/etc/resolv.conf", &resolv_text, &resolv_len, &ignored) < 0) {
-    sk_err_free (&ignored);
-    resolv_text = strdup ("");
-  }
+  _cleanup_free_ char *hn_text = NULL, *hosts_text = NULL;
+  _cleanup_free_ char *resolv_text = sk_engine_resolv_conf (config, net->resolver);
+  _cleanup_free_ char *extra = sk_engine_extra_hosts (config, net->gateway);
   /* the container's own name on each of its addresses (docker's), or
    * 127.0.1.1 without any */
   sk_strbuf own = SK_STRBUF_INIT;
@@ -81,8 +78,8 @@ write_etc_files (sk_engine *e, const char *id, const char *hostname, const char 
       asprintf (&hosts_text,
                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                 "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                "ff02::2\tip6-allrouters\n%s",
-                own_text) < 0 ||
+                "ff02::2\tip6-allrouters\n%s%s",
+                extra ? extra : "", own_text) < 0 ||
       resolv_text == NULL)
     return sk_err_set (err, ENOMEM, "start");
   if (sk_write_file_replace (hn, hn_text, strlen (hn_text), 0644, err) < 0 ||
@@ -227,7 +224,7 @@ mount_shm (sk_engine *e, const char *id, sk_json *config, char **path, sk_err **
 /* The rootfs mounted, the shareable /dev/shm, config.json written. */
 static int
 prepare_mounted (sk_engine *e, sk_ctr *c, sk_json *config, const char *rootfs, const char *cfg_path,
-                 const joins *j, const char *netns, const char *addrs, sk_err **err)
+                 const joins *j, const sk_net_info *net, sk_err **err)
 {
   if (mkdir (rootfs, 0755) < 0 && errno != EEXIST)
     return sk_err_set (err, errno, "create `%s`", rootfs);
@@ -260,7 +257,7 @@ prepare_mounted (sk_engine *e, sk_ctr *c, sk_json *config, const char *rootfs, c
                      .pid_ns = j->ns[1],
                      .uts_ns = j->ns[2],
                      .uts_hostname = j->hostname,
-                     .net_ns = netns ? netns : j->net_ns,
+                     .net_ns = net->netns ? net->netns : j->net_ns,
                      .shm_path = j->shm};
   char host_name[256] = "";
   if (j->hostname)
@@ -277,7 +274,8 @@ prepare_mounted (sk_engine *e, sk_ctr *c, sk_json *config, const char *rootfs, c
   if (own_shm)
     env.shm_path = own_shm;
   if (ret == 0 &&
-      (write_etc_files (e, c->id, hostname && *hostname ? hostname : "localhost", addrs, err) < 0 ||
+      (write_etc_files (e, c->id, hostname && *hostname ? hostname : "localhost", config, net,
+                        err) < 0 ||
        sk_engine_spec (config, &env, &json, err) < 0 ||
        sk_write_file_replace (cfg_path, json, strlen (json), 0600, err) < 0))
     ret = -1;
@@ -295,14 +293,15 @@ prepare_bundle (sk_engine *e, sk_ctr *c, sk_json *config, sk_err **err)
   if (!rootfs || !cfg_path)
     return sk_err_set (err, ENOMEM, "start");
   joins j = {0};
-  _cleanup_free_ char *netns = NULL, *addrs = NULL;
+  sk_net_info net = {0};
   int ret = find_joins (e, config, &j, err);
   if (ret == 0)
-    ret = sk_engine_net_setup (e, c, &netns, &addrs, err);
+    ret = sk_engine_net_setup (e, c, &net, err);
   if (ret == 0)
-    ret = prepare_mounted (e, c, config, rootfs, cfg_path, &j, netns, addrs, err);
-  if (ret < 0 && netns)
+    ret = prepare_mounted (e, c, config, rootfs, cfg_path, &j, &net, err);
+  if (ret < 0 && net.netns)
     sk_engine_net_teardown (e, c->id);
+  sk_engine_net_info_clear (&net);
   joins_clear (&j);
   return ret;
 }
@@ -609,7 +608,7 @@ sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err)
   if (strcmp (c->state, "removing") == 0 || strcmp (c->state, "dead") == 0)
     return sk_err_set (err, 0, "container %s is marked for removal and cannot be started", c->name);
   _cleanup_json_ sk_json *config = NULL;
-  _cleanup_close_ int hold = sk_engine_net_hold (e);
+  _cleanup_close_ int hold __attribute__ ((unused)) = sk_engine_net_hold (e);
   if (sk_json_parse (c->config, strlen (c->config), "the container's config", &config, err) < 0 ||
       reset_state_dir (e, id, err) < 0 || prepare_bundle (e, c, config, err) < 0)
     return -1;

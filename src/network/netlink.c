@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -102,6 +103,15 @@ sk_nl_bridge_add (sk_nl *nl, const char *name, sk_err **err)
   struct nlmsghdr *h = start (nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
   put_ifinfo (h, 0);
   mnl_attr_put_strz (h, IFLA_IFNAME, name);
+  /* an address of its own: a bridge without one takes its lowest port's,
+   * and changes it when that port goes (a container stopping), which
+   * leaves the other containers' neighbour entries for the gateway
+   * pointing nowhere until they expire */
+  unsigned char mac[6];
+  if (getrandom (mac, sizeof mac, 0) == (ssize_t) sizeof mac) {
+    mac[0] = (unsigned char) ((mac[0] & 0xfe) | 0x02); /* unicast, locally administered */
+    mnl_attr_put (h, IFLA_ADDRESS, sizeof mac, mac);
+  }
   struct nlattr *info = mnl_attr_nest_start (h, IFLA_LINKINFO);
   mnl_attr_put_strz (h, IFLA_INFO_KIND, "bridge");
   mnl_attr_nest_end (h, info);

@@ -55,6 +55,8 @@ typedef struct sk_net_settings {
   const sk_net_pool *pools; /* where subnets come from when none is given; */
   size_t n_pools;           /*   none: Docker's default pools */
   const char *firewall_table; /* skiff's nftables table (inet); NULL: skiff */
+  const char *const *dns;     /* daemon.json's dns: the servers skiff-dns asks */
+  size_t n_dns;               /*   (none: the host's /etc/resolv.conf) */
 } sk_net_settings;
 
 /* The predefined networks, made or brought in line with the settings. */

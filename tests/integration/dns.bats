@@ -21,15 +21,28 @@ ip_on() { # CONTAINER NETWORK
 }
 
 # skiff-dns in the background, its pid in DNS_PID once its pid file is
-# written (it writes it once every address is bound)
+# written (it writes it once every address is bound). The one the engine
+# started for the test's containers goes first, and this one takes its
+# place (its pid file, the addresses it serves), so that a later start of
+# a container does not replace it.
 start_dns() {
-  rm -f "$BATS_TEST_TMPDIR/dns.pid"
-  "$SKIFF_DNS" --data-root "$DR" --pid-file "$BATS_TEST_TMPDIR/dns.pid" "$@" \
+  local old
+  old=$(cat "$XR/dns.pid" 2> /dev/null) || true
+  if [ -n "$old" ]; then
+    kill "$old" 2> /dev/null || true
+    until_true "! kill -0 $old 2> /dev/null"
+  fi
+  rm -f "$XR/dns.pid"
+  local n
+  for n in $(sk network ls --filter type=custom --format '{{.Name}}' | LC_ALL=C sort); do
+    sk network inspect --format '{{json .IPAM.Config}}' "$n" | jq -r '.[].Gateway'
+  done > "$XR/dns.addrs"
+  "$SKIFF_DNS" --data-root "$DR" --pid-file "$XR/dns.pid" "$@" \
     2> "$BATS_TEST_TMPDIR/dns.err" 3>&- &
   DNS_PID=$!
   BG_PIDS+=("$DNS_PID")
-  until_true "[ -s '$BATS_TEST_TMPDIR/dns.pid' ] || ! kill -0 $DNS_PID 2> /dev/null"
-  [ "$(cat "$BATS_TEST_TMPDIR/dns.pid")" = "$DNS_PID" ]
+  until_true "[ -s '$XR/dns.pid' ] || ! kill -0 $DNS_PID 2> /dev/null"
+  [ "$(cat "$XR/dns.pid")" = "$DNS_PID" ]
 }
 
 # A fake upstream DNS server on UDP ADDR:53: every A query is answered
@@ -188,7 +201,7 @@ print(hex(struct.unpack("!H", r[:2])[0]), r[3] & 15)' "$gw1"
   rc=0
   wait "$DNS_PID" || rc=$?
   [ "$rc" -eq 0 ]
-  [ ! -e "$BATS_TEST_TMPDIR/dns.pid" ]
+  [ ! -e "$XR/dns.pid" ]
   [ ! -s "$BATS_TEST_TMPDIR/dns.err" ]
 
   sk run -d --name web --network n1 busybox sleep 1000 > /dev/null
@@ -197,7 +210,7 @@ print(hex(struct.unpack("!H", r[:2])[0]), r[3] & 15)' "$gw1"
   rc=0
   wait "$DNS_PID" || rc=$?
   [ "$rc" -eq 0 ]
-  [ ! -e "$BATS_TEST_TMPDIR/dns.pid" ]
+  [ ! -e "$XR/dns.pid" ]
 }
 
 @test "dns: bad arguments and addresses it cannot bind give one line and a non-zero exit" {

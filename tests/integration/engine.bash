@@ -13,9 +13,10 @@ test_net() {
   POOL="10.214.$((BATS_TEST_NUMBER % 250)).0/24"
 }
 
-# the test's daemon.json, for its $DR and $XR
+# the test's daemon.json, for its $DR and $XR (skiff-dns forwards to the
+# host's loopback, where nothing answers: no query leaves the host)
 engine_conf() {
-  printf '{"data-root": "%s", "exec-root": "%s", "cgroup-parent": "%s/%s", "bridge": "%s", "bip": "%s.1/24", "default-address-pools": [{"base": "%s", "size": 28}], "firewall-table": "%s"}\n' \
+  printf '{"data-root": "%s", "exec-root": "%s", "cgroup-parent": "%s/%s", "bridge": "%s", "bip": "%s.1/24", "default-address-pools": [{"base": "%s", "size": 28}], "firewall-table": "%s", "dns": ["127.0.0.1"]}\n' \
     "$DR" "$XR" "$SKIFF_TEST_CGROUP" "${BATS_TEST_NUMBER}" "$BR" "$NET_PREFIX" "$POOL" "$FW_TABLE" > "$CONF"
 }
 
@@ -43,6 +44,8 @@ engine_teardown() {
   for net in $("$SKIFF" network ls -q --filter type=custom 2> /dev/null); do
     "$SKIFF" network rm "$net" > /dev/null 2>&1 || true
   done
+  # skiff-dns, which would go by itself a few seconds later
+  [ -f "$XR/dns.pid" ] && kill "$(cat "$XR/dns.pid")" 2> /dev/null
   ip link del "$BR" 2> /dev/null || true
   nft delete table inet "$FW_TABLE" 2> /dev/null || true
   # every shim of this test gone, every mount under its data root

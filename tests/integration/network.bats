@@ -311,9 +311,10 @@ teardown() {
   sk run -d --name who -p "127.0.0.1:$HP:80" -p "$((HP + 1)):80" busybox sh -c \
     'mkdir -p /w/cgi-bin && printf "#!/bin/sh\necho\necho \$REMOTE_ADDR\n" > /w/cgi-bin/who && chmod +x /w/cgi-bin/who && httpd -f -p 80 -h /w' > /dev/null
   until_true "curl -s -m 2 http://127.0.0.1:$((HP + 1))/cgi-bin/who | grep -q ."
+  # (httpd's socket is IPv6's: an IPv4 client shows as [::ffff:ADDRESS])
   run ip netns exec "$NB" curl -s -m 3 "http://$HOST_ADDR:$((HP + 1))/cgi-bin/who"
   [ "$status" -eq 0 ]
-  [ "$output" = "$NB_ADDR" ]
+  [ "$output" = "[::ffff:$NB_ADDR]" ]
   # the port on 127.0.0.1: not from the neighbour, even routed to the host
   run ip netns exec "$NB" curl -s -m 3 "http://127.0.0.1:$HP/cgi-bin/who"
   [ "$status" -ne 0 ]
@@ -324,7 +325,7 @@ teardown() {
   run ip netns exec "$NB" curl -s -m 3 "http://$NET_PREFIX.2:80/cgi-bin/who"
   [ "$status" -ne 0 ]
   # while the host itself reaches it
-  [ "$(curl -s -m 3 "http://$NET_PREFIX.2:80/cgi-bin/who")" = "$NET_PREFIX.1" ]
+  [ "$(curl -s -m 3 "http://$NET_PREFIX.2:80/cgi-bin/who")" = "[::ffff:$NET_PREFIX.1]" ]
   # a service of the host on its loopback: the neighbour reaches it
   # without skiff's table (the witness), not with it
   busybox httpd -f -p "127.0.0.1:$((HP + 2))" -h /etc > /dev/null 2>&1 3>&- &
@@ -366,8 +367,8 @@ teardown() {
   sk network create --subnet 10.217.1.0/24 na > /dev/null
   sk network create --subnet 10.217.2.0/24 nb > /dev/null
   sk network create --internal --subnet 10.217.3.0/24 ni > /dev/null
-  sk run -d --name a --hostname a --network na busybox httpd -f -p 80 -h /etc > /dev/null
-  a=$(sk inspect --format '{{.NetworkSettings.Networks.na.IPAddress}}' a)
+  sk run -d --name aa --hostname a --network na busybox httpd -f -p 80 -h /etc > /dev/null
+  a=$(sk inspect --format '{{.NetworkSettings.Networks.na.IPAddress}}' aa)
   until_true "[ \"\$(get $a:80)\" = a ]"
   # from its own network: yes; from the other: no
   [ "$(get_from na "$a" 80)" = a ]
@@ -408,4 +409,38 @@ teardown() {
   done
   [ "$(sk ps -q | wc -l)" -eq "$(sk ps -aq | wc -l)" ]
   [ "$(ip -o link show master "$BR" | wc -l)" -eq "$(sk ps -q | wc -l)" ]
+}
+
+@test "dns: on a user-defined network containers find each other by name, alias and short id, and nothing across networks" {
+  sk network create --subnet 10.218.1.0/24 d1 > /dev/null
+  sk network create --subnet 10.218.2.0/24 d2 > /dev/null
+  id=$(sk run -d --name web --network d1 --network-alias www busybox sleep 1000)
+  sk run -d --name other --network d2 busybox sleep 1000 > /dev/null
+  # resolv.conf: the network's resolver, on its gateway
+  run sk run --rm --network d1 --dns-search example.test busybox cat /etc/resolv.conf
+  [ "$output" = "$(printf 'search example.test\nnameserver 10.218.1.1')" ]
+  for name in web www "${id:0:12}" web.d1 WEB; do
+    run sk run --rm --network d1 busybox nslookup "$name"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Address: 10.218.1.2"* ]]
+  done
+  run sk run --rm --network d2 busybox nslookup web
+  [ "$status" -ne 0 ]
+  [[ "$output" != *"10.218.1.2"* ]]
+  # one resolver for the host, which goes when nothing needs it
+  pid=$(cat "$XR/dns.pid")
+  [ "$(cat /proc/$pid/comm)" = skiff-dns ]
+  sk rm -f web other > /dev/null
+  until_true "! kill -0 $pid 2> /dev/null"
+}
+
+@test "--dns, --dns-search, --dns-option and --add-host reach the container's files; the default bridge has the host's servers" {
+  run sk run --rm --dns 10.219.0.53 --dns-search a.test --dns-search b.test --dns-option ndots:2 \
+    --add-host db:10.219.0.7 --add-host gw:host-gateway busybox sh -c 'cat /etc/resolv.conf; grep -e db -e gw /etc/hosts'
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'search a.test b.test\nnameserver 10.219.0.53\noptions ndots:2\n10.219.0.7\tdb\n%s.1\tgw' "$NET_PREFIX")" ]
+  # the default bridge: the host's servers, without its loopback ones
+  grep '^nameserver' /etc/resolv.conf | grep -v -e ' 127\.' -e ' ::1$' > "$BATS_TEST_TMPDIR/want" || true
+  [ -s "$BATS_TEST_TMPDIR/want" ] || printf 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n' > "$BATS_TEST_TMPDIR/want"
+  diff "$BATS_TEST_TMPDIR/want" <(sk run --rm busybox grep '^nameserver' /etc/resolv.conf)
 }
