@@ -527,6 +527,131 @@ network_prune (sk_cli *cli, int argc, char **argv)
   return ret;
 }
 
+/* ---- connect, disconnect ---- */
+
+static const char connect_help[] =
+    "Usage:  skiff network connect [OPTIONS] NETWORK CONTAINER\n\n"
+    "Connect a container to a network\n\n"
+    "Options:\n"
+    "      --alias strings   Add network-scoped alias for the container\n"
+    "      --ip string       IPv4 address (e.g., \"172.30.100.104\")\n"
+    "      --ip6 string      IPv6 address (e.g., \"2001:db8::33\")\n";
+
+/* The network and the container named, the container's own network
+ * namespace checked (docker refuses host, none and container:NAME). */
+static int
+find_pair (sk_engine *e, const char *network, const char *container, sk_network **net, char **id,
+           sk_err **err)
+{
+  if (sk_engine_network_find (e, network, net, err) < 0)
+    return -1;
+  _cleanup_ctr_ sk_ctr *c = NULL;
+  _cleanup_json_ sk_json *config = NULL;
+  if (sk_engine_resolve (e, container, id, err) < 0 || sk_engine_get (e, *id, &c, err) < 0 ||
+      sk_json_parse (c->config, strlen (c->config), "config", &config, err) < 0)
+    return -1;
+  sk_json *hc = NULL, *mode = NULL;
+  const char *m = json_object_object_get_ex (config, "HostConfig", &hc) && hc &&
+                          json_object_object_get_ex (hc, "NetworkMode", &mode) && mode
+                      ? json_object_get_string (mode)
+                      : "";
+  if (strcmp (m, "host") == 0 || strcmp (m, "none") == 0 || strncmp (m, "container:", 10) == 0)
+    return sk_err_set (err, EINVAL,
+                       "container sharing network namespace with another container or host "
+                       "cannot be connected to any other network");
+  return 0;
+}
+
+static int
+network_connect (sk_cli *cli, int argc, char **argv)
+{
+  if (sk_cli_wants_help (argc, argv, connect_help))
+    return 0;
+  enum { O_ALIAS = 1000, O_IP, O_IP6, O_LINK };
+  static const struct option opts[] = {{"alias", required_argument, NULL, O_ALIAS},
+                                       {"ip", required_argument, NULL, O_IP},
+                                       {"ip6", required_argument, NULL, O_IP6},
+                                       {0}};
+  _cleanup_json_ sk_json *aliases = json_object_new_array ();
+  const char *ip = NULL, *ip6 = NULL;
+  int c;
+  optind = 0;
+  while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+    switch (c) {
+    case O_ALIAS: json_object_array_add (aliases, json_object_new_string (optarg)); break;
+    case O_IP: ip = optarg; break;
+    case O_IP6: ip6 = optarg; break;
+    default: return sk_cli_usage ("network connect", "bad option");
+    }
+  }
+  if (argc - optind != 2)
+    return sk_cli_usage ("network connect", "\"network connect\" requires exactly 2 arguments.");
+  sk_err *err = NULL;
+  sk_engine *e = NULL;
+  sk_network *net = NULL;
+  _cleanup_free_ char *id = NULL;
+  int ret = 0;
+  if (sk_cli_engine (cli, &e, &err) < 0 ||
+      find_pair (e, argv[optind], argv[optind + 1], &net, &id, &err) < 0 ||
+      sk_engine_network_connect (e, net, id, ip, ip6,
+                                 json_object_array_length (aliases)
+                                     ? json_object_to_json_string_ext (aliases, JSON_C_TO_STRING_PLAIN)
+                                     : NULL,
+                                 &err) < 0) {
+    if (err->errnum == EEXIST && net && id)
+      fprintf (stderr, "Error response from daemon: endpoint with name %s already exists in network %s\n",
+               argv[optind + 1], net->name);
+    else
+      fprintf (stderr, "Error response from daemon: %s\n", err->msg);
+    sk_err_free (&err);
+    ret = 1;
+  }
+  sk_network_free (net);
+  return ret;
+}
+
+static const char disconnect_help[] =
+    "Usage:  skiff network disconnect [OPTIONS] NETWORK CONTAINER\n\n"
+    "Disconnect a container from a network\n\n"
+    "Options:\n"
+    "  -f, --force   Force the container to disconnect from a network\n";
+
+static int
+network_disconnect (sk_cli *cli, int argc, char **argv)
+{
+  if (sk_cli_wants_help (argc, argv, disconnect_help))
+    return 0;
+  static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
+  int c;
+  optind = 0;
+  while ((c = getopt_long (argc, argv, "f", opts, NULL)) != -1) {
+    switch (c) {
+    case 'f': break;
+    default: return sk_cli_usage ("network disconnect", "bad option");
+    }
+  }
+  if (argc - optind != 2)
+    return sk_cli_usage ("network disconnect", "\"network disconnect\" requires exactly 2 arguments.");
+  sk_err *err = NULL;
+  sk_engine *e = NULL;
+  sk_network *net = NULL;
+  _cleanup_free_ char *id = NULL;
+  int ret = 0;
+  if (sk_cli_engine (cli, &e, &err) < 0 ||
+      find_pair (e, argv[optind], argv[optind + 1], &net, &id, &err) < 0 ||
+      sk_engine_network_disconnect (e, net, id, &err) < 0) {
+    if (err->errnum == ENOENT && net && id)
+      fprintf (stderr, "Error response from daemon: container %s is not connected to network %s\n",
+               argv[optind + 1], net->name);
+    else
+      fprintf (stderr, "Error response from daemon: %s\n", err->msg);
+    sk_err_free (&err);
+    ret = 1;
+  }
+  sk_network_free (net);
+  return ret;
+}
+
 /* ---- reload ---- */
 
 static const char reload_help[] = "Usage:  skiff network reload\n\n"
@@ -555,10 +680,13 @@ cmd_network (sk_cli *cli, int argc, char **argv)
     sk_cli_fn fn;
   } subs[] = {{"create", network_create}, {"ls", network_ls},         {"list", network_ls},
               {"inspect", network_inspect}, {"rm", network_rm},       {"remove", network_rm},
-              {"prune", network_prune}, {"reload", network_reload}};
+              {"prune", network_prune}, {"reload", network_reload},
+              {"connect", network_connect}, {"disconnect", network_disconnect}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff network COMMAND\n\nManage networks\n\nCommands:\n"
+            "  connect     Connect a container to a network\n"
             "  create      Create a network\n"
+            "  disconnect  Disconnect a container from a network\n"
             "  inspect     Display detailed information on one or more networks\n"
             "  ls          List networks\n"
             "  prune       Remove all unused networks\n"

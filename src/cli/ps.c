@@ -121,8 +121,12 @@ ports_json (sk_engine *e, const sk_ctr *c, sk_json *config, sk_json *hc)
   }
   if (hc == NULL)
     json_object_object_get_ex (config, "HostConfig", &hc);
-  if (hc == NULL || !json_object_object_get_ex (hc, "PortBindings", &v) || v == NULL ||
-      json_object_object_length (v) == 0)
+  sk_json *all = NULL;
+  bool publish_all = hc && json_object_object_get_ex (hc, "PublishAllPorts", &all) && all &&
+                     json_object_get_boolean (all);
+  if (!publish_all &&
+      (hc == NULL || !json_object_object_get_ex (hc, "PortBindings", &v) || v == NULL ||
+       json_object_object_length (v) == 0))
     return ports;
   sk_port *list = NULL;
   size_t n = 0;

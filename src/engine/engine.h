@@ -174,6 +174,15 @@ int sk_engine_network_create (sk_engine *e, const sk_network_spec *spec, sk_netw
 int sk_engine_network_remove (sk_engine *e, const sk_network *net, sk_err **err);
 int sk_engine_container_endpoints (sk_engine *e, const char *id, sk_endpoint ***out, size_t *n,
                                    sk_err **err);
+/* The container (an id) on one more network: an endpoint taken (ip, ip6
+ * as asked or the first free ones; aliases a JSON array or NULL) and, when
+ * it runs, its link there made at once. */
+int sk_engine_network_connect (sk_engine *e, const sk_network *net, const char *id, const char *ip,
+                               const char *ip6, const char *aliases, sk_err **err);
+/* Off the network: its link there gone, its endpoint (and addresses) given
+ * back. ENOENT when it is not on it. */
+int sk_engine_network_disconnect (sk_engine *e, const sk_network *net, const char *id,
+                                  sk_err **err);
 /* The host ports the container was given at its last start. */
 int sk_engine_container_ports (sk_engine *e, const char *id, sk_port **out, size_t *n, sk_err **err);
 /* skiff's nftables table made to match the networks and the published

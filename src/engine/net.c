@@ -563,10 +563,36 @@ sk_engine_network_endpoints (sk_engine *e, const char *network, sk_endpoint ***o
 int
 sk_engine_publish (sk_engine *e, const sk_ctr *c, const sk_json *config, sk_err **err)
 {
-  sk_json *hc = NULL, *bindings = NULL;
+  sk_json *hc = NULL, *bindings = NULL, *all = NULL, *exposed = NULL;
   if (!json_object_object_get_ex (config, "HostConfig", &hc) || hc == NULL ||
       !json_object_object_get_ex (hc, "PortBindings", &bindings))
     bindings = NULL;
+  /* -P: every port the image or --expose exposes, not bound already, to
+   * an ephemeral port */
+  _cleanup_json_ sk_json *merged = NULL;
+  if (hc && json_object_object_get_ex (hc, "PublishAllPorts", &all) && all &&
+      json_object_get_boolean (all) && json_object_object_get_ex (config, "ExposedPorts", &exposed) &&
+      exposed && json_object_is_type (exposed, json_type_object)) {
+    merged = json_object_new_object ();
+    if (bindings && json_object_is_type (bindings, json_type_object)) {
+      json_object_object_foreach (bindings, key, val)
+        json_object_object_add (merged, key, json_object_get (val));
+    }
+    json_object_object_foreach (exposed, port, val)
+    {
+      (void) val;
+      sk_json *had = NULL;
+      if (json_object_object_get_ex (merged, port, &had) && had &&
+          json_object_array_length (had))
+        continue;
+      sk_json *list = json_object_new_array (), *b = json_object_new_object ();
+      json_object_object_add (b, "HostIp", json_object_new_string (""));
+      json_object_object_add (b, "HostPort", json_object_new_string (""));
+      json_object_array_add (list, b);
+      json_object_object_add (merged, port, list);
+    }
+    bindings = merged;
+  }
   sk_endpoint **eps = NULL;
   size_t n = 0;
   if (sk_endpoints_of (e->db, c->id, &eps, &n, err) < 0)
@@ -972,5 +998,85 @@ sk_engine_dns_ensure (sk_engine *e, sk_err **err)
 out:
   free (argv);
   sk_strbuf_release (&addrs);
+  return ret;
+}
+
+/* ---- network connect and disconnect ---- */
+
+int
+sk_engine_network_connect (sk_engine *e, const sk_network *net, const char *id, const char *ip,
+                           const char *ip6, const char *aliases, sk_err **err)
+{
+  sk_endpoint *ep = NULL;
+  if (net_init (e, err) < 0 ||
+      sk_endpoint_add (e->db, net, id, ip, ip6, NULL, aliases, &ep, err) < 0)
+    return -1;
+  /* a running container: its new link now, else at its next start */
+  _cleanup_free_ char *path = sk_engine_netns_path (e, id);
+  int ret = 0;
+  if (path && access (path, F_OK) == 0) {
+    net_link link = {.ep = ep, .net = NULL};
+    ret = sk_network_find (e->db, net->id, &link.net, err);
+    int saved;
+    sk_err *ignored = NULL;
+    if (ret == 0)
+      ret = plug (e, &link, 1, path, err);
+    if (ret == 0 && sk_netns_enter (path, &saved, err) < 0)
+      ret = -1;
+    else if (ret == 0) {
+      ret = configure_inside (&link, 1, err);
+      if (sk_netns_leave (saved, ret < 0 ? &ignored : err) < 0)
+        ret = -1;
+    }
+    sk_err_free (&ignored);
+    if (ret < 0) {
+      /* the link goes again with its host end */
+      char host[16];
+      sk_nl *nl = NULL;
+      host_veth_name (ep, host);
+      if (sk_nl_open (&nl, &ignored) == 0)
+        sk_nl_link_del (nl, host, &ignored);
+      sk_nl_close (nl);
+      sk_err_free (&ignored);
+    }
+    if (ret == 0 && !sk_network_predefined (link.net))
+      ret = sk_engine_dns_ensure (e, err);
+    sk_network_free (link.net);
+  }
+  if (ret < 0) {
+    sk_err *ignored = NULL;
+    sk_endpoint_remove (e->db, net->id, id, &ignored);
+    sk_err_free (&ignored);
+  }
+  sk_endpoint_free (ep);
+  if (ret == 0)
+    ret = sk_engine_fw_sync (e, false, err);
+  return ret;
+}
+
+int
+sk_engine_network_disconnect (sk_engine *e, const sk_network *net, const char *id, sk_err **err)
+{
+  sk_endpoint **eps = NULL;
+  size_t n = 0;
+  if (sk_endpoints_of (e->db, id, &eps, &n, err) < 0)
+    return -1;
+  char host[16] = "";
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (eps[i]->network, net->id) == 0)
+      host_veth_name (eps[i], host);
+  sk_endpoint_list_free (eps, n);
+  if (!*host)
+    return sk_err_kind (err, ENOENT, "container %s is not connected to network %s", id, net->name);
+  sk_nl *nl = NULL;
+  if (sk_nl_open (&nl, err) < 0)
+    return -1;
+  /* the pair goes with its host end; a container that does not run has none */
+  int ret = sk_nl_link_del (nl, host, err);
+  sk_nl_close (nl);
+  if (ret == 0)
+    ret = sk_endpoint_remove (e->db, net->id, id, err);
+  if (ret == 0)
+    ret = sk_engine_fw_sync (e, false, err);
   return ret;
 }

@@ -51,7 +51,8 @@ host_can_bind (const char *proto, const char *ip, unsigned port)
   return r == 0 || e != EADDRINUSE;
 }
 
-/* Whether a running container other than this one holds the port. */
+/* Whether a running container holds the port, or this one for another of
+ * its bindings (given in this transaction). */
 static int
 held (sk_db *db, const char *container, const char *proto, const char *ip, unsigned port,
       bool *taken, sk_err **err)
@@ -59,8 +60,8 @@ held (sk_db *db, const char *container, const char *proto, const char *ip, unsig
   _cleanup_stmt_ sqlite3_stmt *st = sk_db_prepare (
       db,
       "SELECT p.host_ip FROM ports p JOIN containers c ON c.id = p.container "
-      "WHERE p.proto = ? AND p.host_port = ? AND p.container != ? "
-      "AND c.state IN ('running', 'paused', 'restarting')",
+      "WHERE p.proto = ? AND p.host_port = ? "
+      "AND (c.state IN ('running', 'paused', 'restarting') OR p.container = ?)",
       err);
   if (st == NULL)
     return -1;

@@ -240,6 +240,13 @@ get_from() { # NETWORK ADDR PORT
   [[ "$(sk ps --format '{{.Ports}}' --filter name=web)" == *"127.0.0.1:$HP->80/tcp"* ]]
   # the kernel's view: skiff's table DNATs to the container
   nft list table inet "$FW_TABLE" | grep -q "dnat ip to $NET_PREFIX.2:80"
+  # -P: every exposed port to an ephemeral one; --mac-address as asked
+  sk run -d --name all --hostname all -P --expose 80 --expose 81 --mac-address 02:42:aa:bb:cc:dd busybox httpd -f -p 80 -h /etc > /dev/null
+  p80=$(sk port all 80 | sed 's/.*://')
+  [ -n "$(sk port all 81)" ]
+  until_true "[ \"\$(get 127.0.0.1:$p80)\" = all ]"
+  [ "$(sk inspect --format '{{.NetworkSettings.MacAddress}}' all)" = 02:42:aa:bb:cc:dd ]
+  sk rm -f all > /dev/null
   # rm takes the rules away with it
   sk rm -f web > /dev/null
   ! nft list table inet "$FW_TABLE" | grep -q "dport $((HP + 1))"
@@ -443,4 +450,57 @@ teardown() {
   grep '^nameserver' /etc/resolv.conf | grep -v -e ' 127\.' -e ' ::1$' > "$BATS_TEST_TMPDIR/want" || true
   [ -s "$BATS_TEST_TMPDIR/want" ] || printf 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n' > "$BATS_TEST_TMPDIR/want"
   diff "$BATS_TEST_TMPDIR/want" <(sk run --rm busybox grep '^nameserver' /etc/resolv.conf)
+}
+
+@test "IPv6: a network made with --ipv6 and a subnet gives its containers an address and a route; they reach each other over it" {
+  sk network create --ipv6 --subnet 10.222.1.0/24 --subnet fd00:5c1f:1::/64 six > /dev/null
+  sk network inspect six | jq -e '.[0].EnableIPv6 == true and
+    (.[0].IPAM.Config | map(.Subnet + " " + .Gateway)) == ["10.222.1.0/24 10.222.1.1", "fd00:5c1f:1::/64 fd00:5c1f:1::1"]'
+  sk run -d --name web6 --hostname web6 --network six busybox httpd -f -p 80 -h /etc > /dev/null
+  ip6=$(sk inspect --format '{{.NetworkSettings.Networks.six.GlobalIPv6Address}}' web6)
+  [ "$ip6" = "fd00:5c1f:1::2" ]
+  [ "$(sk inspect --format '{{.NetworkSettings.Networks.six.IPv6Gateway}}' web6)" = "fd00:5c1f:1::1" ]
+  run sk run --rm --network six busybox sh -c "ip -6 route; printf 'GET /hostname HTTP/1.0\r\n\r\n' | nc -w 3 $ip6 80 | tail -1"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"default via fd00:5c1f:1::1 dev eth0"* ]]
+  [ "${lines[-1]}" = web6 ]
+  # the host reaches it on its bridge
+  [ "$(curl -s -m 3 "http://[$ip6]/hostname")" = web6 ]
+}
+
+@test "network connect and disconnect: a running container on a second network at once, with its names there; the link gone again" {
+  sk network create --subnet 10.223.1.0/24 c1 > /dev/null
+  sk network create --subnet 10.223.2.0/24 c2 > /dev/null
+  sk run -d --name srv --hostname srv --network c1 busybox httpd -f -p 80 -h /etc > /dev/null
+  run sk run --rm --network c2 busybox nslookup srv
+  [[ "$output" != *"Address: 10.223"* ]]
+  sk network connect --alias web2 --ip 10.223.2.50 c2 srv
+  [ "$(sk inspect --format '{{.NetworkSettings.Networks.c2.IPAddress}}' srv)" = 10.223.2.50 ]
+  [ "$(sk exec srv ip -4 -o addr show eth1 | awk '{print $4}')" = 10.223.2.50/24 ]
+  [ "$(get_from c2 10.223.2.50 80)" = srv ]
+  run sk run --rm --network c2 busybox nslookup web2
+  [[ "$output" == *"Address: 10.223.2.50"* ]]
+  run sk network connect c2 srv
+  [ "$status" -eq 1 ]
+  assert_one_line
+  [ "$output" = "Error response from daemon: endpoint with name srv already exists in network c2" ]
+  sk network disconnect c2 srv
+  ! sk exec srv ip link show eth1 2> /dev/null
+  [ "$(sk inspect --format '{{json .NetworkSettings.Networks}}' srv | jq -c keys)" = '["c1"]' ]
+  [ -z "$(get_from c2 10.223.2.50 80)" ]
+  run sk network disconnect c2 srv
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error response from daemon: container srv is not connected to network c2" ]
+  run sk network connect c2 nosuch
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"No such container: nosuch"* ]]
+  sk run -d --name lone --network none busybox sleep 1000 > /dev/null
+  run sk network connect c2 lone
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cannot be connected to any other network"* ]]
+  # a stopped container: on the network from its next start
+  sk stop -t 0 srv > /dev/null
+  sk network connect c2 srv
+  sk start srv > /dev/null
+  [ "$(sk exec srv cat /sys/class/net/eth1/operstate)" = up ]
 }
