@@ -562,6 +562,23 @@ find_pair (sk_engine *e, const char *network, const char *container, sk_network 
   return 0;
 }
 
+/* What connect or disconnect could not do, in docker's words (the names
+ * as typed); 1. found: the container was. */
+static int
+pair_fail (sk_err *err, const char *container, const sk_network *net, bool found)
+{
+  if (net && found && err->errnum == EEXIST)
+    fprintf (stderr, "Error response from daemon: endpoint with name %s already exists in network %s\n",
+             container, net->name);
+  else if (net && found && err->errnum == ENOENT)
+    fprintf (stderr, "Error response from daemon: container %s is not connected to network %s\n",
+             container, net->name);
+  else
+    fprintf (stderr, "Error response from daemon: %s\n", err->msg);
+  sk_err_free (&err);
+  return 1;
+}
+
 static int
 network_connect (sk_cli *cli, int argc, char **argv)
 {
@@ -597,15 +614,8 @@ network_connect (sk_cli *cli, int argc, char **argv)
                                  json_object_array_length (aliases)
                                      ? json_object_to_json_string_ext (aliases, JSON_C_TO_STRING_PLAIN)
                                      : NULL,
-                                 &err) < 0) {
-    if (err->errnum == EEXIST && net && id)
-      fprintf (stderr, "Error response from daemon: endpoint with name %s already exists in network %s\n",
-               argv[optind + 1], net->name);
-    else
-      fprintf (stderr, "Error response from daemon: %s\n", err->msg);
-    sk_err_free (&err);
-    ret = 1;
-  }
+                                 &err) < 0)
+    ret = pair_fail (err, argv[optind + 1], net, id != NULL);
   sk_network_free (net);
   return ret;
 }
@@ -639,15 +649,8 @@ network_disconnect (sk_cli *cli, int argc, char **argv)
   int ret = 0;
   if (sk_cli_engine (cli, &e, &err) < 0 ||
       find_pair (e, argv[optind], argv[optind + 1], &net, &id, &err) < 0 ||
-      sk_engine_network_disconnect (e, net, id, &err) < 0) {
-    if (err->errnum == ENOENT && net && id)
-      fprintf (stderr, "Error response from daemon: container %s is not connected to network %s\n",
-               argv[optind + 1], net->name);
-    else
-      fprintf (stderr, "Error response from daemon: %s\n", err->msg);
-    sk_err_free (&err);
-    ret = 1;
-  }
+      sk_engine_network_disconnect (e, net, id, &err) < 0)
+    ret = pair_fail (err, argv[optind + 1], net, id != NULL);
   sk_network_free (net);
   return ret;
 }
