@@ -240,6 +240,16 @@ get_from() { # NETWORK ADDR PORT
   [[ "$(sk ps --format '{{.Ports}}' --filter name=web)" == *"127.0.0.1:$HP->80/tcp"* ]]
   # the kernel's view: skiff's table DNATs to the container
   nft list table inet "$FW_TABLE" | grep -q "dnat ip to $NET_PREFIX.2:80"
+  # a container port range to a host port range; udp (busybox has no UDP
+  # client: the kernel's rule is the witness)
+  sk run -d --name rng --hostname rng -p "$((HP + 3))-$((HP + 4)):90-91" -p "$((HP + 5)):53/udp" busybox sh -c \
+    'httpd -p 90 -h /etc; httpd -f -p 91 -h /etc' > /dev/null
+  [ "$(sk port rng 91)" = "0.0.0.0:$((HP + 4))" ]
+  [ "$(sk port rng 53/udp)" = "0.0.0.0:$((HP + 5))" ]
+  until_true "[ \"\$(get 127.0.0.1:$((HP + 4)))\" = rng ]"
+  [ "$(get "127.0.0.1:$((HP + 3))")" = rng ]
+  nft list table inet "$FW_TABLE" | grep -q "udp dport $((HP + 5)) dnat ip to $NET_PREFIX.3:53"
+  sk rm -f rng > /dev/null
   # -P: every exposed port to an ephemeral one; --mac-address as asked
   sk run -d --name all --hostname all -P --expose 80 --expose 81 --mac-address 02:42:aa:bb:cc:dd busybox httpd -f -p 80 -h /etc > /dev/null
   p80=$(sk port all 80 | sed 's/.*://')
