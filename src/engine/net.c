@@ -289,6 +289,12 @@ configure_inside (net_link *links, size_t n, sk_err **err)
       ret = -1;
     if (ret == 0)
       ret = sk_nl_link_up (nl, ep->ifname, err);
+    unsigned char mac[6];
+    if (ret == 0 && *ep->ip &&
+        sscanf (ep->mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
+                &mac[4], &mac[5]) == 6 &&
+        sk_addr_parse (ep->ip, "address", &a, NULL) == 0)
+      sk_net_announce (ep->ifname, mac, a.addr);
     if (ret < 0 || net->internal)
       continue;
     if (!route4 && *net->gateway && *ep->ip) {
@@ -330,6 +336,11 @@ plug (sk_engine *e, net_link *links, size_t n, const char *netns, sk_err **err)
       forwarding = true;
       ret = enable_forwarding (e, err);
     }
+    /* the host's entry for an address given before (perhaps with
+     * another MAC) forgotten */
+    sk_cidr a;
+    if (ret == 0 && *links[i].ep->ip && sk_addr_parse (links[i].ep->ip, "address", &a, NULL) == 0)
+      sk_nl_neigh_forget (nl, links[i].net->bridge, a.addr);
     if (ret < 0 || ensure_bridge (nl, links[i].net, err) < 0 ||
         sk_nl_veth_add (nl, host, links[i].net->bridge, nsfd, links[i].ep->ifname,
                         mac_ok ? mac : NULL, err) < 0 ||

@@ -250,6 +250,24 @@ get_from() { # NETWORK ADDR PORT
   [ "$(get "127.0.0.1:$((HP + 3))")" = rng ]
   nft list table inet "$FW_TABLE" | grep -q "udp dport $((HP + 5)) dnat ip to $NET_PREFIX.3:53"
   sk rm -f rng > /dev/null
+  # udp traffic: a server of the host's python in the container's network
+  # namespace (busybox has no UDP tool), a datagram to the published port
+  cid=$(sk run -d -p "$((HP + 6)):5353/udp" busybox sleep 1000)
+  nsenter --net="$XR/netns/$cid" python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5353))
+while True:
+    d, a = s.recvfrom(100)
+    s.sendto(d.upper(), a)' 3>&- &
+  BG_PIDS+=($!)
+  until_true "nsenter --net='$XR/netns/$cid' ss -lun | grep -q ':5353 '"
+  reply=$(python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.sendto(b"hello", ("127.0.0.1", int(sys.argv[1])))
+print(s.recvfrom(100)[0].decode())' "$((HP + 6))")
+  [ "$reply" = HELLO ]
+  sk rm -f "$cid" > /dev/null
   # -P: every exposed port to an ephemeral one; --mac-address as asked
   sk run -d --name all --hostname all -P --expose 80 --expose 81 --mac-address 02:42:aa:bb:cc:dd busybox httpd -f -p 80 -h /etc > /dev/null
   p80=$(sk port all 80 | sed 's/.*://')
@@ -391,14 +409,18 @@ teardown() {
   [ "$(get_from na "$a" 80)" = a ]
   [ -z "$(get_from nb "$a" 80)" ]
   [ -z "$(get_from ni "$a" 80)" ]
-  # the neighbour's server: reached from na (masqueraded: it sees the host), not from ni
-  ip netns exec "$NB" busybox httpd -p 8099 -h /etc 3>&- &
+  # the neighbour's server, which says who asked: reached from na,
+  # masqueraded (it sees the host's address), not from ni
+  mkdir -p "$BATS_TEST_TMPDIR/nbw/cgi-bin"
+  printf '#!/bin/sh\necho\necho $REMOTE_ADDR\n' > "$BATS_TEST_TMPDIR/nbw/cgi-bin/who"
+  chmod +x "$BATS_TEST_TMPDIR/nbw/cgi-bin/who"
+  ip netns exec "$NB" busybox httpd -p 8099 -h "$BATS_TEST_TMPDIR/nbw" 3>&- &
   until_true "ip netns exec $NB ss -ltn | grep -q ':8099 '"
   BG_PIDS+=($(ip netns pids "$NB"))
-  run sk run --rm --network na busybox sh -c "printf 'HEAD / HTTP/1.0\r\n\r\n' | nc -w 3 $NB_ADDR 8099 | head -1"
-  [[ "$output" == *HTTP* ]]
-  run sk run --rm --network ni busybox sh -c "ip route; printf 'HEAD / HTTP/1.0\r\n\r\n' | nc -w 3 $NB_ADDR 8099 | head -1"
-  [[ "$output" != *HTTP* ]]
+  run sk run --rm --network na busybox sh -c "printf 'GET /cgi-bin/who HTTP/1.0\r\n\r\n' | nc -w 3 $NB_ADDR 8099 | tail -1"
+  [[ "$output" =~ ^(\[::ffff:)?$HOST_ADDR\]?$ ]]
+  run sk run --rm --network ni busybox sh -c "ip route; printf 'GET /cgi-bin/who HTTP/1.0\r\n\r\n' | nc -w 3 $NB_ADDR 8099 | tail -1"
+  [[ "$output" != *"$HOST_ADDR"* ]]
   [[ "$output" != *default* ]]
 }
 
