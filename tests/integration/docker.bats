@@ -151,7 +151,7 @@ docker_line() {
 }
 
 @test "docker pause and unpause: paused with the freezer FROZEN, then running on" {
-  drun -d --name p1 skiff-test sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done'
+  drun -d --name p1 skiff-test sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.05; done'
   docker_cli pause p1
   [ "$(inspect '{{.State.Status}} {{.State.Paused}}' p1)" = "paused true" ]
   [ "$(cat "$(cg p1 freezer)/freezer.state")" = FROZEN ]
