@@ -921,6 +921,13 @@ sk_engine_dns_ensure (sk_engine *e, sk_err **err)
   sk_network_list_free (list, n);
   _cleanup_free_ char *pid_path = sk_path_join (e->exec_root, "dns.pid");
   _cleanup_free_ char *addrs_path = sk_path_join (e->exec_root, "dns.addrs");
+  _cleanup_free_ char *lock_path = sk_path_join (e->exec_root, "dns.lock");
+  /* one start of it at a time: concurrent runs find the one the first
+   * started, instead of each starting one that cannot bind */
+  _cleanup_close_ int lock = lock_path ? open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+  if (lock >= 0)
+    while (flock (lock, LOCK_EX) < 0 && errno == EINTR)
+      ;
   _cleanup_free_ char *had = NULL, *copy = NULL, *upstream = NULL;
   const char **argv = NULL;
   size_t len = 0;
