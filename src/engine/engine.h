@@ -192,4 +192,26 @@ int sk_engine_fw_sync (sk_engine *e, bool force, sk_err **err);
 int sk_engine_network_endpoints (sk_engine *e, const char *network, sk_endpoint ***out, size_t *n,
                                  sk_err **err);
 
+/* ---- volumes and mounts (volumes.c; the records: volume/volumes.h) ---- */
+
+/* One filesystem mounted into a container besides its rootfs, as `inspect`
+ * shows it under "Mounts" (Docker's MountPoint). */
+typedef struct sk_mount_point {
+  char *type;        /* bind, volume, tmpfs */
+  char *name;        /* a volume's name; NULL for bind and tmpfs */
+  char *source;      /* the host directory mounted: a bind's path, a local
+                        volume's DATA_ROOT/volumes/NAME/_data; NULL when there
+                        is none on the host (tmpfs, a volume of a tmpfs or
+                        device --opt type) */
+  char *destination; /* absolute and clean, in the container */
+  char *mode;        /* as given: "ro", "z", ... ("" when none) */
+  char *propagation; /* rprivate, rshared, ... ("" when none) */
+  bool rw;
+} sk_mount_point;
+void sk_mount_points_free (sk_mount_point *m, size_t n);
+/* The container's mount points, in the order they are mounted (a parent
+ * before what is mounted under it). */
+int sk_engine_container_mounts (sk_engine *e, const char *id, sk_mount_point **out, size_t *n,
+                                sk_err **err);
+
 #endif
