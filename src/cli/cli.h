@@ -173,6 +173,7 @@ int cmd_attach (sk_cli *cli, int argc, char **argv);
 
 int cmd_container (sk_cli *cli, int argc, char **argv);
 int cmd_network (sk_cli *cli, int argc, char **argv);
+int cmd_volume (sk_cli *cli, int argc, char **argv);
 int cmd_pause (sk_cli *cli, int argc, char **argv);
 int cmd_unpause (sk_cli *cli, int argc, char **argv);
 int cmd_rename (sk_cli *cli, int argc, char **argv);

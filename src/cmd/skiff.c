@@ -53,6 +53,7 @@ static const struct {
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
     {"top", cmd_top, "Display the running processes of a container"},
     {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
+    {"volume", cmd_volume, "Manage volumes"},
     {"update", cmd_update, "Update configuration of one or more containers"},
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
 };

@@ -22,6 +22,7 @@
 #include "image/service.h"
 #include "network/networks.h"
 #include "network/ports.h"
+#include "volume/volumes.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -194,24 +195,30 @@ int sk_engine_network_endpoints (sk_engine *e, const char *network, sk_endpoint 
 
 /* ---- volumes and mounts (volumes.c; the records: volume/volumes.h) ---- */
 
-/* One filesystem mounted into a container besides its rootfs, as `inspect`
- * shows it under "Mounts" (Docker's MountPoint). */
-typedef struct sk_mount_point {
-  char *type;        /* bind, volume, tmpfs */
-  char *name;        /* a volume's name; NULL for bind and tmpfs */
-  char *source;      /* the host directory mounted: a bind's path, a local
-                        volume's DATA_ROOT/volumes/NAME/_data; NULL when there
-                        is none on the host (tmpfs, a volume of a tmpfs or
-                        device --opt type) */
-  char *destination; /* absolute and clean, in the container */
-  char *mode;        /* as given: "ro", "z", ... ("" when none) */
-  char *propagation; /* rprivate, rshared, ... ("" when none) */
-  bool rw;
-} sk_mount_point;
-void sk_mount_points_free (sk_mount_point *m, size_t n);
 /* The container's mount points, in the order they are mounted (a parent
  * before what is mounted under it). */
 int sk_engine_container_mounts (sk_engine *e, const char *id, sk_mount_point **out, size_t *n,
                                 sk_err **err);
+/* docker volume create: name NULL makes one up; labels and options JSON
+ * objects (NULL: none). A volume of that name already there is returned
+ * as it is, as Docker does. */
+int sk_engine_volume_create (sk_engine *e, const char *name, const char *labels,
+                             const char *options, sk_volume **out, sk_err **err);
+/* Every volume, by name. */
+int sk_engine_volume_list (sk_engine *e, sk_volume ***out, size_t *n, sk_err **err);
+/* By name; ENOENT: "no such volume". */
+int sk_engine_volume_get (sk_engine *e, const char *name, sk_volume **out, sk_err **err);
+/* The row, then its directory; EBUSY while a container has it. */
+int sk_engine_volume_remove (sk_engine *e, const char *name, sk_err **err);
+/* Bytes of the files of a local volume's directory (0 for others). */
+int64_t sk_engine_volume_size (sk_engine *e, const sk_volume *v);
+/* DATA_ROOT/volumes/NAME/_data, or the device of a volume with a type. */
+char *sk_engine_volume_mountpoint (sk_engine *e, const sk_volume *v);
+/* The number of containers that have it; -1 on error. */
+int sk_engine_volume_refs (sk_engine *e, const char *name);
+/* docker rm -v: as sk_engine_remove, then the container's anonymous
+ * volumes that no other container has. */
+int sk_engine_remove_volumes (sk_engine *e, const char *id, bool force, bool volumes,
+                              sk_err **err);
 
 #endif
