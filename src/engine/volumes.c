@@ -400,12 +400,15 @@ sk_engine_mounts_plan (sk_engine *e, const sk_json *config, sk_mount_plan *p, sk
     json_object_object_foreach (vols, dest, val)
     {
       (void) val;
-      if (check_target ("volume", dest, NULL, err) < 0) {
-        ret = -1;
+      /* an image's path is taken inside the root, whatever its "..";
+       * `-v PATH` was checked absolute by the client */
+      _cleanup_free_ char *rooted = NULL;
+      if (asprintf (&rooted, "/%s", dest) < 0) {
+        ret = sk_err_set (err, ENOMEM, "mounts");
         break;
       }
       sk_mount_point m = {.type = strdup ("volume"),
-                          .destination = clean_path (dest),
+                          .destination = clean_path (rooted),
                           .mode = strdup (""),
                           .propagation = strdup (""),
                           .options = strdup ("{}"),
@@ -414,6 +417,10 @@ sk_engine_mounts_plan (sk_engine *e, const sk_json *config, sk_mount_plan *p, sk
         point_clear (&m);
         ret = sk_err_set (err, ENOMEM, "mounts");
         break;
+      }
+      if (m.destination && strcmp (m.destination, "/") == 0) {
+        point_clear (&m); /* VOLUME / would hide the whole root: Docker refuses it at build */
+        continue;
       }
       if ((ret = add_point (p, &m, true, err)) < 0)
         break;

@@ -231,7 +231,9 @@ copy_entry (int src_dir, int dst_dir, const char *name, sk_err **err)
   }
   if (fchownat (dst_dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
     return sk_err_set (err, errno, "copy `%s`: chown", name);
-  if (!S_ISLNK (st.st_mode) && fchmodat (dst_dir, name, st.st_mode & 07777, 0) < 0)
+  /* not following a symlink: a process that can write into dst_dir (a
+   * container sharing a volume) may have swapped one in since */
+  if (!S_ISLNK (st.st_mode) && fchmodat (dst_dir, name, st.st_mode & 07777, AT_SYMLINK_NOFOLLOW) < 0)
     return sk_err_set (err, errno, "copy `%s`: chmod", name);
   struct timespec times[2] = {st.st_atim, st.st_mtim};
   if (utimensat (dst_dir, name, times, AT_SYMLINK_NOFOLLOW) < 0)

@@ -48,6 +48,13 @@ assert_nothing_made() {
   run sk volume inspect data1
   [ "$status" -eq 0 ]
   echo "$output" | jq -e --arg mp "$DR/volumes/data1/_data" '.[0] | .Name == "data1" and .Driver == "local" and .Mountpoint == $mp and .Scope == "local" and .Labels == null and .Options == null and (.CreatedAt | test("^[0-9-]{10}T[0-9:]{8}Z$"))'
+  # a kill -9 of the attached skiff run: the container runs on and writes
+  sk run -v data1:/data busybox sh -c 'sleep 0.5; echo after-cli > /data/cli' 3>&- &
+  cli=$!
+  sleep 0.2
+  kill -9 "$cli"
+  until_true "[ -s '$DR/volumes/data1/_data/cli' ]"
+  [ "$(sk run --rm -v data1:/data busybox cat /data/cli)" = after-cli ]
   # a kill -9 of the shim and the container loses nothing written
   id=$(sk run -d -v data1:/data busybox sh -c 'echo late > /data/late; sync; sleep 100')
   until_true "[ -s '$DR/volumes/data1/_data/late' ]"
@@ -249,6 +256,9 @@ Total reclaimed space: 0B" ]
   run sk run --rm -v vol:relative busybox true
   [ "$status" -eq 125 ]
   [ "$output" = "skiff: invalid volume specification: 'vol:relative': invalid mount config for type \"volume\": invalid mount path: 'relative' mount path must be absolute" ]
+  run sk run --rm -v relative busybox true
+  [ "$status" -eq 125 ]
+  [ "$output" = "skiff: invalid volume specification: 'relative': invalid mount config for type \"volume\": invalid mount path: 'relative' mount path must be absolute" ]
   run sk run --rm --mount type=volume,src=vol,dst=relative busybox true
   [ "$status" -eq 125 ]
   [[ "$output" == *"invalid mount path: 'relative' mount path must be absolute"* ]]
