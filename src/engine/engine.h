@@ -124,6 +124,23 @@ typedef struct sk_engine_exec_opts {
 int sk_engine_exec (sk_engine *e, const char *id, const sk_engine_exec_opts *o, int *exit_code,
                     sk_err **err);
 
+/* docker diff: the container's changes to its image's files, fn told each
+ * one (kind 'A', 'C' or 'D', the absolute path) in docker's order. */
+int sk_engine_changes (sk_engine *e, const char *id,
+                       void (*fn) (char kind, const char *path, void *data), void *data,
+                       sk_err **err);
+
+typedef struct sk_engine_commit_opts {
+  const char *reference; /* "name[:tag]"; NULL: untagged */
+  const char *author, *message;
+  const char *const *changes; /* Dockerfile instructions, NULL-terminated or NULL */
+  bool pause;                 /* a running container frozen while its files are read */
+} sk_engine_commit_opts;
+/* docker commit: an image of the container's image and its changes (see
+ * sk_image_commit); *image: its id. */
+int sk_engine_commit (sk_engine *e, const char *id, const sk_engine_commit_opts *o, char **image,
+                      sk_err **err);
+
 /* The id a user means (a full id, a name, an unambiguous id prefix). */
 int sk_engine_resolve (sk_engine *e, const char *what, char **id, sk_err **err);
 /* Whether the container goes when it stops (HostConfig.AutoRemove). */

@@ -59,6 +59,13 @@ static struct {
   int (*write_open_fd) (struct archive *a0, int a1);
   int (*write_set_bytes_in_last_block) (struct archive *a0, int a1);
   int (*write_set_format_pax_restricted) (struct archive *a0);
+  void (*entry_set_uid) (struct archive_entry *a0, la_int64_t a1);
+  void (*entry_set_gid) (struct archive_entry *a0, la_int64_t a1);
+  void (*entry_set_rdev) (struct archive_entry *a0, dev_t a1);
+  void (*entry_set_symlink) (struct archive_entry *a0, const char *a1);
+  void (*entry_set_hardlink) (struct archive_entry *a0, const char *a1);
+  void (*entry_xattr_add_entry) (struct archive_entry *a0, const char *a1, const void *a2, size_t a3);
+  int (*write_open) (struct archive *a0, void *a1, archive_open_callback *a2, archive_write_callback *a3, archive_close_callback *a4);
 } fn;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -117,6 +124,13 @@ static const struct {
     {"archive_write_open_fd", (void **) &fn.write_open_fd},
     {"archive_write_set_bytes_in_last_block", (void **) &fn.write_set_bytes_in_last_block},
     {"archive_write_set_format_pax_restricted", (void **) &fn.write_set_format_pax_restricted},
+    {"archive_entry_set_uid", (void **) &fn.entry_set_uid},
+    {"archive_entry_set_gid", (void **) &fn.entry_set_gid},
+    {"archive_entry_set_rdev", (void **) &fn.entry_set_rdev},
+    {"archive_entry_set_symlink", (void **) &fn.entry_set_symlink},
+    {"archive_entry_set_hardlink", (void **) &fn.entry_set_hardlink},
+    {"archive_entry_xattr_add_entry", (void **) &fn.entry_xattr_add_entry},
+    {"archive_write_open", (void **) &fn.write_open},
 };
 
 static void
@@ -460,4 +474,52 @@ int
 archive_write_set_format_pax_restricted (struct archive *a0)
 {
   return ready () ? fn.write_set_format_pax_restricted (a0) : ARCHIVE_FATAL;
+}
+
+void
+archive_entry_set_uid (struct archive_entry *a0, la_int64_t a1)
+{
+  if (ready ())
+    fn.entry_set_uid (a0, a1);
+}
+
+void
+archive_entry_set_gid (struct archive_entry *a0, la_int64_t a1)
+{
+  if (ready ())
+    fn.entry_set_gid (a0, a1);
+}
+
+void
+archive_entry_set_rdev (struct archive_entry *a0, dev_t a1)
+{
+  if (ready ())
+    fn.entry_set_rdev (a0, a1);
+}
+
+void
+archive_entry_set_symlink (struct archive_entry *a0, const char *a1)
+{
+  if (ready ())
+    fn.entry_set_symlink (a0, a1);
+}
+
+void
+archive_entry_set_hardlink (struct archive_entry *a0, const char *a1)
+{
+  if (ready ())
+    fn.entry_set_hardlink (a0, a1);
+}
+
+void
+archive_entry_xattr_add_entry (struct archive_entry *a0, const char *a1, const void *a2, size_t a3)
+{
+  if (ready ())
+    fn.entry_xattr_add_entry (a0, a1, a2, a3);
+}
+
+int
+archive_write_open (struct archive *a0, void *a1, archive_open_callback *a2, archive_write_callback *a3, archive_close_callback *a4)
+{
+  return ready () ? fn.write_open (a0, a1, a2, a3, a4) : ARCHIVE_FATAL;
 }

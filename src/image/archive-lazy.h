@@ -23,6 +23,13 @@ const char *sk_archive_load_error (void);
 int sk_archive_alloc_error (sk_err **err, const char *what);
 
 #define archive_entry_atime sk_archive_entry_atime
+#define archive_write_open sk_archive_write_open
+#define archive_entry_xattr_add_entry sk_archive_entry_xattr_add_entry
+#define archive_entry_set_hardlink sk_archive_entry_set_hardlink
+#define archive_entry_set_symlink sk_archive_entry_set_symlink
+#define archive_entry_set_rdev sk_archive_entry_set_rdev
+#define archive_entry_set_gid sk_archive_entry_set_gid
+#define archive_entry_set_uid sk_archive_entry_set_uid
 #define archive_entry_atime_is_set sk_archive_entry_atime_is_set
 #define archive_entry_atime_nsec sk_archive_entry_atime_nsec
 #define archive_entry_filetype sk_archive_entry_filetype
@@ -72,6 +79,13 @@ int sk_archive_alloc_error (sk_err **err, const char *what);
 #define archive_write_set_bytes_in_last_block sk_archive_write_set_bytes_in_last_block
 #define archive_write_set_format_pax_restricted sk_archive_write_set_format_pax_restricted
 
+void archive_entry_set_uid (struct archive_entry *a0, la_int64_t a1);
+void archive_entry_set_gid (struct archive_entry *a0, la_int64_t a1);
+void archive_entry_set_rdev (struct archive_entry *a0, dev_t a1);
+void archive_entry_set_symlink (struct archive_entry *a0, const char *a1);
+void archive_entry_set_hardlink (struct archive_entry *a0, const char *a1);
+void archive_entry_xattr_add_entry (struct archive_entry *a0, const char *a1, const void *a2, size_t a3);
+int archive_write_open (struct archive *a0, void *a1, archive_open_callback *a2, archive_write_callback *a3, archive_close_callback *a4);
 time_t archive_entry_atime (struct archive_entry *a0);
 int archive_entry_atime_is_set (struct archive_entry *a0);
 long archive_entry_atime_nsec (struct archive_entry *a0);

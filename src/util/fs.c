@@ -539,3 +539,54 @@ sk_create_unique_at (int dirfd, char *name, bool directory, sk_err **err)
   }
   return sk_err_set (err, EEXIST, "create `%s`: no free name", name);
 }
+
+static int
+cmp_names (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+int
+sk_dir_names_sorted (int dirfd, char ***out, size_t *n_out, sk_err **err)
+{
+  int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  if (d == NULL) {
+    if (fd >= 0)
+      close (fd);
+    return sk_err_set (err, errno, "read a directory");
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  int ret = 0;
+  struct dirent *de;
+  while ((de = readdir (d)) != NULL) {
+    if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+      continue;
+    if (n == cap) {
+      char **nv = realloc (names, (cap = cap ? cap * 2 : 16) * sizeof *nv);
+      if (nv == NULL) {
+        ret = sk_err_set (err, ENOMEM, "read a directory");
+        break;
+      }
+      names = nv;
+    }
+    if ((names[n] = strdup (de->d_name)) == NULL) {
+      ret = sk_err_set (err, ENOMEM, "read a directory");
+      break;
+    }
+    n++;
+  }
+  closedir (d);
+  if (ret < 0) {
+    for (size_t i = 0; i < n; i++)
+      free (names[i]);
+    free (names);
+    return -1;
+  }
+  if (n)
+    qsort (names, n, sizeof *names, cmp_names);
+  *out = names;
+  *n_out = n;
+  return 0;
+}
