@@ -151,6 +151,18 @@ kept" ]
   umount "$host/sub"
   [ "$r1" = inner ]
   [ -z "$r2" ]
+  # rslave: a mount made on the host under a shared source appears inside
+  shared="$BATS_TEST_TMPDIR/shared"
+  mkdir -p "$shared/sub"
+  mount --bind "$shared" "$shared"
+  mount --make-shared "$shared"
+  id=$(sk run -d -v "$shared:/h:rslave" busybox sleep 100)
+  mount -t tmpfs tmpfs "$shared/sub"
+  touch "$shared/sub/late"
+  run sk exec "$id" ls /h/sub
+  umount "$shared/sub"
+  umount "$shared"
+  [ "$output" = late ]
 }
 
 @test "tmpfs mounts: --mount type=tmpfs with size and mode; volumes of the local driver's tmpfs and bind options" {
