@@ -174,6 +174,9 @@ int cmd_attach (sk_cli *cli, int argc, char **argv);
 int cmd_container (sk_cli *cli, int argc, char **argv);
 int cmd_network (sk_cli *cli, int argc, char **argv);
 int cmd_volume (sk_cli *cli, int argc, char **argv);
+/* Docker's volume inspect document of a volume by name. */
+int sk_cli_volume_inspect_json (sk_cli *cli, const char *name, struct json_object **doc,
+                                sk_err **err);
 int cmd_pause (sk_cli *cli, int argc, char **argv);
 int cmd_unpause (sk_cli *cli, int argc, char **argv);
 int cmd_rename (sk_cli *cli, int argc, char **argv);

@@ -320,8 +320,8 @@ valid_status (const char *v)
 static int
 ps_filter_add (sk_cli *cli, ps_filters *f, const char *arg, bool *all, sk_err **err)
 {
-  static const char *const keys[] = {"id",     "name",     "label",  "status",
-                                     "exited", "ancestor", "before", "since"};
+  static const char *const keys[] = {"id",       "name",   "label", "status", "exited",
+                                     "ancestor", "before", "since", "volume"};
   const char *eq = strchr (arg, '=');
   if (eq == NULL)
     return sk_err_kind (err, EINVAL, "bad format of filter (expected name=value)");
@@ -408,9 +408,32 @@ ancestor_matches (sk_cli *cli, const sk_ctr *c, sk_json *config, const char *v)
   return strcmp (id, c->image) == 0;
 }
 
+/* docker's volume filter: a volume's name, a bind's source, or where
+ * either is mounted */
+static bool
+volume_matches (sk_cli *cli, const sk_ctr *c, const char *v)
+{
+  sk_engine *e = NULL;
+  sk_mount_point *m = NULL;
+  size_t n = 0;
+  sk_err *ignored = NULL;
+  if (sk_cli_engine (cli, &e, &ignored) < 0 || sk_engine_container_mounts (e, c->id, &m, &n, &ignored) < 0) {
+    sk_err_free (&ignored);
+    return false;
+  }
+  bool found = false;
+  for (size_t i = 0; i < n && !found; i++)
+    found = (m[i].name && strcmp (m[i].name, v) == 0) ||
+            (m[i].source && strcmp (m[i].source, v) == 0) || strcmp (m[i].destination, v) == 0;
+  sk_mount_points_free (m, n);
+  return found;
+}
+
 static bool
 filter_one (sk_cli *cli, const sk_ctr *c, sk_json *config, const char *key, const char *v)
 {
+  if (strcmp (key, "volume") == 0)
+    return volume_matches (cli, c, v);
   if (strcmp (key, "id") == 0)
     return strncmp (c->id, v, strlen (v)) == 0;
   if (strcmp (key, "name") == 0) {
@@ -832,9 +855,13 @@ inspect_one (sk_cli *cli, const char *what, bool images, bool sizes, sk_json **d
   if (!images)
     return -1;
   sk_err_free (err);
-  return sk_cli_image_inspect_json (cli, what, doc, err) < 0
-             ? sk_err_kind (err, ENOENT, "No such object: %s", what)
-             : 0;
+  if (sk_cli_image_inspect_json (cli, what, doc, err) == 0)
+    return 0;
+  sk_err_free (err);
+  if (sk_cli_volume_inspect_json (cli, what, doc, err) == 0)
+    return 0;
+  sk_err_free (err);
+  return sk_err_kind (err, ENOENT, "No such object: %s", what);
 }
 
 static int

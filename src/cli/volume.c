@@ -63,6 +63,18 @@ volume_json (sk_engine *e, const sk_volume *v)
   return o;
 }
 
+int
+sk_cli_volume_inspect_json (sk_cli *cli, const char *name, sk_json **doc, sk_err **err)
+{
+  sk_engine *e = NULL;
+  sk_volume *v = NULL;
+  if (sk_cli_engine (cli, &e, err) < 0 || sk_engine_volume_get (e, name, &v, err) < 0)
+    return -1;
+  *doc = volume_json (e, v);
+  sk_volume_free (v);
+  return 0;
+}
+
 /* "KEY=VALUE" (or "KEY") into the object o. */
 static void
 key_value (sk_json *o, const char *kv)

@@ -209,6 +209,10 @@ two" ]
   [ "${lines[0]}" = "DRIVER    VOLUME NAME" ]
   [[ "$output" == *"local     v1"* ]]
   sk run --name user -v v1:/v busybox true
+  sk run --name other busybox true
+  [ "$(sk ps -a --filter volume=v1 --format '{{.Names}}')" = user ]
+  [ "$(sk ps -a --filter volume=/v --format '{{.Names}}')" = user ]
+  [ "$(sk inspect -f '{{.Name}} {{.Driver}}' v1)" = "v1 local" ] # inspect finds volumes too
   [ "$(sk volume ls -q -f dangling=false)" = v1 ]
   [ "$(sk volume ls -q -f dangling=true)" = "$anon" ]
   [ "$(sk volume ls -q -f label=a=b)" = v1 ]
