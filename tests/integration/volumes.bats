@@ -121,6 +121,28 @@ kept" ]
   [ -z "$output" ]
 }
 
+@test "a hostile image: VOLUME on a symlink out of the root fills and mounts inside it, never the host's" {
+  mark="skiff-vol-$$-$BATS_TEST_NUMBER"
+  stage="$BATS_TEST_TMPDIR/hostile"
+  cp -a "$ROOTFS" "$stage"
+  ln -s ../../../../../../etc "$stage/data"
+  ln -s /etc/shadow "$stage/etc/host-shadow"
+  tar -C "$stage" -cf "$BATS_TEST_TMPDIR/hostile.tar" .
+  sk import -c 'VOLUME /data' "$BATS_TEST_TMPDIR/hostile.tar" hostile > /dev/null
+  before=$(ls -la /etc | md5sum)
+  id=$(sk create hostile sh -c "echo pwned > /data/$mark; cat /data/passwd")
+  name=$(sk inspect -f '{{json .Mounts}}' "$id" | jq -r '.[0].Name')
+  sk start -a "$id" > "$BATS_TEST_TMPDIR/out"
+  [ ! -e "/etc/$mark" ]
+  [ "$(ls -la /etc | md5sum)" = "$before" ]
+  d="$DR/volumes/$name/_data"
+  [ -f "$d/$mark" ]
+  # the volume holds the container's /etc (busybox's passwd), not the host's
+  cmp "$d/passwd" "$ROOTFS/etc/passwd"
+  cmp "$BATS_TEST_TMPDIR/out" "$ROOTFS/etc/passwd"
+  [ "$(readlink "$d/host-shadow")" = /etc/shadow ] # a link, copied as a link
+}
+
 @test "binds: -v HOST:DST[:ro], a missing host directory made; --mount bind, read-only and nonrecursive" {
   host="$BATS_TEST_TMPDIR/host"
   mkdir -p "$host"
