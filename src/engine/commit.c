@@ -40,27 +40,28 @@ sk_engine_commit (sk_engine *e, const char *id, const sk_engine_commit_opts *o, 
   _cleanup_ctr_ sk_ctr *c = NULL;
   if (sk_engine_get (e, id, &c, err) < 0)
     return -1;
-  if (!sk_storage_wants_overlay_whiteouts (e->storage))
-    return sk_err_set (err, ENOTSUP,
-                       "the %s storage driver keeps no list of changes: commit needs overlay",
-                       sk_storage_driver (e->storage));
   _cleanup_json_ sk_json *config = NULL;
   if (sk_json_parse (c->config, strlen (c->config), "container config", &config, err) < 0)
     return -1;
-  _cleanup_free_ char *upper = sk_storage_rootfs_upper (e->storage, c->id);
-  _cleanup_close_ int ufd =
-      upper ? open (upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-  if (ufd < 0)
-    return sk_err_set (err, upper ? errno : ENOMEM, "the writable layer of %s", c->id);
+  char **layers = NULL;
+  size_t n = 0;
+  if (sk_engine_image_layers (e, c->image, &layers, &n, err) < 0)
+    return -1;
   /* frozen while it is read, so that the layer is one moment of it */
   bool paused = false;
   if (o->pause && strcmp (c->state, "running") == 0) {
-    if (sk_engine_pause (e, c->id, err) < 0)
+    if (sk_engine_pause (e, c->id, err) < 0) {
+      sk_strv_free (layers);
       return -1;
+    }
     paused = true;
   }
+  sk_changes_dir changes;
+  int ret = sk_storage_changes_open (e->storage, c->id, (const char *const *) layers, n,
+                                     mount_points, &changes, err);
+  sk_strv_free (layers);
   sk_commit_opts co = {.image = c->image,
-                       .upper = ufd,
+                       .upper = changes.fd,
                        .skip = mount_points,
                        .config = config,
                        .container = c->id,
@@ -69,7 +70,10 @@ sk_engine_commit (sk_engine *e, const char *id, const sk_engine_commit_opts *o, 
                        .author = o->author,
                        .message = o->message,
                        .changes = o->changes};
-  int ret = sk_image_commit (e->images, &co, image, err);
+  if (ret == 0) {
+    ret = sk_image_commit (e->images, &co, image, err);
+    sk_storage_changes_close (&changes);
+  }
   if (paused) {
     sk_err *e2 = NULL;
     if (sk_engine_unpause (e, c->id, &e2) < 0 && ret == 0) {

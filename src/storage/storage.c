@@ -384,6 +384,32 @@ sk_storage_layer_remove (sk_storage *s, const char *id, sk_err **err)
 
 /* ---- container root filesystems ---- */
 
+int
+sk_storage_scratch (sk_storage *s, char *name, size_t size, int *lockfd, sk_err **err)
+{
+  snprintf (name, size, "tmp-scratch-XXXXXX");
+  if (sk_create_unique_at (s->dirfd, name, true, err) < 0)
+    return -1;
+  *lockfd = openat (s->dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (*lockfd < 0 || flock (*lockfd, LOCK_EX) < 0) {
+    int e = errno;
+    if (*lockfd >= 0)
+      close (*lockfd);
+    *lockfd = -1;
+    sk_err *ignored = NULL;
+    sk_remove_tree_at (s->dirfd, name, &ignored);
+    sk_err_free (&ignored);
+    return sk_err_set (err, e, "lock `%s`", name);
+  }
+  return 0;
+}
+
+int
+sk_storage_scratch_remove (sk_storage *s, const char *name, sk_err **err)
+{
+  return sk_remove_tree_at (s->dirfd, name, err);
+}
+
 static char *
 container_path (sk_storage *s, const char *cid, const char *sub)
 {

@@ -79,12 +79,34 @@ char *sk_storage_rootfs_upper (sk_storage *s, const char *cid);
 /* `docker diff`: the container's changes over its layers (top first), fn
  * told each one, kind 'A' (added), 'C' (changed) or 'D' (deleted), with
  * its absolute path, in docker's order (by name, a directory before what
- * is in it). Overlay only: vfs keeps no record of what changed. skip:
+ * is in it). Overlay: its upper directory; vfs: its copy compared with its
+ * image's top layer, a whole tree too (type, mode, owner, size, device,
+ * mtime, link target). skip:
  * absolute paths not listed when they are empty regular files (mount
  * points), NULL-terminated or NULL. */
 int sk_storage_rootfs_changes (sk_storage *s, const char *cid, const char *const *layers, size_t n,
                                const char *const *skip,
                                void (*fn) (char kind, const char *path, void *data), void *data,
                                sk_err **err);
+
+/* The container's changes as an overlay upper directory holds them (for
+ * commit): overlay's upper itself; with vfs, a scratch directory of the
+ * store made of them (files hard-linked from the copy, directories made
+ * alike, deletions as 0/0 whiteouts), locked while it is used and removed
+ * by close (or, after a crash, by the next sk_storage_open). */
+typedef struct sk_changes_dir {
+  int fd; /* O_RDONLY|O_DIRECTORY */
+  sk_storage *s;
+  char tmp[64];
+  int lockfd;
+} sk_changes_dir;
+int sk_storage_changes_open (sk_storage *s, const char *cid, const char *const *layers, size_t n,
+                             const char *const *skip, sk_changes_dir *out, sk_err **err);
+void sk_storage_changes_close (sk_changes_dir *c);
+
+/* A new directory ROOT/<driver>/tmp-scratch-XXXXXX, flocked (lockfd, open
+ * on it) so that sk_storage_open leaves it alone; name gets its name. */
+int sk_storage_scratch (sk_storage *s, char *name, size_t size, int *lockfd, sk_err **err);
+int sk_storage_scratch_remove (sk_storage *s, const char *name, sk_err **err);
 
 #endif

@@ -161,3 +161,41 @@ A /tmp/t'
   [ "$(ls "$DR/blobs/sha256" | wc -l)" = "$blobs" ]
   [ "$(ls "$DR/overlay" | wc -l)" = "$layers" ]
 }
+
+@test "diff and commit with the vfs driver: the copy compared with the image, the same lines; the image runs" {
+  skv() { sk --storage-driver vfs "$@"; }
+  skv run --name c1 busybox sh -c 'mkdir -p /new/sub && echo x > /new/sub/f && echo y >> /etc/passwd && rm /etc/group && touch /tmp/t && mkdir /home/h && ln -s / /escape && ln -s ../../../etc /up' > /dev/null
+  run skv diff c1
+  [ "$status" -eq 0 ]
+  [ "$output" = 'A /escape
+C /etc
+D /etc/group
+C /etc/passwd
+C /home
+A /home/h
+A /new
+A /new/sub
+A /new/sub/f
+C /tmp
+A /tmp/t
+A /up' ]
+  id=$(skv commit -m vfs c1 vfsimg:1)
+  [[ "$id" =~ ^sha256:[0-9a-f]{64}$ ]]
+  run skv run --rm vfsimg:1 sh -c 'cat /new/sub/f; tail -n 1 /etc/passwd; test -e /etc/group || echo no-group; readlink /escape; readlink /up'
+  [ "$output" = 'x
+y
+no-group
+/
+../../../etc' ]
+  # its layer holds the changes only, the deletion as a whiteout, the links as links
+  skv save -o "$BATS_TEST_TMPDIR/v.tar" vfsimg:1
+  mkdir "$BATS_TEST_TMPDIR/v"
+  tar -C "$BATS_TEST_TMPDIR/v" -xf "$BATS_TEST_TMPDIR/v.tar"
+  layer=$(jq -r '.[0].Layers[-1]' "$BATS_TEST_TMPDIR/v/manifest.json")
+  tar -tvf "$BATS_TEST_TMPDIR/v/$layer" > "$BATS_TEST_TMPDIR/list"
+  grep -q ' etc/.wh.group$' "$BATS_TEST_TMPDIR/list"
+  grep -q ' escape -> /$' "$BATS_TEST_TMPDIR/list"
+  ! grep -q ' bin/' "$BATS_TEST_TMPDIR/list"
+  # nothing of the scratch directory is left in the store
+  [ -z "$(ls "$DR/vfs" | grep '^tmp-')" ]
+}
