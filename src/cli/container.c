@@ -466,7 +466,9 @@ cmd_container (sk_cli *cli, int argc, char **argv)
               {"prune", cmd_container_prune},
               {"exec", cmd_exec},
               {"update", cmd_update},
-              {"port", cmd_port}};
+              {"port", cmd_port},
+              {"cp", cmd_cp},
+              {"export", cmd_export}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff container COMMAND\n\nManage containers\n\nCommands:\n"
             "  attach      Attach local standard input, output, and error streams to a running container\n"

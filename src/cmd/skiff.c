@@ -22,6 +22,7 @@ static const struct {
 } commands[] = {
     {"attach", cmd_attach, "Attach local standard input, output, and error streams to a running container"},
     {"container", cmd_container, "Manage containers"},
+    {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
     {"exec", cmd_exec, "Execute a command in a running container"},
     {"image", cmd_image, "Manage images"},
@@ -31,6 +32,7 @@ static const struct {
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"inspect", cmd_inspect, "Return low-level information on containers or images"},
     {"kill", cmd_kill, "Kill one or more running containers"},
+    {"export", cmd_export, "Export a container's filesystem as a tar archive"},
     {"history", cmd_history, "Show the history of an image"},
     {"load", cmd_load, "Load an image from a tar archive or STDIN"},
     {"login", cmd_login, "Log in to a registry"},
