@@ -173,6 +173,7 @@ int cmd_attach (sk_cli *cli, int argc, char **argv);
 
 int cmd_container (sk_cli *cli, int argc, char **argv);
 int cmd_network (sk_cli *cli, int argc, char **argv);
+int cmd_volume (sk_cli *cli, int argc, char **argv);
 int cmd_pause (sk_cli *cli, int argc, char **argv);
 int cmd_unpause (sk_cli *cli, int argc, char **argv);
 int cmd_rename (sk_cli *cli, int argc, char **argv);
@@ -197,5 +198,7 @@ int cmd_update (sk_cli *cli, int argc, char **argv);
 int cmd_port (sk_cli *cli, int argc, char **argv);
 int cmd_cp (sk_cli *cli, int argc, char **argv);
 int cmd_export (sk_cli *cli, int argc, char **argv);
+int cmd_diff (sk_cli *cli, int argc, char **argv);
+int cmd_commit (sk_cli *cli, int argc, char **argv);
 
 #endif

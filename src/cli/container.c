@@ -135,7 +135,8 @@ auto_remove (sk_cli *cli, const char *id)
 {
   sk_engine *e = NULL;
   sk_err *err = NULL;
-  if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_remove (e, id, true, &err) < 0) {
+  /* as Docker's --rm, with the container's anonymous volumes */
+  if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_remove_volumes (e, id, true, true, &err) < 0) {
     fprintf (stderr, "skiff: %s\n", err->msg);
     sk_err_free (&err);
   }
@@ -379,7 +380,8 @@ static int
 rm_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, void *data, sk_err **err)
 {
   (void) cli, (void) as_typed;
-  return sk_engine_remove (e, id, *(bool *) data, err);
+  const bool *flags = data; /* force, volumes */
+  return sk_engine_remove_volumes (e, id, flags[0], flags[1], err);
 }
 
 static const char rm_help[] = "Usage:  skiff rm [OPTIONS] CONTAINER [CONTAINER...]\n\n"
@@ -398,18 +400,18 @@ cmd_rm (sk_cli *cli, int argc, char **argv)
   static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
                                        {"volumes", no_argument, NULL, 'v'},
                                        {0}};
-  bool force = false;
+  bool flags[2] = {false, false}; /* force, volumes */
   int c;
   optind = 0;
   while ((c = getopt_long (argc, argv, "+fv", opts, NULL)) != -1) {
-    if (c == 'f')
-      force = true;
-    else if (c != 'v')
+    if (c == 'f' || c == 'v')
+      flags[c == 'v'] = true;
+    else
       return sk_cli_usage ("rm", "bad option");
   }
   if (optind >= argc)
     return sk_cli_usage ("rm", "\"rm\" requires at least 1 argument.");
-  return sk_cli_for_each (cli, argc - optind, argv + optind, true, rm_one, &force);
+  return sk_cli_for_each (cli, argc - optind, argv + optind, true, rm_one, flags);
 }
 
 static int
@@ -468,12 +470,18 @@ cmd_container (sk_cli *cli, int argc, char **argv)
               {"update", cmd_update},
               {"port", cmd_port},
               {"cp", cmd_cp},
-              {"export", cmd_export}};
+              {"export", cmd_export},
+              {"diff", cmd_diff},
+              {"commit", cmd_commit}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff container COMMAND\n\nManage containers\n\nCommands:\n"
             "  attach      Attach local standard input, output, and error streams to a running container\n"
+            "  commit      Create a new image from a container's changes\n"
+            "  cp          Copy files/folders between a container and the local filesystem\n"
             "  create      Create a new container\n"
+            "  diff        Inspect changes to files or directories on a container's filesystem\n"
             "  exec        Execute a command in a running container\n"
+            "  export      Export a container's filesystem as a tar archive\n"
             "  inspect     Display detailed information on one or more containers\n"
             "  kill        Kill one or more running containers\n"
             "  logs        Fetch the logs of a container\n"

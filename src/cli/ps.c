@@ -724,6 +724,35 @@ network_settings (sk_engine *e, const sk_ctr *c, sk_json *config, sk_json *hc)
   return ns;
 }
 
+/* Mounts: Docker's MountPoint of each bind, volume and tmpfs mount. */
+static sk_json *
+mounts_json (sk_engine *e, const sk_ctr *c)
+{
+  sk_json *list = json_object_new_array ();
+  sk_mount_point *m = NULL;
+  size_t n = 0;
+  sk_err *ignored = NULL;
+  if (sk_engine_container_mounts (e, c->id, &m, &n, &ignored) < 0)
+    sk_err_free (&ignored);
+  for (size_t i = 0; i < n; i++) {
+    sk_json *o = json_object_new_object ();
+    bool volume = strcmp (m[i].type, "volume") == 0;
+    json_object_object_add (o, "Type", json_object_new_string (m[i].type));
+    if (volume)
+      json_object_object_add (o, "Name", json_object_new_string (m[i].name));
+    json_object_object_add (o, "Source", json_object_new_string (m[i].source ? m[i].source : ""));
+    json_object_object_add (o, "Destination", json_object_new_string (m[i].destination));
+    if (volume)
+      json_object_object_add (o, "Driver", json_object_new_string ("local"));
+    json_object_object_add (o, "Mode", json_object_new_string (m[i].mode));
+    json_object_object_add (o, "RW", json_object_new_boolean (m[i].rw));
+    json_object_object_add (o, "Propagation", json_object_new_string (m[i].propagation));
+    json_object_array_add (list, o);
+  }
+  sk_mount_points_free (m, n);
+  return list;
+}
+
 /* Docker's shape: Config and HostConfig apart, the rest around them. */
 static sk_json *
 inspect_json (sk_engine *e, const sk_ctr *c)
@@ -765,6 +794,7 @@ inspect_json (sk_engine *e, const sk_ctr *c)
   json_object_object_add (o, "RestartCount", json_object_new_int (c->restart_count));
   json_object_object_add (o, "Driver", json_object_new_string (sk_engine_driver (e)));
   json_object_object_add (o, "HostConfig", hc);
+  json_object_object_add (o, "Mounts", mounts_json (e, c));
   json_object_object_add (o, "NetworkSettings", network_settings (e, c, config, hc));
   json_object_object_add (o, "Config", config);
   return o;

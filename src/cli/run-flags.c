@@ -923,6 +923,11 @@ volume (run_state *st, const char *spec, sk_err **err)
   if (parts > 3)
     return sk_err_set (err, 0, "invalid spec: %s: too many colons", spec);
   if (parts == 1) {
+    if (spec[0] != '/')
+      return sk_err_set (err, 0,
+                         "invalid volume specification: '%s': invalid mount config for type "
+                         "\"volume\": invalid mount path: '%s' mount path must be absolute",
+                         spec, spec);
     json_object_object_add (member (st->conf, "Volumes", false), spec, json_object_new_object ());
     return 0;
   }

@@ -21,9 +21,11 @@ static const struct {
   const char *what;
 } commands[] = {
     {"attach", cmd_attach, "Attach local standard input, output, and error streams to a running container"},
+    {"commit", cmd_commit, "Create a new image from a container's changes"},
     {"container", cmd_container, "Manage containers"},
     {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
+    {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
     {"exec", cmd_exec, "Execute a command in a running container"},
     {"image", cmd_image, "Manage images"},
     {"network", cmd_network, "Manage networks"},
@@ -55,6 +57,7 @@ static const struct {
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
     {"top", cmd_top, "Display the running processes of a container"},
     {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
+    {"volume", cmd_volume, "Manage volumes"},
     {"update", cmd_update, "Update configuration of one or more containers"},
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
 };

@@ -120,6 +120,30 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (container, proto, container_port, host_ip, host_port)"
     ");"
     "CREATE INDEX ports_host ON ports (proto, host_port);",
+    /* 6: volumes, and what each container mounts */
+    "CREATE TABLE volumes ("
+    "  name TEXT PRIMARY KEY,"
+    "  driver TEXT NOT NULL DEFAULT 'local',"
+    "  labels TEXT NOT NULL DEFAULT '{}',"
+    "  options TEXT NOT NULL DEFAULT '{}',"   /* the local driver's type, device, o */
+    "  anonymous INTEGER NOT NULL DEFAULT 0,"
+    "  copy_up INTEGER NOT NULL DEFAULT 1,"   /* still to be filled from an image */
+    "  created INTEGER NOT NULL"              /* nanoseconds since the epoch */
+    ");"
+    "CREATE TABLE mounts ("
+    "  container TEXT NOT NULL REFERENCES containers (id) ON DELETE CASCADE,"
+    "  position INTEGER NOT NULL,"
+    "  type TEXT NOT NULL CHECK (type IN ('bind', 'volume', 'tmpfs')),"
+    "  name TEXT REFERENCES volumes (name),"  /* a volume's; NULL otherwise */
+    "  source TEXT,"                          /* a bind's host path */
+    "  destination TEXT NOT NULL,"
+    "  mode TEXT NOT NULL DEFAULT '',"
+    "  propagation TEXT NOT NULL DEFAULT '',"
+    "  options TEXT NOT NULL DEFAULT '{}',"
+    "  rw INTEGER NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY (container, destination)"
+    ");"
+    "CREATE INDEX mounts_name ON mounts (name);",
 };
 
 #define N_MIGRATIONS ((int) (sizeof migrations / sizeof migrations[0]))

@@ -560,13 +560,19 @@ sk_engine_create (sk_engine *e, const char *image_id, const sk_json *body, const
     return sk_err_set (err, ENOMEM, "create");
   if (check_config (e, merged, cid, err) < 0)
     return -1;
-  sk_net_plan plan;
-  if (sk_engine_net_plan (e, merged, &plan, err) < 0)
+  sk_mount_plan mounts;
+  if (sk_engine_mounts_plan (e, merged, &mounts, err) < 0)
     return -1;
+  sk_net_plan plan;
+  if (sk_engine_net_plan (e, merged, &plan, err) < 0) {
+    sk_engine_mounts_plan_clear (&mounts);
+    return -1;
+  }
   char **layers = NULL;
   size_t n = 0;
   if (sk_engine_image_layers (e, image_id, &layers, &n, err) < 0) {
     sk_engine_net_plan_clear (&plan);
+    sk_engine_mounts_plan_clear (&mounts);
     return -1;
   }
   _cleanup_free_ char *bundle = sk_engine_bundle_path (e, cid, NULL);
@@ -586,8 +592,10 @@ sk_engine_create (sk_engine *e, const char *image_id, const sk_json *body, const
   for (char **l = layers; l && *l; l++)
     free (*l);
   free (layers);
-  if (ret == 0 && sk_engine_net_attach (e, cid, &plan, err) < 0) {
-    /* no address for it (taken meanwhile): none of it stays */
+  if (ret == 0 && (sk_engine_net_attach (e, cid, &plan, err) < 0 ||
+                   sk_engine_mounts_attach (e, cid, &mounts, err) < 0)) {
+    /* no address for it (taken meanwhile), a volume removed meanwhile: none
+     * of it stays */
     sk_err *ignored = NULL;
     sk_ctrs_delete (e->db, cid, &ignored);
     sk_err_free (&ignored);
@@ -597,6 +605,7 @@ sk_engine_create (sk_engine *e, const char *image_id, const sk_json *body, const
     ret = -1;
   }
   sk_engine_net_plan_clear (&plan);
+  sk_engine_mounts_plan_clear (&mounts);
   if (ret < 0)
     return -1;
   _cleanup_ctr_ sk_ctr *made = NULL;

@@ -24,6 +24,7 @@
 #include "image/service.h"
 #include "network/networks.h"
 #include "network/ports.h"
+#include "volume/volumes.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -125,6 +126,23 @@ typedef struct sk_engine_exec_opts {
 int sk_engine_exec (sk_engine *e, const char *id, const sk_engine_exec_opts *o, int *exit_code,
                     sk_err **err);
 
+/* docker diff: the container's changes to its image's files, fn told each
+ * one (kind 'A', 'C' or 'D', the absolute path) in docker's order. */
+int sk_engine_changes (sk_engine *e, const char *id,
+                       void (*fn) (char kind, const char *path, void *data), void *data,
+                       sk_err **err);
+
+typedef struct sk_engine_commit_opts {
+  const char *reference; /* "name[:tag]"; NULL: untagged */
+  const char *author, *message;
+  const char *const *changes; /* Dockerfile instructions, NULL-terminated or NULL */
+  bool pause;                 /* a running container frozen while its files are read */
+} sk_engine_commit_opts;
+/* docker commit: an image of the container's image and its changes (see
+ * sk_image_commit); *image: its id. */
+int sk_engine_commit (sk_engine *e, const char *id, const sk_engine_commit_opts *o, char **image,
+                      sk_err **err);
+
 /* The id a user means (a full id, a name, an unambiguous id prefix). */
 int sk_engine_resolve (sk_engine *e, const char *what, char **id, sk_err **err);
 /* Whether the container goes when it stops (HostConfig.AutoRemove). */
@@ -196,25 +214,31 @@ int sk_engine_network_endpoints (sk_engine *e, const char *network, sk_endpoint 
 
 /* ---- volumes and mounts (volumes.c; the records: volume/volumes.h) ---- */
 
-/* One filesystem mounted into a container besides its rootfs, as `inspect`
- * shows it under "Mounts" (Docker's MountPoint). */
-typedef struct sk_mount_point {
-  char *type;        /* bind, volume, tmpfs */
-  char *name;        /* a volume's name; NULL for bind and tmpfs */
-  char *source;      /* the host directory mounted: a bind's path, a local
-                        volume's DATA_ROOT/volumes/NAME/_data; NULL when there
-                        is none on the host (tmpfs, a volume of a tmpfs or
-                        device --opt type) */
-  char *destination; /* absolute and clean, in the container */
-  char *mode;        /* as given: "ro", "z", ... ("" when none) */
-  char *propagation; /* rprivate, rshared, ... ("" when none) */
-  bool rw;
-} sk_mount_point;
-void sk_mount_points_free (sk_mount_point *m, size_t n);
 /* The container's mount points, in the order they are mounted (a parent
  * before what is mounted under it). */
 int sk_engine_container_mounts (sk_engine *e, const char *id, sk_mount_point **out, size_t *n,
                                 sk_err **err);
+/* docker volume create: name NULL makes one up; labels and options JSON
+ * objects (NULL: none). A volume of that name already there is returned
+ * as it is, as Docker does. */
+int sk_engine_volume_create (sk_engine *e, const char *name, const char *labels,
+                             const char *options, sk_volume **out, sk_err **err);
+/* Every volume, by name. */
+int sk_engine_volume_list (sk_engine *e, sk_volume ***out, size_t *n, sk_err **err);
+/* By name; ENOENT: "no such volume". */
+int sk_engine_volume_get (sk_engine *e, const char *name, sk_volume **out, sk_err **err);
+/* The row, then its directory; EBUSY while a container has it. */
+int sk_engine_volume_remove (sk_engine *e, const char *name, sk_err **err);
+/* Bytes of the files of a local volume's directory (0 for others). */
+int64_t sk_engine_volume_size (sk_engine *e, const sk_volume *v);
+/* DATA_ROOT/volumes/NAME/_data, or the device of a volume with a type. */
+char *sk_engine_volume_mountpoint (sk_engine *e, const sk_volume *v);
+/* The number of containers that have it; -1 on error. */
+int sk_engine_volume_refs (sk_engine *e, const char *name);
+/* docker rm -v: as sk_engine_remove, then the container's anonymous
+ * volumes that no other container has. */
+int sk_engine_remove_volumes (sk_engine *e, const char *id, bool force, bool volumes,
+                              sk_err **err);
 
 /* ---- the files of a container (copy.c): docker cp and export ---- */
 

@@ -50,6 +50,28 @@ char *sk_ctr_image_name (const sk_ctr *c);
 /* Whether pid is a live skiff-shim. */
 bool sk_engine_shim_alive (pid_t pid);
 
+/* ---- volumes and mounts (volumes.c) ---- */
+
+/* The mounts a new container's configuration asks for (HostConfig.Binds,
+ * Mounts, VolumesFrom, and Volumes: anonymous volumes), checked before it
+ * is made; a volume's name NULL: an anonymous one, named at attach. */
+typedef struct sk_mount_plan {
+  sk_mount_point *m;
+  size_t n;
+} sk_mount_plan;
+int sk_engine_mounts_plan (sk_engine *e, const sk_json *config, sk_mount_plan *p, sk_err **err);
+void sk_engine_mounts_plan_clear (sk_mount_plan *p);
+/* In one transaction: the volumes it names made when missing, and its
+ * mount rows added. */
+int sk_engine_mounts_attach (sk_engine *e, const char *id, sk_mount_plan *p, sk_err **err);
+/* At start, the rootfs mounted (rootfd): the container's mounts as
+ * config.json's mounts (*oci, an array), each new volume filled from the
+ * image first (copy-up). */
+int sk_engine_mounts_start (sk_engine *e, const sk_ctr *c, int rootfd, sk_json **oci,
+                            sk_err **err);
+/* Bytes of the files under path, not crossing mounts. */
+int64_t sk_engine_path_size (const char *path);
+
 /* ---- networks (net.c) ---- */
 
 /* The network a new container's NetworkMode names and what its endpoint

@@ -273,6 +273,10 @@ prepare_mounted (sk_engine *e, sk_ctr *c, sk_json *config, const char *rootfs, c
     ret = -1;
   if (own_shm)
     env.shm_path = own_shm;
+  _cleanup_json_ sk_json *mounts = NULL;
+  if (ret == 0 && sk_engine_mounts_start (e, c, rootfd, &mounts, err) < 0)
+    ret = -1;
+  env.mounts = mounts;
   if (ret == 0 &&
       (write_etc_files (e, c->id, hostname && *hostname ? hostname : "localhost", config, net,
                         err) < 0 ||

@@ -125,13 +125,19 @@ add_size (const char *path, const struct stat *st, int type, struct FTW *ftw)
 }
 
 int64_t
+sk_engine_path_size (const char *path)
+{
+  walk_total = 0;
+  if (path)
+    nftw (path, add_size, 16, FTW_PHYS | FTW_MOUNT);
+  return walk_total;
+}
+
+int64_t
 sk_engine_rw_size (sk_engine *e, const char *id)
 {
   _cleanup_free_ char *upper = sk_storage_rootfs_upper (e->storage, id);
-  walk_total = 0;
-  if (upper)
-    nftw (upper, add_size, 16, FTW_PHYS | FTW_MOUNT);
-  return walk_total;
+  return sk_engine_path_size (upper);
 }
 
 int

@@ -932,6 +932,12 @@ set_mounts (ctx *x, sk_err **err)
   if (set_tmpfs (x, mounts, err) < 0)
     return -1;
   set_etc_binds (x, mounts);
+  for (size_t i = 0; x->env->mounts && i < json_object_array_length (x->env->mounts); i++) {
+    sk_json *m = json_object_array_get_idx (x->env->mounts, i), *d = NULL;
+    if (json_object_object_get_ex (m, "destination", &d))
+      remove_mount (mounts, json_object_get_string (d));
+    json_object_array_add (mounts, json_object_get (m));
+  }
   sk_json *root = child (x->doc, "root");
   put (root, "path", json_object_new_string (x->env->rootfs));
   put (root, "readonly", json_object_new_boolean (x->readonly));

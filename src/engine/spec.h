@@ -37,6 +37,8 @@ typedef struct sk_spec_env {
   const char *net_ns;
   const char *shm_path; /* a host directory bound on /dev/shm (IpcMode shareable, or the
                            other container's with container:NAME); NULL: a tmpfs of its own */
+  const sk_json *mounts; /* the container's volumes, binds and tmpfs mounts (config.json's
+                            shape), over the defaults at the same destinations; NULL: none */
 } sk_spec_env;
 
 /* The OCI config.json (a string the caller frees) for the container whose

@@ -36,11 +36,6 @@ static struct {
   int (*entry_xattr_reset) (struct archive_entry *a0);
   struct archive_entry *(*entry_clear) (struct archive_entry *a0);
   void (*entry_copy_stat) (struct archive_entry *a0, const struct stat *a1);
-  void (*entry_set_hardlink) (struct archive_entry *a0, const char *a1);
-  void (*entry_set_symlink) (struct archive_entry *a0, const char *a1);
-  void (*entry_set_gid) (struct archive_entry *a0, la_int64_t a1);
-  void (*entry_set_uid) (struct archive_entry *a0, la_int64_t a1);
-  void (*entry_xattr_add_entry) (struct archive_entry *a0, const char *a1, const void *a2, size_t a3);
   int (*errno_of) (struct archive *a0);
   const char *(*error_string) (struct archive *a0);
   la_ssize_t (*read_data) (struct archive *a0, void *a1, size_t a2);
@@ -66,6 +61,13 @@ static struct {
   int (*write_open_fd) (struct archive *a0, int a1);
   int (*write_set_bytes_in_last_block) (struct archive *a0, int a1);
   int (*write_set_format_pax_restricted) (struct archive *a0);
+  void (*entry_set_uid) (struct archive_entry *a0, la_int64_t a1);
+  void (*entry_set_gid) (struct archive_entry *a0, la_int64_t a1);
+  void (*entry_set_rdev) (struct archive_entry *a0, dev_t a1);
+  void (*entry_set_symlink) (struct archive_entry *a0, const char *a1);
+  void (*entry_set_hardlink) (struct archive_entry *a0, const char *a1);
+  void (*entry_xattr_add_entry) (struct archive_entry *a0, const char *a1, const void *a2, size_t a3);
+  int (*write_open) (struct archive *a0, void *a1, archive_open_callback *a2, archive_write_callback *a3, archive_close_callback *a4);
 } fn;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -101,11 +103,6 @@ static const struct {
     {"archive_entry_xattr_reset", (void **) &fn.entry_xattr_reset},
     {"archive_entry_clear", (void **) &fn.entry_clear},
     {"archive_entry_copy_stat", (void **) &fn.entry_copy_stat},
-    {"archive_entry_set_hardlink", (void **) &fn.entry_set_hardlink},
-    {"archive_entry_set_symlink", (void **) &fn.entry_set_symlink},
-    {"archive_entry_set_gid", (void **) &fn.entry_set_gid},
-    {"archive_entry_set_uid", (void **) &fn.entry_set_uid},
-    {"archive_entry_xattr_add_entry", (void **) &fn.entry_xattr_add_entry},
     {"archive_errno", (void **) &fn.errno_of},
     {"archive_error_string", (void **) &fn.error_string},
     {"archive_read_data", (void **) &fn.read_data},
@@ -131,6 +128,13 @@ static const struct {
     {"archive_write_open_fd", (void **) &fn.write_open_fd},
     {"archive_write_set_bytes_in_last_block", (void **) &fn.write_set_bytes_in_last_block},
     {"archive_write_set_format_pax_restricted", (void **) &fn.write_set_format_pax_restricted},
+    {"archive_entry_set_uid", (void **) &fn.entry_set_uid},
+    {"archive_entry_set_gid", (void **) &fn.entry_set_gid},
+    {"archive_entry_set_rdev", (void **) &fn.entry_set_rdev},
+    {"archive_entry_set_symlink", (void **) &fn.entry_set_symlink},
+    {"archive_entry_set_hardlink", (void **) &fn.entry_set_hardlink},
+    {"archive_entry_xattr_add_entry", (void **) &fn.entry_xattr_add_entry},
+    {"archive_write_open", (void **) &fn.write_open},
 };
 
 static void
@@ -476,6 +480,54 @@ archive_write_set_format_pax_restricted (struct archive *a0)
   return ready () ? fn.write_set_format_pax_restricted (a0) : ARCHIVE_FATAL;
 }
 
+void
+archive_entry_set_uid (struct archive_entry *a0, la_int64_t a1)
+{
+  if (ready ())
+    fn.entry_set_uid (a0, a1);
+}
+
+void
+archive_entry_set_gid (struct archive_entry *a0, la_int64_t a1)
+{
+  if (ready ())
+    fn.entry_set_gid (a0, a1);
+}
+
+void
+archive_entry_set_rdev (struct archive_entry *a0, dev_t a1)
+{
+  if (ready ())
+    fn.entry_set_rdev (a0, a1);
+}
+
+void
+archive_entry_set_symlink (struct archive_entry *a0, const char *a1)
+{
+  if (ready ())
+    fn.entry_set_symlink (a0, a1);
+}
+
+void
+archive_entry_set_hardlink (struct archive_entry *a0, const char *a1)
+{
+  if (ready ())
+    fn.entry_set_hardlink (a0, a1);
+}
+
+void
+archive_entry_xattr_add_entry (struct archive_entry *a0, const char *a1, const void *a2, size_t a3)
+{
+  if (ready ())
+    fn.entry_xattr_add_entry (a0, a1, a2, a3);
+}
+
+int
+archive_write_open (struct archive *a0, void *a1, archive_open_callback *a2, archive_write_callback *a3, archive_close_callback *a4)
+{
+  return ready () ? fn.write_open (a0, a1, a2, a3, a4) : ARCHIVE_FATAL;
+}
+
 struct archive_entry *
 archive_entry_clear (struct archive_entry *a0)
 {
@@ -487,39 +539,4 @@ archive_entry_copy_stat (struct archive_entry *a0, const struct stat *a1)
 {
   if (ready ())
     fn.entry_copy_stat (a0, a1);
-}
-
-void
-archive_entry_set_hardlink (struct archive_entry *a0, const char *a1)
-{
-  if (ready ())
-    fn.entry_set_hardlink (a0, a1);
-}
-
-void
-archive_entry_set_symlink (struct archive_entry *a0, const char *a1)
-{
-  if (ready ())
-    fn.entry_set_symlink (a0, a1);
-}
-
-void
-archive_entry_set_gid (struct archive_entry *a0, la_int64_t a1)
-{
-  if (ready ())
-    fn.entry_set_gid (a0, a1);
-}
-
-void
-archive_entry_set_uid (struct archive_entry *a0, la_int64_t a1)
-{
-  if (ready ())
-    fn.entry_set_uid (a0, a1);
-}
-
-void
-archive_entry_xattr_add_entry (struct archive_entry *a0, const char *a1, const void *a2, size_t a3)
-{
-  if (ready ())
-    fn.entry_xattr_add_entry (a0, a1, a2, a3);
 }

@@ -24,6 +24,13 @@ const char *sk_archive_load_error (void);
 int sk_archive_alloc_error (sk_err **err, const char *what);
 
 #define archive_entry_atime sk_archive_entry_atime
+#define archive_write_open sk_archive_write_open
+#define archive_entry_xattr_add_entry sk_archive_entry_xattr_add_entry
+#define archive_entry_set_hardlink sk_archive_entry_set_hardlink
+#define archive_entry_set_symlink sk_archive_entry_set_symlink
+#define archive_entry_set_rdev sk_archive_entry_set_rdev
+#define archive_entry_set_gid sk_archive_entry_set_gid
+#define archive_entry_set_uid sk_archive_entry_set_uid
 #define archive_entry_atime_is_set sk_archive_entry_atime_is_set
 #define archive_entry_atime_nsec sk_archive_entry_atime_nsec
 #define archive_entry_filetype sk_archive_entry_filetype
@@ -49,11 +56,6 @@ int sk_archive_alloc_error (sk_err **err, const char *what);
 #define archive_entry_xattr_reset sk_archive_entry_xattr_reset
 #define archive_entry_clear sk_archive_entry_clear
 #define archive_entry_copy_stat sk_archive_entry_copy_stat
-#define archive_entry_set_hardlink sk_archive_entry_set_hardlink
-#define archive_entry_set_symlink sk_archive_entry_set_symlink
-#define archive_entry_set_gid sk_archive_entry_set_gid
-#define archive_entry_set_uid sk_archive_entry_set_uid
-#define archive_entry_xattr_add_entry sk_archive_entry_xattr_add_entry
 #define archive_errno sk_archive_errno
 #define archive_error_string sk_archive_error_string
 #define archive_read_data sk_archive_read_data
@@ -80,6 +82,13 @@ int sk_archive_alloc_error (sk_err **err, const char *what);
 #define archive_write_set_bytes_in_last_block sk_archive_write_set_bytes_in_last_block
 #define archive_write_set_format_pax_restricted sk_archive_write_set_format_pax_restricted
 
+void archive_entry_set_uid (struct archive_entry *a0, la_int64_t a1);
+void archive_entry_set_gid (struct archive_entry *a0, la_int64_t a1);
+void archive_entry_set_rdev (struct archive_entry *a0, dev_t a1);
+void archive_entry_set_symlink (struct archive_entry *a0, const char *a1);
+void archive_entry_set_hardlink (struct archive_entry *a0, const char *a1);
+void archive_entry_xattr_add_entry (struct archive_entry *a0, const char *a1, const void *a2, size_t a3);
+int archive_write_open (struct archive *a0, void *a1, archive_open_callback *a2, archive_write_callback *a3, archive_close_callback *a4);
 time_t archive_entry_atime (struct archive_entry *a0);
 int archive_entry_atime_is_set (struct archive_entry *a0);
 long archive_entry_atime_nsec (struct archive_entry *a0);
@@ -106,11 +115,6 @@ int archive_entry_xattr_next (struct archive_entry *a0, const char **a1, const v
 int archive_entry_xattr_reset (struct archive_entry *a0);
 struct archive_entry *archive_entry_clear (struct archive_entry *a0);
 void archive_entry_copy_stat (struct archive_entry *a0, const struct stat *a1);
-void archive_entry_set_hardlink (struct archive_entry *a0, const char *a1);
-void archive_entry_set_symlink (struct archive_entry *a0, const char *a1);
-void archive_entry_set_gid (struct archive_entry *a0, la_int64_t a1);
-void archive_entry_set_uid (struct archive_entry *a0, la_int64_t a1);
-void archive_entry_xattr_add_entry (struct archive_entry *a0, const char *a1, const void *a2, size_t a3);
 int archive_errno (struct archive *a0);
 const char *archive_error_string (struct archive *a0);
 la_ssize_t archive_read_data (struct archive *a0, void *a1, size_t a2);

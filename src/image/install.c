@@ -240,6 +240,13 @@ int
 sk_install_start (sk_image_service *s, const sk_digest *config, const sk_layer_src *layers,
                   size_t n_layers, sk_install **out, sk_err **err)
 {
+  return sk_install_start_devices (s, config, layers, n_layers, false, out, err);
+}
+
+int
+sk_install_start_devices (sk_image_service *s, const sk_digest *config, const sk_layer_src *layers,
+                          size_t n_layers, bool devices, sk_install **out, sk_err **err)
+{
   *out = NULL;
   char is[SK_DIGEST_STR_SIZE];
   sk_digest_format (config, is);
@@ -253,6 +260,7 @@ sk_install_start (sk_image_service *s, const sk_digest *config, const sk_layer_s
   in->layers = layers;
   in->n = n_layers;
   in->opts = (sk_unpack_opts){.flat = !sk_storage_wants_overlay_whiteouts (s->storage),
+                              .allow_devices = devices,
                               .max_bytes = sk_image_unpack_limit (s)};
   int ret = 0;
   if (sk_store_read_blob (s->store, config, CONFIG_MAX, &in->raw, &in->raw_len, err) < 0 ||

@@ -181,7 +181,7 @@ add_port (const char *w, size_t n, void *d)
 }
 
 static int
-apply_change (sk_json *cfg, const char *change, sk_err **err)
+apply_change (sk_json *cfg, const char *change, const char *who, sk_err **err)
 {
   while (*change == ' ')
     change++;
@@ -245,18 +245,35 @@ apply_change (sk_json *cfg, const char *change, sk_err **err)
     json_object_object_add (member_object (cfg, "Labels"), key, json_object_new_string (eq + 1));
     return 0;
   }
+  if (strcmp (instr, "STOPSIGNAL") == 0) {
+    json_object_object_add (cfg, "StopSignal", json_object_new_string (arg));
+    return 0;
+  }
+  if (strcmp (instr, "ONBUILD") == 0) {
+    json_object_array_add (member_array (cfg, "OnBuild"), json_object_new_string (arg));
+    return 0;
+  }
   return sk_err_set (err, 0,
-                     "--change %s: not an instruction import takes (CMD, ENTRYPOINT, ENV, "
-                     "EXPOSE, LABEL, USER, VOLUME, WORKDIR)",
-                     instr);
+                     "--change %s: not an instruction %s takes (CMD, ENTRYPOINT, ENV, "
+                     "EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)",
+                     instr, who);
+}
+
+int
+sk_image_apply_changes (sk_json *cfg, const char *const *changes, const char *who, sk_err **err)
+{
+  for (const char *const *c = changes; c && *c; c++)
+    if (apply_change (cfg, *c, who, err) < 0)
+      return -1;
+  return 0;
 }
 
 /* ---- import ---- */
 
 /* RFC 3339 with nanoseconds, as Go writes it: two imports of one tarball
  * are two images, as with docker */
-static const char *
-time_rfc3339 (const struct timespec *t, char buf[48])
+const char *
+sk_image_time_rfc3339 (const struct timespec *t, char buf[48])
 {
   struct tm tm;
   char sec[32];
@@ -353,12 +370,11 @@ import_config (const sk_import_opts *o, const sk_digest *diff_id, const struct t
   char ts[48], ds[SK_DIGEST_STR_SIZE];
   json_object_object_add (root, "architecture", json_object_new_string (strchr (platform, '/') + 1));
   json_object_object_add (root, "os", json_object_new_string ("linux"));
-  json_object_object_add (root, "created", json_object_new_string (time_rfc3339 (now, ts)));
+  json_object_object_add (root, "created", json_object_new_string (sk_image_time_rfc3339 (now, ts)));
   sk_json *cfg = json_object_new_object ();
   json_object_object_add (root, "config", cfg);
-  for (const char *const *c = o->changes; c && *c; c++)
-    if (apply_change (cfg, *c, err) < 0)
-      return NULL;
+  if (sk_image_apply_changes (cfg, o->changes, "import", err) < 0)
+    return NULL;
   sk_json *rootfs = json_object_new_object ();
   json_object_object_add (rootfs, "type", json_object_new_string ("layers"));
   sk_json *ids = json_object_new_array ();
@@ -381,8 +397,8 @@ import_config (const sk_import_opts *o, const sk_digest *diff_id, const struct t
 }
 
 /* Removes a blob this operation stored, unless something else keeps it. */
-static void
-drop_blob (sk_image_service *s, const sk_digest *d)
+void
+sk_image_drop_blob (sk_image_service *s, const sk_digest *d)
 {
   char ds[SK_DIGEST_STR_SIZE];
   if (sk_images_blob_in_use (s->db, sk_digest_format (d, ds)))
@@ -390,6 +406,21 @@ drop_blob (sk_image_service *s, const sk_digest *d)
   sk_err *ignored = NULL;
   sk_store_delete_blob (s->store, d, &ignored);
   sk_err_free (&ignored);
+}
+
+int
+sk_image_tag_name (const char *reference, const char *what, char **name, sk_err **err)
+{
+  sk_image_ref *ref = NULL;
+  if (sk_image_ref_parse (reference, &ref, err) < 0)
+    return -1;
+  if (ref->digest) {
+    sk_image_ref_free (ref);
+    return sk_err_set (err, 0, "`%s`: %s is named by a tag, not a digest", reference, what);
+  }
+  *name = sk_image_ref_string (ref);
+  sk_image_ref_free (ref);
+  return *name ? 0 : sk_err_set (err, ENOMEM, "image name");
 }
 
 static int import_locked (sk_image_service *s, int fd, const sk_import_opts *o, char **id,
@@ -410,20 +441,8 @@ import_locked (sk_image_service *s, int fd, const sk_import_opts *o, char **id, 
 {
   /* the name first: a bad one must not cost an import */
   _cleanup_free_ char *name = NULL;
-  if (o->reference) {
-    sk_image_ref *ref = NULL;
-    if (sk_image_ref_parse (o->reference, &ref, err) < 0)
-      return -1;
-    if (ref->digest) {
-      sk_image_ref_free (ref);
-      return sk_err_set (err, 0, "`%s`: an imported image is named by a tag, not a digest",
-                         o->reference);
-    }
-    name = sk_image_ref_string (ref);
-    sk_image_ref_free (ref);
-    if (name == NULL)
-      return sk_err_set (err, ENOMEM, "import");
-  }
+  if (o->reference && sk_image_tag_name (o->reference, "an imported image", &name, err) < 0)
+    return -1;
   struct timespec now;
   clock_gettime (CLOCK_REALTIME, &now);
   if (o->created)
@@ -441,7 +460,7 @@ import_locked (sk_image_service *s, int fd, const sk_import_opts *o, char **id, 
   if (ingest_stream (s->store, fd, &blob, &blob_size, &layer_type, err) < 0)
     return sk_err_wrap (err, "import");
   if (unpack_base_layer (s, &blob, &diff_id, &size, err) < 0) {
-    drop_blob (s, &blob);
+    sk_image_drop_blob (s, &blob);
     return sk_err_wrap (err, "import");
   }
   chain = diff_id;
@@ -482,11 +501,11 @@ import_locked (sk_image_service *s, int fd, const sk_import_opts *o, char **id, 
       sk_storage_layer_remove (s->storage, sk_digest_hex (&chain, hex), &ignored);
       sk_err_free (&ignored);
     }
-    drop_blob (s, &blob);
+    sk_image_drop_blob (s, &blob);
     if (cfg)
-      drop_blob (s, &config);
+      sk_image_drop_blob (s, &config);
     if (man)
-      drop_blob (s, &manifest);
+      sk_image_drop_blob (s, &manifest);
     return sk_err_wrap (err, "import");
   }
   *id = strdup (is);

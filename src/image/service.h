@@ -19,6 +19,7 @@
 #include "oci/image.h"
 #include "storage/storage.h"
 #include "util/error.h"
+#include "util/json.h"
 
 typedef struct sk_image_service {
   char *root;
@@ -53,6 +54,24 @@ typedef struct sk_import_opts {
  * becomes a one-layer image; *id receives "sha256:<hex>". Nothing of it is
  * left when it fails. */
 int sk_image_import (sk_image_service *s, int fd, const sk_import_opts *o, char **id, sk_err **err);
+
+typedef struct sk_commit_opts {
+  const char *image;           /* the container's image (an id) */
+  int upper;                   /* its writable layer, an overlay upper directory */
+  const char *const *skip;     /* mount points in it, not its changes (sk_layer_pack_upper) */
+  const sk_json *config;       /* the container's Config (Docker's shape: Cmd, Env, ...) */
+  const char *container;       /* its id */
+  const char *created_by;      /* its command, for the history */
+  const char *reference;       /* "name[:tag]"; NULL: untagged */
+  const char *author, *message;
+  const char *const *changes; /* Dockerfile instructions as import takes them */
+} sk_commit_opts;
+
+/* `docker commit`: a new image of the container's image's layers and one
+ * more made of its writable layer (an empty one when nothing changed), its
+ * config the container's with the changes applied and a history entry
+ * added; *id receives "sha256:<hex>". Nothing of it is left when it fails. */
+int sk_image_commit (sk_image_service *s, const sk_commit_opts *o, char **id, sk_err **err);
 
 /* One layer of an image being installed: a blob already in the store. */
 typedef struct sk_layer_src {

@@ -81,5 +81,15 @@ int sk_storage_rootfs_remove (sk_storage *s, const char *cid, sk_err **err);
 /* The container's own changes: ROOT/overlay/containers/<cid>/upper, or the
  * vfs copy. */
 char *sk_storage_rootfs_upper (sk_storage *s, const char *cid);
+/* `docker diff`: the container's changes over its layers (top first), fn
+ * told each one, kind 'A' (added), 'C' (changed) or 'D' (deleted), with
+ * its absolute path, in docker's order (by name, a directory before what
+ * is in it). Overlay only: vfs keeps no record of what changed. skip:
+ * absolute paths not listed when they are empty regular files (mount
+ * points), NULL-terminated or NULL. */
+int sk_storage_rootfs_changes (sk_storage *s, const char *cid, const char *const *layers, size_t n,
+                               const char *const *skip,
+                               void (*fn) (char kind, const char *path, void *data), void *data,
+                               sk_err **err);
 
 #endif

@@ -231,7 +231,9 @@ copy_entry (int src_dir, int dst_dir, const char *name, sk_err **err)
   }
   if (fchownat (dst_dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
     return sk_err_set (err, errno, "copy `%s`: chown", name);
-  if (!S_ISLNK (st.st_mode) && fchmodat (dst_dir, name, st.st_mode & 07777, 0) < 0)
+  /* not following a symlink: a process that can write into dst_dir (a
+   * container sharing a volume) may have swapped one in since */
+  if (!S_ISLNK (st.st_mode) && fchmodat (dst_dir, name, st.st_mode & 07777, AT_SYMLINK_NOFOLLOW) < 0)
     return sk_err_set (err, errno, "copy `%s`: chmod", name);
   struct timespec times[2] = {st.st_atim, st.st_mtim};
   if (utimensat (dst_dir, name, times, AT_SYMLINK_NOFOLLOW) < 0)
@@ -536,4 +538,55 @@ sk_create_unique_at (int dirfd, char *name, bool directory, sk_err **err)
       return sk_err_set (err, errno, "create `%s`", name);
   }
   return sk_err_set (err, EEXIST, "create `%s`: no free name", name);
+}
+
+static int
+cmp_names (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+int
+sk_dir_names_sorted (int dirfd, char ***out, size_t *n_out, sk_err **err)
+{
+  int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  if (d == NULL) {
+    if (fd >= 0)
+      close (fd);
+    return sk_err_set (err, errno, "read a directory");
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  int ret = 0;
+  struct dirent *de;
+  while ((de = readdir (d)) != NULL) {
+    if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+      continue;
+    if (n == cap) {
+      char **nv = realloc (names, (cap = cap ? cap * 2 : 16) * sizeof *nv);
+      if (nv == NULL) {
+        ret = sk_err_set (err, ENOMEM, "read a directory");
+        break;
+      }
+      names = nv;
+    }
+    if ((names[n] = strdup (de->d_name)) == NULL) {
+      ret = sk_err_set (err, ENOMEM, "read a directory");
+      break;
+    }
+    n++;
+  }
+  closedir (d);
+  if (ret < 0) {
+    for (size_t i = 0; i < n; i++)
+      free (names[i]);
+    free (names);
+    return -1;
+  }
+  if (n)
+    qsort (names, n, sizeof *names, cmp_names);
+  *out = names;
+  *n_out = n;
+  return 0;
 }

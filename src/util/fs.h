@@ -52,4 +52,8 @@ char *sk_path_join (const char *a, const char *b);
 /* true when the name is safe as one path component: not empty, no '/', not "." or "..". */
 bool sk_is_safe_component (const char *name);
 
+/* The names in a directory but . and .., sorted by strcmp (as docker walks
+ * a layer); *out and each name freed by the caller. */
+int sk_dir_names_sorted (int dirfd, char ***out, size_t *n, sk_err **err);
+
 #endif
