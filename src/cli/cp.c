@@ -221,7 +221,8 @@ from_container (sk_cli *cli, const char *name, const char *src, const char *dst,
   if (ret == 0 && sk_ctr_fs_host (parent, &host, &err) < 0)
     ret = sk_cli_fail (err);
   /* on the host the owners are kept, as docker keeps them */
-  sk_extract_opts xo = {.keep_owner = true, .no_overwrite_dir_non_dir = true};
+  sk_extract_opts xo = {
+      .keep_owner = true, .no_overwrite_dir_non_dir = true, .no_follow_below = true};
   int64_t bytes = 0;
   if (ret == 0 && pipe_copy (fs, src, o->follow, as, host, "/", &xo, &bytes, &err) < 0)
     ret = sk_cli_fail (err);

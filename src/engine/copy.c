@@ -102,9 +102,10 @@ sk_ctr_path_clean (const char *path)
 
 /* The fd to resolve a clean path in and the path relative to it: a stopped
  * container's mount point (the longest destination that holds it) stands
- * in with its source. */
+ * in with its source, which a write (write) may not change when the mount
+ * is read-only. */
 static int
-fs_base (sk_ctr_fs *fs, const char *clean, const char **rel, sk_err **err)
+fs_base (sk_ctr_fs *fs, const char *clean, bool write, const char **rel, sk_err **err)
 {
   size_t best = 0, best_len = 0;
   bool found = false;
@@ -124,6 +125,8 @@ fs_base (sk_ctr_fs *fs, const char *clean, const char **rel, sk_err **err)
     *rel = clean;
     return fs->rootfd;
   }
+  if (write && !fs->mounts[best].rw)
+    return sk_err_kind (err, EROFS, "mounted volume is marked read-only");
   if (fs->mount_fds[best] < 0) {
     fs->mount_fds[best] = open (fs->mounts[best].source, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fs->mount_fds[best] < 0)
@@ -148,7 +151,7 @@ static int
 fs_open (sk_ctr_fs *fs, const char *clean, int flags, sk_err **err)
 {
   const char *rel;
-  int base = fs_base (fs, clean, &rel, err);
+  int base = fs_base (fs, clean, (flags & O_ACCMODE) != O_RDONLY, &rel, err);
   if (base < 0)
     return -1;
   return sk_open_in_root (base, rel, flags, 0, err);
@@ -166,7 +169,7 @@ fs_parent (sk_ctr_fs *fs, const char *clean, bool mkdirs, const char **base, sk_
   if (dir == NULL)
     return sk_err_set (err, ENOMEM, "path");
   const char *rel;
-  int b = fs_base (fs, dir, &rel, err);
+  int b = fs_base (fs, dir, mkdirs, &rel, err);
   if (b < 0)
     return -1;
   if (mkdirs)
@@ -598,6 +601,7 @@ entry_name (const char *dir, const char *name, sk_err **err)
 
 typedef struct extract {
   sk_ctr_fs *fs;
+  int destfd; /* the destination directory (O_PATH) */
   const sk_extract_opts *o;
   const char *dir; /* clean */
   struct archive *a;
@@ -650,6 +654,42 @@ make_way (extract *x, int dir, const char *base, bool is_dir, const char *path, 
   return sk_remove_tree_at (dir, base, err);
 }
 
+/* The directory of an entry's path and its last component. Below the
+ * destination, with no_follow_below, each component is a real directory
+ * reached from the one above (made when missing); a symlink on the way, even
+ * one an earlier entry made, is an error, never followed. */
+static int
+entry_parent (extract *x, const char *path, bool mkdirs, const char **base, sk_err **err)
+{
+  if (!x->o->no_follow_below)
+    return fs_parent (x->fs, path, mkdirs, base, err);
+  const char *rel = path + (strcmp (x->dir, "/") == 0 ? 0 : strlen (x->dir));
+  while (*rel == '/')
+    rel++;
+  const char *slash = strrchr (rel, '/');
+  *base = slash ? slash + 1 : rel;
+  _cleanup_free_ char *dirs = strndup (rel, slash ? (size_t) (slash - rel) : 0);
+  int cur = dirs ? openat (x->destfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (cur < 0)
+    return sk_err_set (err, dirs ? errno : ENOMEM, "open `%s`", x->dir);
+  char *save = NULL;
+  for (char *c = strtok_r (dirs, "/", &save); c; c = strtok_r (NULL, "/", &save)) {
+    int next = openat (cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0 && errno == ENOENT && mkdirs) {
+      if (mkdirat (cur, c, 0755) < 0 && errno != EEXIST)
+        next = -1;
+      else
+        next = openat (cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    int e = errno;
+    close (cur);
+    if (next < 0)
+      return sk_err_set (err, e == ELOOP ? ENOTDIR : e, "open the directory of `%s`", path);
+    cur = next;
+  }
+  return cur;
+}
+
 static int
 extract_entry (extract *x, struct archive_entry *en, sk_err **err)
 {
@@ -659,7 +699,7 @@ extract_entry (extract *x, struct archive_entry *en, sk_err **err)
   if (strcmp (path, x->dir) == 0)
     return 0; /* the destination itself ("./") stays as it is */
   const char *base;
-  _cleanup_close_ int dir = fs_parent (x->fs, path, true, &base, err);
+  _cleanup_close_ int dir = entry_parent (x, path, true, &base, err);
   if (dir < 0)
     return -1;
   mode_t type = archive_entry_filetype (en);
@@ -671,7 +711,7 @@ extract_entry (extract *x, struct archive_entry *en, sk_err **err)
   if (hardlink) {
     _cleanup_free_ char *target = entry_name (x->dir, hardlink, err);
     const char *tbase;
-    _cleanup_close_ int tdir = target ? fs_parent (x->fs, target, false, &tbase, err) : -1;
+    _cleanup_close_ int tdir = target ? entry_parent (x, target, false, &tbase, err) : -1;
     if (tdir < 0)
       return -1;
     if (linkat (tdir, tbase, dir, base, 0) < 0)
@@ -726,14 +766,16 @@ sk_ctr_fs_extract (sk_ctr_fs *fs, const char *dir, int in, const sk_extract_opts
   _cleanup_free_ char *clean = sk_ctr_path_clean (dir);
   if (clean == NULL)
     return sk_err_set (err, ENOMEM, "extract");
-  /* the destination must be a directory already */
-  _cleanup_close_ int d = fs_open (fs, clean, O_PATH | O_DIRECTORY, err);
+  /* the destination must be a directory already, and writable */
+  const char *rel;
+  int base = fs_base (fs, clean, true, &rel, err);
+  _cleanup_close_ int d = base < 0 ? -1 : sk_open_in_root (base, rel, O_PATH | O_DIRECTORY, 0, err);
   if (d < 0) {
     if ((*err)->errnum == ENOENT)
       return not_found (fs, dir, ENOENT, err);
     return -1;
   }
-  extract x = {.fs = fs, .o = o, .dir = clean};
+  extract x = {.fs = fs, .destfd = d, .o = o, .dir = clean};
   x.a = archive_read_new ();
   if (x.a == NULL)
     return sk_archive_alloc_error (err, "extract");

@@ -272,6 +272,8 @@ typedef struct sk_extract_opts {
   uid_t uid;
   gid_t gid;
   bool no_overwrite_dir_non_dir; /* a directory never replaced by a file, nor a file by one */
+  bool no_follow_below;          /* no symlink followed below dir (on the host: an archive
+                                    cannot lead out of what it makes) */
 } sk_extract_opts;
 /* Extracts the tar read from in into the directory dir of the view (which
  * must exist); no entry can leave dir ("..", absolute names, symlinks). */

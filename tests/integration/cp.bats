@@ -225,16 +225,25 @@ PY
 @test "cp: a directory swapped for a symlink to / while copies run lands nothing on the host" {
   canary_setup
   T=$BATS_TEST_TMPDIR
-  sk run -d --name race busybox sh -c 'mkdir -p /x; while true; do mkdir -p /x/d 2>/dev/null; rm -rf /x/d; ln -s / /x/d; rm -f /x/d; ln -s / /x/d; rm -f /x/d; done'
+  # /x/d: a directory holding a file named $PWN, then a symlink to /, again and again
+  sk run -d --name race -e "PWN=$PWN" busybox sh -c 'mkdir -p /x; while true; do mkdir -p /x/d/tmp 2>/dev/null; echo x > "/x/d/$PWN"; echo x > "/x/d/tmp/$PWN"; rm -rf /x/d; ln -s / /x/d; rm -f /x/d; done'
   echo payload > "$T/p"
   mkdir "$T/out"
   for i in $(seq 60); do
     sk cp -q "$T/p" "race:/x/d/$PWN" 2> /dev/null || true
     sk cp -q "$T/p" "race:/x/d/tmp/$PWN" 2> /dev/null || true
     sk cp -q "race:/x/d$CANARY" "$T/out/c$i" 2> /dev/null || true
+    # out: the copy of /x made on the host never follows d out of it
+    sk cp -q race:/x "$T/out/x$i" 2> /dev/null || true
   done
   canary_intact
-  [ -z "$(ls "$T/out")" ]
+  # the copies ran (most of /x's copies succeed), and none read the host's canary
+  [ -n "$(ls -d "$T"/out/x* 2> /dev/null)" ]
+  ! ls "$T/out" | grep -q '^c'
+  # whatever came out of /x stayed in the copies (the data root holds the container's own)
+  find "$T" -path "$T/data" -prune -o -name "$PWN" -not -path "$T/out/x*" -print > "$T/found"
+  cat "$T/found"
+  [ ! -s "$T/found" ]
   # the stopped container's rootfs the same
   sk stop -t 0 race > /dev/null
   for i in $(seq 10); do sk cp -q "$T/p" "race:/x/d/$PWN" 2> /dev/null || true; done
@@ -288,4 +297,41 @@ PY
   [ "$(sk logs c1)" = started ]
   # never two overlays of one upper directory: the kernel says nothing of it
   ! dmesg 2> /dev/null | tail -50 | grep -q "upperdir is in-use"
+}
+
+@test "cp: volumes and binds of a stopped container are read and written in their sources; a read-only one is refused" {
+  canary_setup
+  T=$BATS_TEST_TMPDIR
+  mkdir "$T/b" "$T/ro"
+  ln -s / "$T/b/esc"
+  echo payload > "$T/p"
+  sk create --name c1 -v vol1:/data -v "$T/b:/bind" -v "$T/ro:/ro:ro" busybox sleep 100
+  sk cp -q "$T/p" c1:/bind/
+  [ "$(cat "$T/b/p")" = payload ]
+  sk cp -q "$T/p" c1:/data/in-volume
+  [ "$(sk run --rm -v vol1:/v busybox cat /v/in-volume)" = payload ]
+  run sk cp "$T/p" c1:/ro/
+  [ "$status" -ne 0 ] && [ "$output" = "Error response from daemon: mounted volume is marked read-only" ]
+  [ ! -e "$T/ro/p" ]
+  # through the root: entries under a mount point land in its source
+  mkdir -p "$T/tree/bind"
+  echo deep > "$T/tree/bind/deep"
+  sk cp -q "$T/tree/." c1:/
+  [ "$(cat "$T/b/deep")" = deep ]
+  sk cp -q c1:/data/in-volume "$T/out-volume"
+  [ "$(cat "$T/out-volume")" = payload ]
+  # a symlink to / in a bind's source stays in the bind
+  run sk cp "c1:/bind/esc$CANARY" "$T/got"
+  [ "$status" -ne 0 ] && [ ! -e "$T/got" ]
+  canary_intact
+  # the rootfs alone: no volume in the export, none written to the rootfs
+  ! sk export c1 | tar -t | grep -q -e '^bind/.' -e '^data/.'
+  # running: the container's own mounts
+  sk start c1
+  sk cp -q "$T/p" c1:/bind/running
+  [ "$(cat "$T/b/running")" = payload ]
+  run sk cp "$T/p" c1:/ro/
+  [ "$status" -ne 0 ] && [ ! -e "$T/ro/p" ]
+  sk rm -f c1 > /dev/null
+  sk volume rm vol1 > /dev/null
 }
