@@ -231,7 +231,7 @@ sk_ctr_fs_host (const char *dir, sk_ctr_fs **out, sk_err **err)
 }
 
 int
-sk_engine_rootfs_lock (sk_engine *e, const char *id, sk_err **err)
+sk_engine_rootfs_lock (sk_engine *e, const char *id, bool shared, sk_err **err)
 {
   _cleanup_free_ char *path = sk_engine_bundle_path (e, id, "rootfs.lock");
   if (path == NULL)
@@ -239,7 +239,7 @@ sk_engine_rootfs_lock (sk_engine *e, const char *id, sk_err **err)
   int fd = open (path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return sk_err_set (err, errno, "open `%s`", path);
-  while (flock (fd, LOCK_EX) < 0) {
+  while (flock (fd, shared ? LOCK_SH : LOCK_EX) < 0) {
     if (errno != EINTR) {
       int e2 = errno;
       close (fd);
@@ -318,28 +318,35 @@ sk_engine_fs_open (sk_engine *e, const char *id, bool rootfs_only, sk_ctr_fs **o
     sk_ctr_fs_close (fs);
     return sk_err_set (err, ENOMEM, "calloc");
   }
+  /* the lock held all along: shared while it runs (a start, which takes it
+   * whole, waits for the copy, so that the rootfs this view holds is never
+   * mounted twice), whole for a stopped one */
   bool live = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
-  if (live && !rootfs_only) {
-    fs->rootfd = open_running (c, err);
-    if (fs->rootfd >= 0)
-      goto done;
-    sk_err_free (err); /* it stopped meanwhile: as a stopped one */
-  }
-  if ((fs->lockfd = sk_engine_rootfs_lock (e, c->id, err)) < 0) {
-    sk_ctr_fs_close (fs);
-    return -1;
-  }
-  sk_ctr_free (c);
-  c = NULL;
-  if (sk_engine_get (e, id, &c, err) < 0) {
-    sk_ctr_fs_close (fs);
-    return -1;
-  }
-  live = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
-  if (live && !rootfs_only) {
+  bool shared = live && !rootfs_only;
+  for (;;) {
+    if ((fs->lockfd = sk_engine_rootfs_lock (e, c->id, shared, err)) < 0) {
+      sk_ctr_fs_close (fs);
+      return -1;
+    }
+    sk_ctr_free (c);
+    c = NULL;
+    if (sk_engine_get (e, id, &c, err) < 0) {
+      sk_ctr_fs_close (fs);
+      return -1;
+    }
+    live = strcmp (c->state, "running") == 0 || strcmp (c->state, "paused") == 0;
+    if (!live || rootfs_only)
+      break;
+    if ((fs->rootfd = open_running (c, err)) >= 0 || !shared)
+      break;
+    /* it stopped meanwhile: again, as a stopped one */
+    sk_err_free (err);
     close (fs->lockfd);
     fs->lockfd = -1;
-    fs->rootfd = open_running (c, err);
+    shared = false;
+  }
+  if (live && !rootfs_only) {
+    /* fs->rootfd: open_running's */
   } else if (strcmp (c->state, "restarting") == 0 && !rootfs_only) {
     sk_err_set (err, 0, "container %s is restarting: try again once it runs", c->name);
   } else {
@@ -359,7 +366,6 @@ sk_engine_fs_open (sk_engine *e, const char *id, bool rootfs_only, sk_ctr_fs **o
     sk_ctr_fs_close (fs);
     return -1;
   }
-done:;
   struct stat st;
   if (fstat (fs->rootfd, &st) == 0)
     fs->root_dev = st.st_dev;
