@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "engine/spec.h"
@@ -423,6 +424,29 @@ hardlink_of (tar_out *t, const struct stat *st, const char *name)
 
 static int tar_dir (tar_out *t, int dirfd, const char *prefix, sk_err **err);
 
+/* The extended attributes of the file rd (opened for reading) on the entry;
+ * none where the filesystem has none. */
+static int
+add_xattrs (tar_out *t, int rd, const char *name, sk_err **err)
+{
+  char names[65536];
+  ssize_t n = flistxattr (rd, names, sizeof names);
+  if (n < 0)
+    return errno == ENOTSUP || errno == EOPNOTSUPP
+               ? 0
+               : sk_err_set (err, errno, "list the xattrs of `%s`", name);
+  for (char *k = names; k < names + n; k += strlen (k) + 1) {
+    char value[65536];
+    ssize_t v = fgetxattr (rd, k, value, sizeof value);
+    if (v < 0 && (errno == ENODATA || errno == ENOTSUP))
+      continue; /* gone meanwhile */
+    if (v < 0)
+      return sk_err_set (err, errno, "read the xattr %s of `%s`", k, name);
+    archive_entry_xattr_add_entry (t->entry, k, value, (size_t) v);
+  }
+  return 0;
+}
+
 /* One entry from fd (O_PATH, never a symlink followed), and below it for a
  * directory. name "" is the top of an export: only what it holds. */
 static int
@@ -430,6 +454,19 @@ tar_entry (tar_out *t, int fd, const struct stat *st, const char *name, sk_err *
 {
   if (S_ISSOCK (st->st_mode))
     return 0; /* tar has no sockets */
+  const char *link = *name ? hardlink_of (t, st, name) : NULL;
+  /* a file's data and a directory's entries (and their xattrs) read from the
+   * very inode fd is, opened again for reading */
+  _cleanup_close_ int rd = -1;
+  char path[64];
+  if (S_ISREG (st->st_mode) && !link)
+    rd = open (sk_fd_path (fd, path, sizeof path), O_RDONLY | O_CLOEXEC);
+  else if (S_ISDIR (st->st_mode))
+    rd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if ((S_ISREG (st->st_mode) && !link) || S_ISDIR (st->st_mode)) {
+    if (rd < 0)
+      return sk_err_set (err, errno, "open `%s`", *name ? name : "/");
+  }
   if (*name) {
     archive_entry_clear (t->entry);
     archive_entry_copy_stat (t->entry, st);
@@ -437,11 +474,9 @@ tar_entry (tar_out *t, int fd, const struct stat *st, const char *name, sk_err *
     if (asprintf (&tname, "%s%s", name, S_ISDIR (st->st_mode) ? "/" : "") < 0)
       return sk_err_set (err, ENOMEM, "archive");
     archive_entry_set_pathname (t->entry, tname);
-    const char *link = hardlink_of (t, st, name);
     char target[PATH_MAX];
     if (link) {
       archive_entry_set_hardlink (t->entry, link);
-      archive_entry_set_size (t->entry, 0);
     } else if (S_ISLNK (st->st_mode)) {
       ssize_t n = readlinkat (fd, "", target, sizeof target - 1);
       if (n < 0)
@@ -451,17 +486,15 @@ tar_entry (tar_out *t, int fd, const struct stat *st, const char *name, sk_err *
     }
     if (!S_ISREG (st->st_mode) || link)
       archive_entry_set_size (t->entry, 0);
+    if (rd >= 0 && add_xattrs (t, rd, name, err) < 0)
+      return -1;
     if (archive_write_header (t->a, t->entry) < ARCHIVE_WARN)
       return tar_error (t, name, err);
     if (S_ISREG (st->st_mode) && !link) {
-      char path[64];
-      _cleanup_close_ int in = open (sk_fd_path (fd, path, sizeof path), O_RDONLY | O_CLOEXEC);
-      if (in < 0)
-        return sk_err_set (err, errno, "open `%s`", name);
       char buf[65536];
       int64_t left = st->st_size;
       while (left > 0) {
-        ssize_t n = read (in, buf, left < (int64_t) sizeof buf ? (size_t) left : sizeof buf);
+        ssize_t n = read (rd, buf, left < (int64_t) sizeof buf ? (size_t) left : sizeof buf);
         if (n < 0 && errno == EINTR)
           continue;
         if (n < 0)
@@ -477,10 +510,7 @@ tar_entry (tar_out *t, int fd, const struct stat *st, const char *name, sk_err *
   }
   if (!S_ISDIR (st->st_mode) || (t->one_fs && st->st_dev != t->dev))
     return 0;
-  _cleanup_close_ int dir = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0)
-    return sk_err_set (err, errno, "open `%s`", *name ? name : "/");
-  return tar_dir (t, dir, name, err);
+  return tar_dir (t, rd, name, err);
 }
 
 static int
@@ -643,6 +673,27 @@ write_data (extract *x, int fd, const char *name, sk_err **err)
   return 0;
 }
 
+/* The entry's extended attributes on the file fd; a filesystem without
+ * them, or without that kind, takes the file without them. */
+static int
+set_xattrs (extract *x, struct archive_entry *en, int fd, const char *path, sk_err **err)
+{
+  (void) x;
+  const char *name;
+  const void *value;
+  size_t size;
+  archive_entry_xattr_reset (en);
+  while (archive_entry_xattr_next (en, &name, &value, &size) == ARCHIVE_OK) {
+    /* trusted.* is the kernel's own (overlayfs keeps its whiteouts and
+     * redirects there): never taken from an archive */
+    if (strncmp (name, "trusted.", 8) == 0)
+      continue;
+    if (fsetxattr (fd, name, value, size, 0) < 0 && errno != ENOTSUP && errno != EOPNOTSUPP)
+      return sk_err_set (err, errno, "set the xattr %s of `%s`", name, path);
+  }
+  return 0;
+}
+
 /* What is at base in dir makes way for an entry (is_dir: a directory);
  * 1 when it is a directory that stays. */
 static int
@@ -725,16 +776,23 @@ extract_entry (extract *x, struct archive_entry *en, sk_err **err)
     return 0; /* the file's owner and mode are its first entry's */
   }
   switch (type) {
-  case AE_IFDIR:
+  case AE_IFDIR: {
     if (way == 0 && mkdirat (dir, base, 0700) < 0)
-      ret = sk_err_set (err, errno, "mkdir `%s`", path);
+      return sk_err_set (err, errno, "mkdir `%s`", path);
+    _cleanup_close_ int fd = openat (dir, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+      return sk_err_set (err, errno, "open `%s`", path);
+    ret = set_xattrs (x, en, fd, path, err);
     break;
+  }
   case AE_IFREG: {
     _cleanup_close_ int fd =
         openat (dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
       return sk_err_set (err, errno, "create `%s`", path);
     ret = write_data (x, fd, path, err);
+    if (ret == 0)
+      ret = set_xattrs (x, en, fd, path, err);
     break;
   }
   case AE_IFLNK:

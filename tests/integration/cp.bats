@@ -335,3 +335,14 @@ PY
   sk rm -f c1 > /dev/null
   sk volume rm vol1 > /dev/null
 }
+
+@test "cp: extended attributes kept both ways" {
+  T=$BATS_TEST_TMPDIR
+  echo x > "$T/f"
+  python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.skiff", b"kept")' "$T/f" 2> /dev/null ||
+    skip "no user xattrs on this filesystem"
+  sk create --name c1 busybox true
+  sk cp -q "$T/f" c1:/tmp/
+  sk cp -q c1:/tmp/f "$T/back"
+  [ "$(python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "user.skiff").decode())' "$T/back")" = kept ]
+}
