@@ -199,6 +199,8 @@ int cmd_container_inspect (sk_cli *cli, int argc, char **argv);
 int cmd_events (sk_cli *cli, int argc, char **argv);
 int cmd_update (sk_cli *cli, int argc, char **argv);
 int cmd_port (sk_cli *cli, int argc, char **argv);
+int cmd_cp (sk_cli *cli, int argc, char **argv);
+int cmd_export (sk_cli *cli, int argc, char **argv);
 int cmd_diff (sk_cli *cli, int argc, char **argv);
 int cmd_commit (sk_cli *cli, int argc, char **argv);
 

@@ -469,15 +469,19 @@ cmd_container (sk_cli *cli, int argc, char **argv)
               {"exec", cmd_exec},
               {"update", cmd_update},
               {"port", cmd_port},
+              {"cp", cmd_cp},
+              {"export", cmd_export},
               {"diff", cmd_diff},
               {"commit", cmd_commit}};
   if (argc < 2 || strcmp (argv[1], "--help") == 0) {
     printf ("Usage:  skiff container COMMAND\n\nManage containers\n\nCommands:\n"
             "  attach      Attach local standard input, output, and error streams to a running container\n"
             "  commit      Create a new image from a container's changes\n"
+            "  cp          Copy files/folders between a container and the local filesystem\n"
             "  create      Create a new container\n"
             "  diff        Inspect changes to files or directories on a container's filesystem\n"
             "  exec        Execute a command in a running container\n"
+            "  export      Export a container's filesystem as a tar archive\n"
             "  inspect     Display detailed information on one or more containers\n"
             "  kill        Kill one or more running containers\n"
             "  logs        Fetch the logs of a container\n"

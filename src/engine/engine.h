@@ -17,6 +17,8 @@
 #define SKIFF_ENGINE_ENGINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
 
 #include "engine/containers.h"
 #include "image/service.h"
@@ -237,5 +239,53 @@ int sk_engine_volume_refs (sk_engine *e, const char *name);
  * volumes that no other container has. */
 int sk_engine_remove_volumes (sk_engine *e, const char *id, bool force, bool volumes,
                               sk_err **err);
+
+/* ---- the files of a container (copy.c): docker cp and export ---- */
+
+/* A view of a container's files, or of a host directory, in which every
+ * path is resolved inside its root (symlinks and ".." never leave it) and
+ * everything below is reached by directory fds, never by a path again. */
+typedef struct sk_ctr_fs sk_ctr_fs;
+/* A running container's view is its own (/proc/PID/root, its volumes and
+ * tmpfs with it); a stopped one's is its rootfs mounted where only this
+ * process sees it (a detached mount), under the container's rootfs lock so
+ * that no start mounts it meanwhile, its volumes and binds read and written
+ * in their sources. rootfs_only (export): the rootfs alone, running or not. */
+int sk_engine_fs_open (sk_engine *e, const char *id, bool rootfs_only, sk_ctr_fs **out,
+                       sk_err **err);
+/* A host directory as a view (its root: dir). */
+int sk_ctr_fs_host (const char *dir, sk_ctr_fs **out, sk_err **err);
+void sk_ctr_fs_close (sk_ctr_fs *fs);
+/* path as docker cleans it: absolute (a relative one from "/"), without
+ * ".", ".." or doubled slashes. */
+char *sk_ctr_path_clean (const char *path);
+/* stat of a path of the view (follow: its last component too). A path that
+ * is not there: docker's "Could not find the file PATH in container NAME"
+ * (ENOENT). */
+int sk_ctr_fs_stat (sk_ctr_fs *fs, const char *path, bool follow, struct stat *st, sk_err **err);
+/* A tar of the tree at path to out, its top entry named as (below it, its
+ * entries "as/..."); symlinks archived as symlinks. *bytes: of file data. */
+int sk_ctr_fs_archive (sk_ctr_fs *fs, const char *path, bool follow, const char *as, int out,
+                       int64_t *bytes, sk_err **err);
+typedef struct sk_extract_opts {
+  bool keep_owner;             /* the archive's uid and gid; else uid and gid */
+  uid_t uid;
+  gid_t gid;
+  bool no_overwrite_dir_non_dir; /* a directory never replaced by a file, nor a file by one */
+  bool no_follow_below;          /* no symlink followed below dir (on the host: an archive
+                                    cannot lead out of what it makes) */
+} sk_extract_opts;
+/* Extracts the tar read from in into the directory dir of the view (which
+ * must exist); no entry can leave dir ("..", absolute names, symlinks). */
+int sk_ctr_fs_extract (sk_ctr_fs *fs, const char *dir, int in, const sk_extract_opts *o,
+                       int64_t *bytes, sk_err **err);
+/* The owner of what is copied into the container without -a: its User
+ * (numeric, or found in its etc/passwd and etc/group, read as data), else
+ * root. */
+int sk_engine_copy_owner (sk_engine *e, sk_ctr_fs *fs, const char *id, uid_t *uid, gid_t *gid,
+                          sk_err **err);
+/* docker export: the container's rootfs (no volumes, nothing mounted on
+ * it) as a tar to out. */
+int sk_engine_export (sk_engine *e, const char *id, int out, sk_err **err);
 
 #endif

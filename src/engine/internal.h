@@ -115,6 +115,13 @@ char *sk_engine_extra_hosts (const sk_json *config, const char *gateway);
 /* The network namespace gone (and the veths in it). */
 void sk_engine_net_teardown (sk_engine *e, const char *id);
 
+/* DATA_ROOT/containers/<id>/rootfs.lock, taken (blocking): held whole by a
+ * start until the container runs and by a copy or export of a stopped
+ * container while it has the rootfs mounted, shared by a copy of a running
+ * one, so that two overlays never share one upper directory. The fd, closed
+ * to let go. */
+int sk_engine_rootfs_lock (sk_engine *e, const char *id, bool shared, sk_err **err);
+
 /* Now, in nanoseconds since the epoch. */
 int64_t sk_engine_now (void);
 

@@ -613,6 +613,10 @@ sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err)
     return sk_err_set (err, 0, "container %s is marked for removal and cannot be started", c->name);
   _cleanup_json_ sk_json *config = NULL;
   _cleanup_close_ int hold __attribute__ ((unused)) = sk_engine_net_hold (e);
+  /* no copy has the rootfs mounted while this one mounts it */
+  _cleanup_close_ int lock = sk_engine_rootfs_lock (e, id, false, err);
+  if (lock < 0)
+    return -1;
   if (sk_json_parse (c->config, strlen (c->config), "the container's config", &config, err) < 0 ||
       reset_state_dir (e, id, err) < 0 || prepare_bundle (e, c, config, err) < 0)
     return -1;

@@ -34,6 +34,8 @@ static struct {
   la_int64_t (*entry_uid) (struct archive_entry *a0);
   int (*entry_xattr_next) (struct archive_entry *a0, const char **a1, const void **a2, size_t *a3);
   int (*entry_xattr_reset) (struct archive_entry *a0);
+  struct archive_entry *(*entry_clear) (struct archive_entry *a0);
+  void (*entry_copy_stat) (struct archive_entry *a0, const struct stat *a1);
   int (*errno_of) (struct archive *a0);
   const char *(*error_string) (struct archive *a0);
   la_ssize_t (*read_data) (struct archive *a0, void *a1, size_t a2);
@@ -99,6 +101,8 @@ static const struct {
     {"archive_entry_uid", (void **) &fn.entry_uid},
     {"archive_entry_xattr_next", (void **) &fn.entry_xattr_next},
     {"archive_entry_xattr_reset", (void **) &fn.entry_xattr_reset},
+    {"archive_entry_clear", (void **) &fn.entry_clear},
+    {"archive_entry_copy_stat", (void **) &fn.entry_copy_stat},
     {"archive_errno", (void **) &fn.errno_of},
     {"archive_error_string", (void **) &fn.error_string},
     {"archive_read_data", (void **) &fn.read_data},
@@ -522,4 +526,17 @@ int
 archive_write_open (struct archive *a0, void *a1, archive_open_callback *a2, archive_write_callback *a3, archive_close_callback *a4)
 {
   return ready () ? fn.write_open (a0, a1, a2, a3, a4) : ARCHIVE_FATAL;
+}
+
+struct archive_entry *
+archive_entry_clear (struct archive_entry *a0)
+{
+  return ready () ? fn.entry_clear (a0) : NULL;
+}
+
+void
+archive_entry_copy_stat (struct archive_entry *a0, const struct stat *a1)
+{
+  if (ready ())
+    fn.entry_copy_stat (a0, a1);
 }

@@ -13,6 +13,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/stat.h>
 
 #include "util/error.h"
 
@@ -53,6 +54,8 @@ int sk_archive_alloc_error (sk_err **err, const char *what);
 #define archive_entry_uid sk_archive_entry_uid
 #define archive_entry_xattr_next sk_archive_entry_xattr_next
 #define archive_entry_xattr_reset sk_archive_entry_xattr_reset
+#define archive_entry_clear sk_archive_entry_clear
+#define archive_entry_copy_stat sk_archive_entry_copy_stat
 #define archive_errno sk_archive_errno
 #define archive_error_string sk_archive_error_string
 #define archive_read_data sk_archive_read_data
@@ -110,6 +113,8 @@ const char *archive_entry_symlink (struct archive_entry *a0);
 la_int64_t archive_entry_uid (struct archive_entry *a0);
 int archive_entry_xattr_next (struct archive_entry *a0, const char **a1, const void **a2, size_t *a3);
 int archive_entry_xattr_reset (struct archive_entry *a0);
+struct archive_entry *archive_entry_clear (struct archive_entry *a0);
+void archive_entry_copy_stat (struct archive_entry *a0, const struct stat *a1);
 int archive_errno (struct archive *a0);
 const char *archive_error_string (struct archive *a0);
 la_ssize_t archive_read_data (struct archive *a0, void *a1, size_t a2);

@@ -580,6 +580,73 @@ sk_storage_rootfs_mount (sk_storage *s, const char *cid, const char *const *laye
   return ret;
 }
 
+/* The same overlay as a detached mount: an fd of its root, mounted nowhere
+ * (gone with the last fd of it). */
+static int
+overlay_detached (const char *const *paths, size_t n, const char *upper, const char *work,
+                  sk_err **err)
+{
+  _cleanup_close_ int fsfd = (int) syscall (SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+  if (fsfd < 0)
+    return sk_err_set (err, errno, "overlay: fsopen");
+  bool plus = true;
+  for (size_t i = 0; plus && i < n; i++)
+    if (fsconfig_string (fsfd, "lowerdir+", paths[i]) < 0) {
+      if (errno != EINVAL || i != 0)
+        return fs_context_error (fsfd, errno, "overlay: add a layer", err);
+      plus = false;
+    }
+  if (!plus) {
+    /* an older kernel: the layers as one option */
+    _cleanup_strbuf_ sk_strbuf lower = SK_STRBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+      if (i)
+        sk_strbuf_putc (&lower, ':');
+      sk_strbuf_puts (&lower, paths[i]);
+    }
+    if (fsconfig_string (fsfd, "lowerdir", lower.buf) < 0)
+      return fs_context_error (fsfd, errno, "overlay: layers", err);
+  }
+  if (fsconfig_string (fsfd, "upperdir", upper) < 0 || fsconfig_string (fsfd, "workdir", work) < 0)
+    return fs_context_error (fsfd, errno, "overlay: upper and work directories", err);
+  if (syscall (SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return fs_context_error (fsfd, errno, "overlay: create", err);
+  int mfd = (int) syscall (SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, 0);
+  if (mfd < 0)
+    return fs_context_error (fsfd, errno, "overlay: fsmount", err);
+  return mfd;
+}
+
+int
+sk_storage_rootfs_open (sk_storage *s, const char *cid, const char *const *layers, size_t n,
+                        sk_err **err)
+{
+  if (check_id ("container", cid, err) < 0 || check_layers (s, layers, n, err) < 0)
+    return -1;
+  if (!s->overlay) {
+    _cleanup_free_ char *rootfs = container_path (s, cid, "rootfs");
+    if (rootfs == NULL)
+      return sk_err_set (err, ENOMEM, "rootfs");
+    int fd = open (rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+      return sk_err_set (err, errno, "open `%s`", rootfs);
+    return fd;
+  }
+  _cleanup_free_ char *upper = container_path (s, cid, "upper");
+  _cleanup_free_ char *work = container_path (s, cid, "work");
+  char **paths = calloc (n, sizeof *paths);
+  int ret = upper && work && paths ? 0 : sk_err_set (err, ENOMEM, "rootfs");
+  for (size_t i = 0; ret == 0 && i < n; i++)
+    if ((paths[i] = sk_storage_layer_path (s, layers[i])) == NULL)
+      ret = sk_err_set (err, ENOMEM, "rootfs");
+  if (ret == 0 && (ret = overlay_detached ((const char *const *) paths, n, upper, work, err)) < 0)
+    sk_err_wrap (err, "container %s", cid);
+  for (size_t i = 0; paths && i < n; i++)
+    free (paths[i]);
+  free (paths);
+  return ret;
+}
+
 int
 sk_storage_rootfs_umount (const char *target, sk_err **err)
 {

@@ -70,6 +70,11 @@ int sk_storage_rootfs_create (sk_storage *s, const char *cid, const char *const 
 /* Mounts (overlay) or bind-mounts (vfs) the rootfs on target. */
 int sk_storage_rootfs_mount (sk_storage *s, const char *cid, const char *const *layers, size_t n,
                              const char *target, sk_err **err);
+/* The rootfs mounted nowhere: an fd of its root (a detached overlay mount,
+ * or the vfs copy's directory) that no other process can see. The caller
+ * makes sure no other mount of the same upper directory is made meanwhile. */
+int sk_storage_rootfs_open (sk_storage *s, const char *cid, const char *const *layers, size_t n,
+                            sk_err **err);
 int sk_storage_rootfs_umount (const char *target, sk_err **err);
 /* Removes the container's writable part (not mounted). */
 int sk_storage_rootfs_remove (sk_storage *s, const char *cid, sk_err **err);
