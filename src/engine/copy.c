@@ -525,7 +525,7 @@ tar_dir (tar_out *t, int dirfd, const char *prefix, sk_err **err)
   }
   _cleanup_closedir_ DIR *dd = d;
   struct dirent *de;
-  while ((errno = 0, de = readdir (d))) {
+  while ((errno = 0, de = readdir (dd))) {
     if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
       continue;
     _cleanup_free_ char *name = NULL;
