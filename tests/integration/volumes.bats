@@ -14,6 +14,7 @@ load engine
 volume_image() {
   local stage="$BATS_TEST_TMPDIR/stage"
   cp -a "$ROOTFS" "$stage"
+  rm -rf "$stage/data"
   mkdir -p "$stage/data/sub"
   echo from-image > "$stage/data/file"
   chown 1234:5678 "$stage/data/file"
@@ -125,6 +126,7 @@ kept" ]
   mark="skiff-vol-$$-$BATS_TEST_NUMBER"
   stage="$BATS_TEST_TMPDIR/hostile"
   cp -a "$ROOTFS" "$stage"
+  rm -rf "$stage/data" # (the shared rootfs may hold a mount point of another test there)
   ln -s ../../../../../../etc "$stage/data"
   ln -s /etc/shadow "$stage/etc/host-shadow"
   tar -C "$stage" -cf "$BATS_TEST_TMPDIR/hostile.tar" .

@@ -383,8 +383,11 @@ refused() {
   [ "$(state_status "$CID")" = running ]
   init=$(init_pid)
   echo "init $init, the report: $(cat "$SD/oom.json")" # shown should it fail
+  # (the memory is memory.stat read when the event is seen: in the VM, 40
+  # times slower, the victim's pages may be freed by then, so only its
+  # shape is asserted here; oom.bats asserts the amount on the host)
   jq -e --argjson init "$init" '.Count == 1 and .Pid > 0 and .Pid != $init
-    and (.Command | startswith("sh")) and .Memory.Anon > 8*1048576' "$SD/oom.json"
+    and (.Command | startswith("sh")) and (.Memory.Anon | type == "number")' "$SD/oom.json"
   runtime kill "$CID" KILL
   wait_for test -f "$SD/exit.json"
   wait "$SHIM"
