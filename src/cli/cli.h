@@ -25,6 +25,7 @@ typedef struct sk_cli {
   const char **insecure;      /* --insecure-registry, NULL-terminated */
   const char **mirrors;       /* --registry-mirror, NULL-terminated */
   const char *exec_root;      /* NULL: SK_DEFAULT_EXEC_ROOT */
+  const char *daemon_config;  /* the daemon.json given (NULL: the default one, if any) */
   const char *cgroup_parent;  /* daemon.json's; NULL: "skiff" */
   sk_net_settings net;        /* daemon.json's bridge, bip, default-address-pools */
   sk_net_pool pools[16];

@@ -28,11 +28,29 @@ sk_cli_engine (sk_cli *cli, sk_engine **out, sk_err **err)
 {
   sk_image_service *s = NULL;
   if (cli->engine == NULL) {
+    /* this program with the options that open this same engine: a --rm
+     * container's shim runs it to remove the container */
+    char self[4096];
+    ssize_t len = readlink ("/proc/self/exe", self, sizeof self - 1);
+    const char *argv[12] = {NULL};
+    size_t n = 0;
+    if (len > 0) {
+      self[len] = '\0';
+      argv[n++] = self;
+      if (cli->daemon_config)
+        argv[n++] = "--daemon-config", argv[n++] = cli->daemon_config;
+      argv[n++] = "--data-root", argv[n++] = cli->data_root;
+      if (cli->exec_root)
+        argv[n++] = "--exec-root", argv[n++] = cli->exec_root;
+      if (cli->storage_driver)
+        argv[n++] = "--storage-driver", argv[n++] = cli->storage_driver;
+    }
     sk_engine_opts o = {.exec_root = cli->exec_root,
                         .shim = getenv ("SKIFF_SHIM"),
                         .dns = getenv ("SKIFF_DNS"),
                         .cgroup_parent = cli->cgroup_parent,
-                        .net = cli->net};
+                        .net = cli->net,
+                        .self_argv = n ? argv : NULL};
     if (sk_cli_images (cli, &s, err) < 0 || sk_engine_open (s, &o, &cli->engine, err) < 0)
       return -1;
   }

@@ -186,7 +186,8 @@ cmd_run (sk_cli *cli, int argc, char **argv)
   int code = 125;
   bool rm = auto_remove_wanted (cli, id);
   int64_t since = sk_now_ns ();
-  if (sk_cli_engine (cli, &e, &err) < 0 || sk_engine_start (e, id, &code, &err) < 0) {
+  if (sk_cli_engine (cli, &e, &err) < 0 ||
+      sk_engine_start_attached (e, id, !rc.detach, &code, &err) < 0) {
     /* a full disk: the container was not wholly made (docker's create
      * would have failed), so none of it stays */
     bool full = err && err->errnum == ENOSPC;
@@ -247,12 +248,14 @@ start_one (sk_cli *cli, sk_engine *e, const char *id, const char *as_typed, void
   (void) as_typed;
   start_data *d = data;
   int64_t since = sk_now_ns ();
-  if (sk_engine_start (e, id, &d->code, err) < 0)
+  if (sk_engine_start_attached (e, id, d->attach, &d->code, err) < 0)
     return -1;
   sk_attach_opts o = {
     .in = d->interactive, .sig_proxy = true, .detach_keys = d->detach_keys, .since = since};
   if (d->attach && attached_output (cli, id, &o, &d->code, err) < 0)
     return -1;
+  if (d->attach && auto_remove_wanted (cli, id))
+    auto_remove (cli, id); /* --rm: the client that waited removes it */
   return 0;
 }
 

@@ -19,6 +19,7 @@ usage (FILE *out)
                 "                  [--log-max-size BYTES] [--log-max-file N] [--log-compress]\n"
                 "                  [--ready-fd N]\n"
                 "                  [--events PATH [--name NAME] [--image IMAGE]] [--netns PATH]\n"
+                "                  [--remove-arg WORD]...\n"
                 "                  [--restart POLICY[:MAX]] [--restart-count N]\n"
                 "                  [--health-arg WORD]... [--health-interval MS] [--health-timeout MS]\n"
                 "                  [--health-start-period MS] [--health-start-interval MS]\n"
@@ -41,13 +42,30 @@ parse_number (const char *s, const char *what, uint64_t max, uint64_t *out)
 
 enum { O_ID = 1000, O_BUNDLE, O_RT_ROOT, O_STATE, O_LOG, O_DRIVER, O_MAX_SIZE, O_MAX_FILE, O_COMPRESS,
        O_READY,
-       O_EVENTS, O_NAME, O_IMAGE, O_NETNS, O_STDIN, O_STDIN_ONCE, O_TTY, O_ATTACH_WAIT, O_RESTART,
+       O_EVENTS, O_NAME, O_IMAGE, O_NETNS, O_REMOVE_ARG, O_STDIN, O_STDIN_ONCE, O_TTY, O_ATTACH_WAIT, O_RESTART,
        O_RESTART_COUNT, O_HEALTH_ARG, O_HEALTH_INTERVAL, O_HEALTH_TIMEOUT, O_HEALTH_START,
        O_HEALTH_START_INTERVAL, O_HEALTH_RETRIES };
 
 /* the words of the healthcheck's command */
 #define HEALTH_ARGS_MAX 256
+#define REMOVE_ARGS_MAX 32
 static char *health_argv[HEALTH_ARGS_MAX + 1];
+static char *remove_argv[REMOVE_ARGS_MAX + 1];
+
+/* Appends a word of a repeated option to its NULL-terminated list. */
+static int
+push_word (char **list, size_t max, const char *what, char *word)
+{
+  size_t n = 0;
+  while (list[n])
+    n++;
+  if (n == max) {
+    fprintf (stderr, "skiff-shim: more than %zu words in %s\n", max, what);
+    return -1;
+  }
+  list[n] = word;
+  return 0;
+}
 
 /* --restart no|always|unless-stopped|on-failure[:MAX] */
 static int
@@ -89,6 +107,7 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
       {"name", required_argument, NULL, O_NAME},
       {"image", required_argument, NULL, O_IMAGE},
       {"netns", required_argument, NULL, O_NETNS},
+      {"remove-arg", required_argument, NULL, O_REMOVE_ARG},
       {"stdin", no_argument, NULL, O_STDIN},
       {"stdin-once", no_argument, NULL, O_STDIN_ONCE},
       {"tty", no_argument, NULL, O_TTY},
@@ -141,6 +160,11 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
     case O_NAME: o->name = optarg; break;
     case O_IMAGE: o->image = optarg; break;
     case O_NETNS: o->netns = optarg; break;
+    case O_REMOVE_ARG:
+      if (push_word (remove_argv, REMOVE_ARGS_MAX, "--remove-arg", optarg) < 0)
+        return -1;
+      o->remove_argv = remove_argv;
+      break;
     case O_STDIN: o->open_stdin = true; break;
     case O_STDIN_ONCE: o->stdin_once = true; break;
     case O_TTY: o->tty = true; break;
@@ -154,18 +178,11 @@ parse_args (int argc, char **argv, sk_shim_opts *o)
         return -1;
       o->restart_count = (unsigned) v;
       break;
-    case O_HEALTH_ARG: {
-      size_t n = 0;
-      while (health_argv[n])
-        n++;
-      if (n == HEALTH_ARGS_MAX) {
-        fprintf (stderr, "skiff-shim: more than %d words in the healthcheck\n", HEALTH_ARGS_MAX);
+    case O_HEALTH_ARG:
+      if (push_word (health_argv, HEALTH_ARGS_MAX, "the healthcheck", optarg) < 0)
         return -1;
-      }
-      health_argv[n] = optarg;
       o->health_argv = health_argv;
       break;
-    }
     case O_HEALTH_INTERVAL: case O_HEALTH_TIMEOUT: case O_HEALTH_START:
     case O_HEALTH_START_INTERVAL: {
       if (parse_number (optarg, "health-*", INT64_MAX / 2, &v) < 0)

@@ -296,6 +296,7 @@ main (int argc, char **argv)
     cli.exec_root = env_exec;
   if (exec_root)
     cli.exec_root = exec_root;
+  cli.daemon_config = daemon_config;
   const char *name = argv[optind];
   /* exec puts a process of ours into a container: it runs from a binary the
    * container cannot write (CVE-2019-5736); this re-executes */

@@ -246,8 +246,11 @@ sk_ctrs_update (sk_db *db, const sk_ctr *c, sk_err **err)
 {
   _cleanup_stmt_ sqlite3_stmt *st = sk_db_prepare (
       db,
-      "UPDATE containers SET state = ?, pid = ?, shim_pid = ?, exit_code = ?, oom_killed = ?, "
-      "started_at = ?, finished_at = ?, restart_count = ?, error = ? WHERE id = ?",
+      /* a record being removed stays so: a reader that found it running
+       * before does not make it exited again under the removal */
+      "UPDATE containers SET state = ?1, pid = ?2, shim_pid = ?3, exit_code = ?4, oom_killed = ?5, "
+      "started_at = ?6, finished_at = ?7, restart_count = ?8, error = ?9 WHERE id = ?10 "
+      "AND (state != 'removing' OR ?1 = 'removing')",
       err);
   if (st == NULL)
     return -1;
@@ -263,6 +266,20 @@ sk_ctrs_update (sk_db *db, const sk_ctr *c, sk_err **err)
   sqlite3_bind_text (st, 10, c->id, -1, SQLITE_STATIC);
   if (sqlite3_step (st) != SQLITE_DONE)
     return sk_db_error (db, "update the container", err);
+  return 0;
+}
+
+int
+sk_ctrs_claim_removal (sk_db *db, const char *id, bool *claimed, sk_err **err)
+{
+  _cleanup_stmt_ sqlite3_stmt *st = sk_db_prepare (
+      db, "UPDATE containers SET state = 'removing' WHERE id = ? AND state != 'removing'", err);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  if (sqlite3_step (st) != SQLITE_DONE)
+    return sk_db_error (db, "mark the container for removal", err);
+  *claimed = sqlite3_changes (sk_db_handle (db)) == 1;
   return 0;
 }
 

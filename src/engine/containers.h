@@ -58,6 +58,9 @@ int sk_ctrs_list (sk_db *db, sk_ctr ***out, sk_err **err);
  * started_at, finished_at, restart_count, error) of c. */
 int sk_ctrs_update (sk_db *db, const sk_ctr *c, sk_err **err);
 int sk_ctrs_rename (sk_db *db, const char *id, const char *name, sk_err **err);
+/* Marks the record removing, in one statement: *claimed false when it
+ * already was (another removal is under way, or was killed midway). */
+int sk_ctrs_claim_removal (sk_db *db, const char *id, bool *claimed, sk_err **err);
 /* Replaces the configuration (docker update). */
 int sk_ctrs_set_config (sk_db *db, const char *id, const char *config, sk_err **err);
 int sk_ctrs_delete (sk_db *db, const char *id, sk_err **err);

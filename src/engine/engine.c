@@ -149,6 +149,7 @@ sk_engine_free (sk_engine *e)
   free (e->runtime_root);
   free (e->shim);
   free (e->dns);
+  sk_strv_free (e->self_argv);
   free (e->cgroup_parent);
   free (e);
 }
@@ -167,6 +168,16 @@ sk_engine_open (sk_image_service *images, const sk_engine_opts *o, sk_engine **o
   e->exec_root = strdup (o && o->exec_root ? o->exec_root : SK_DEFAULT_EXEC_ROOT);
   e->shim = o && o->shim ? strdup (o->shim) : beside_self ("skiff-shim");
   e->dns = o && o->dns ? strdup (o->dns) : beside_self ("skiff-dns");
+  size_t n_self = 0;
+  while (o && o->self_argv && o->self_argv[n_self])
+    n_self++;
+  if (n_self && (e->self_argv = calloc (n_self + 1, sizeof (char *))) != NULL)
+    for (size_t i = 0; i < n_self; i++)
+      if ((e->self_argv[i] = strdup (o->self_argv[i])) == NULL) {
+        sk_strv_free (e->self_argv);
+        e->self_argv = NULL;
+        break;
+      }
   e->cgroup_parent = strdup (o && o->cgroup_parent ? o->cgroup_parent : "skiff");
   e->runtime_root = e->exec_root ? sk_path_join (e->exec_root, "runtime") : NULL;
   if (!e->data_root || !e->exec_root || !e->shim || !e->dns || !e->cgroup_parent ||

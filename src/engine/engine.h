@@ -38,6 +38,10 @@ typedef struct sk_engine_opts {
   const char *dns;           /* the skiff-dns binary; NULL: next to this program */
   const char *cgroup_parent; /* NULL: "skiff" */
   sk_net_settings net;       /* the default bridge and the address pools */
+  /* this program and the options that make it open this same engine
+   * (NULL-terminated): a shim runs it with `rm -v ID` to remove a --rm
+   * container that stopped with no client waiting for it; NULL: none */
+  const char *const *self_argv;
 } sk_engine_opts;
 
 /* The engine over an image service (which the caller keeps open). */
@@ -57,6 +61,12 @@ int sk_engine_create (sk_engine *e, const char *image_id, const sk_json *body, c
  * *exit_code is docker's (127: command not found, 126: not executable,
  * 125: anything else) and the container is left created. */
 int sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err);
+/* The same; attached: the caller waits for the container and removes it
+ * itself if it is --rm (AutoRemove); otherwise its shim does, once it has
+ * stopped for good (with sk_engine_opts' self_argv). sk_engine_start is
+ * unattached. */
+int sk_engine_start_attached (sk_engine *e, const char *id, bool attached, int *exit_code,
+                              sk_err **err);
 
 /* The record, its state made true first (see above). */
 int sk_engine_get (sk_engine *e, const char *id, sk_ctr **out, sk_err **err);

@@ -17,6 +17,7 @@ struct sk_engine {
   char *runtime_root; /* EXEC_ROOT/runtime */
   char *shim;
   char *dns; /* the skiff-dns binary */
+  char **self_argv; /* sk_engine_opts' (NULL: none) */
   char *cgroup_parent;
   sk_runtime rt;
   sk_net_settings net;

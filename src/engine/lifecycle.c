@@ -407,6 +407,7 @@ typedef struct shim_policy_args {
 } shim_policy_args;
 
 #define SHIM_HEALTH_WORDS 256
+#define SHIM_REMOVE_WORDS 16 /* the words of sk_engine_opts' self_argv (skiff-shim takes 32) */
 
 static int64_t
 json_int_member (sk_json *o, const char *key)
@@ -478,7 +479,7 @@ policy_args (sk_json *config, const sk_ctr *c, shim_policy_args *b, const char *
 }
 
 static int
-spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, int *ready, sk_err **err)
+spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, bool removes, int *ready, sk_err **err)
 {
   const char *driver, *id = c->id;
   char max_size[32], max_file[32];
@@ -494,7 +495,7 @@ spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, int *ready, sk_err *
   if (!bundle || !state || !log || !events || !image)
     return sk_err_set (err, ENOMEM, "start");
   shim_policy_args pargs;
-  const char *argv[48 + 2 * SHIM_HEALTH_WORDS + 14] = {e->shim, "--id", id, "--bundle", bundle, "--runtime-root",
+  const char *argv[48 + 2 * SHIM_HEALTH_WORDS + 14 + 2 * (SHIM_REMOVE_WORDS + 3)] = {e->shim, "--id", id, "--bundle", bundle, "--runtime-root",
                           e->runtime_root, "--state-dir", state, "--log", log, "--log-driver",
                           driver, "--ready-fd", "3", "--events", events, "--name", c->name,
                           "--image", image};
@@ -511,6 +512,17 @@ spawn_shim (sk_engine *e, const sk_ctr *c, sk_json *config, int *ready, sk_err *
   _cleanup_free_ char *netns = sk_engine_netns_path (e, id);
   if (netns && access (netns, F_OK) == 0)
     argv[n++] = "--netns", argv[n++] = netns;
+  /* --rm with no client to remove it: the shim runs `SELF rm -v ID` */
+  size_t n_self = 0;
+  while (e->self_argv && e->self_argv[n_self])
+    n_self++;
+  if (removes && n_self && n_self <= SHIM_REMOVE_WORDS && sk_ctr_auto_remove (c)) {
+    for (size_t i = 0; i < n_self; i++)
+      argv[n++] = "--remove-arg", argv[n++] = e->self_argv[i];
+    argv[n++] = "--remove-arg", argv[n++] = "rm";
+    argv[n++] = "--remove-arg", argv[n++] = "-v";
+    argv[n++] = "--remove-arg", argv[n++] = id;
+  }
   int p[2];
   if (pipe2 (p, O_CLOEXEC) < 0)
     return sk_err_set (err, errno, "pipe");
@@ -603,6 +615,13 @@ static int kill_logged (sk_engine *e, const sk_ctr *c, int sig, bool all, sk_err
 int
 sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err)
 {
+  return sk_engine_start_attached (e, id, false, exit_code, err);
+}
+
+int
+sk_engine_start_attached (sk_engine *e, const char *id, bool attached, int *exit_code,
+                          sk_err **err)
+{
   *exit_code = 125;
   _cleanup_ctr_ sk_ctr *c = NULL;
   if (sk_engine_get (e, id, &c, err) < 0)
@@ -624,7 +643,7 @@ sk_engine_start (sk_engine *e, const char *id, int *exit_code, sk_err **err)
   pid_t pid = 0;
   int ret = sk_engine_publish (e, c, config, err);
   if (ret == 0)
-    ret = spawn_shim (e, c, config, &ready, err);
+    ret = spawn_shim (e, c, config, !attached, &ready, err);
   if (ret == 0) {
     ret = read_ready (ready, &pid, exit_code, err);
     close (ready);
@@ -780,10 +799,16 @@ wait_until (sk_engine *e, const char *id, long ms, bool next_exit, sk_ctr **out,
   sk_engine_watch watch = SK_ENGINE_WATCH_INIT;
   struct timespec start;
   clock_gettime (CLOCK_MONOTONIC, &start);
-  for (;;) {
+  for (bool seen = false;; seen = true) {
     sk_ctr *c = NULL;
     if (sk_engine_get (e, id, &c, err) < 0) {
       sk_engine_watch_close (&watch);
+      /* gone while waited for (a --rm container its shim removed): it
+       * stopped, though its exit code went with it */
+      if (seen && !next_exit && out == NULL && (*err)->errnum == ENOENT) {
+        sk_err_free (err);
+        return 0;
+      }
       return -1;
     }
     if (restarts < 0)
@@ -905,9 +930,22 @@ sk_engine_remove (sk_engine *e, const char *id, bool force, sk_err **err)
     if (wait_stopped (e, id, 30 * 1000, NULL, err) != 0)
       return sk_err_wrap (err, "remove %s", c->name);
   }
-  set_string (&c->state, "removing");
-  if (sk_ctrs_update (e->db, c, err) < 0)
+  /* one removal at a time (a --rm container's shim runs one when it
+   * stops): another under way is waited for, and taken over when it does
+   * not end (a removal killed midway) */
+  bool claimed = false;
+  if (sk_ctrs_claim_removal (e->db, id, &claimed, err) < 0)
     return -1;
+  for (int i = 0; !claimed && i < 200; i++) {
+    sk_ctr *still = NULL;
+    if (sk_ctrs_get (e->db, id, &still, err) < 0)
+      return -1;
+    if (still == NULL)
+      return 0; /* removed by the other */
+    sk_ctr_free (still);
+    sleep_ms (50);
+  }
+  set_string (&c->state, "removing");
   /* whatever a dead shim did not get to: the runtime's state, the mount */
   if (sk_container_delete (&e->rt, id, true, &ignored) < 0)
     sk_err_free (&ignored);

@@ -897,6 +897,35 @@ write_shim_pid (const sk_shim_opts *o, sk_err **err)
   return sk_write_file_atomic (path, buf, (size_t) n, 0644, err);
 }
 
+/* docker's --rm: the container removed once it stopped for good, by the
+ * engine's own command, in a process of its own (a grandchild, so that
+ * this shim's exit is not held up, in a session of its own, with nothing
+ * of the container's output or terminal). */
+static void
+run_remove (const sk_shim_opts *o)
+{
+  pid_t pid = fork ();
+  if (pid != 0) {
+    if (pid > 0)
+      sk_waitpid (pid, NULL);
+    return;
+  }
+  if (fork () != 0)
+    _exit (0);
+  setsid ();
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL); /* the shim's were blocked for its signalfd */
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    dup2 (null, 0);
+    dup2 (null, 1);
+    dup2 (null, 2);
+  }
+  execv (o->remove_argv[0], o->remove_argv);
+  _exit (127);
+}
+
 int
 sk_shim_run (const sk_shim_opts *o, sk_err **err)
 {
@@ -930,5 +959,7 @@ sk_shim_run (const sk_shim_opts *o, sk_err **err)
     r = -1;
   }
   unmount_rootfs (o);
+  if (o->remove_argv)
+    run_remove (o);
   return r;
 }

@@ -68,6 +68,10 @@ typedef struct sk_shim_opts {
   const char *events_path; /* the event log (events.h); NULL: none */
   const char *name, *image; /* the container's, for its events */
   const char *netns;     /* its network namespace file, removed at the end; NULL: none */
+  /* --remove-arg: a command run, detached, once the container stopped for
+   * good (docker's --rm when no client waits for it: `skiff ... rm -v ID`);
+   * NULL: none */
+  char **remove_argv;
   bool open_stdin;       /* --stdin: a pipe for the container's stdin */
   bool stdin_once;       /* --stdin-once: closed when the first client goes */
   bool tty;              /* --tty: a terminal instead of the pipes */

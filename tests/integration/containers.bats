@@ -180,6 +180,37 @@ load engine
   [ -z "$(ls "$DR/containers")" ]
 }
 
+@test "run -d --rm, start of a --rm container, stop of one: removed by its shim once it stops, anonymous volumes too" {
+  id=$(sk run -d --rm -v /anon -v keep:/k busybox sh -c 'sleep 0.3')
+  until_true "[ -z \"\$(sk ps -aq)\" ]"
+  assert_gone "$id"
+  [ "$(sk volume ls -q)" = keep ] # the anonymous one went, the named one stayed
+  id=$(sk create --rm busybox true)
+  sk start "$id" > /dev/null
+  until_true "[ -z \"\$(sk ps -aq)\" ]"
+  assert_gone "$id"
+  id=$(sk run -d --rm busybox sleep 100)
+  sk stop -t 1 "$id" > /dev/null
+  until_true "[ -z \"\$(sk ps -aq)\" ]"
+  assert_gone "$id"
+  # start -a: the client that waited removes it, after its exit code
+  id=$(sk create --rm busybox sh -c 'exit 5')
+  run sk start -a "$id"
+  [ "$status" -eq 5 ]
+  [ -z "$(sk ps -aq)" ]
+  # rm -f of --rm containers while their shims remove them too: each
+  # removed once, no error, one destroy event each
+  t0=$(date +%s.%N)
+  ids=()
+  for i in $(seq 8); do ids+=("$(sk run -d --rm busybox sleep 100)"); done
+  run sk rm -f "${ids[@]}"
+  [ "$status" -eq 0 ]
+  until_true "[ -z \"\$(sk ps -aq)\" ]"
+  for id in "${ids[@]}"; do assert_gone "$id"; done
+  [ "$(sk events --since "$t0" --until "$(date +%s.%N)" --filter event=destroy --format '{{.ID}}' | sort | uniq -d)" = "" ]
+  [ "$(sk events --since "$t0" --until "$(date +%s.%N)" --filter event=destroy --format '{{.ID}}' | wc -l)" -eq 8 ]
+}
+
 @test "--init: tini as PID 1 runs the command, passes its exit code and signals on" {
   run sk run --rm --init busybox sh -c 'cat /proc/1/comm; echo $$; exit 3'
   [ "$status" -eq 3 ]
