@@ -197,6 +197,10 @@ kept" ]
   sk volume create --driver local --opt type=tmpfs --opt device=tmpfs --opt o=size=2m tv > /dev/null
   run sk run --rm -v tv:/t busybox grep " /t " /proc/mounts
   [[ "$output" == "tmpfs /t tmpfs rw,"*"size=2048k"* ]]
+  # --mount's volume-opt and volume-label make the volume so
+  run sk run --rm --mount type=volume,src=mv,dst=/v,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=3m,volume-label=team=blue busybox grep " /v " /proc/mounts
+  [[ "$output" == "tmpfs /v tmpfs rw,"*"size=3072k"* ]]
+  [ "$(sk volume inspect -f '{{json .Options}} {{json .Labels}}' mv)" = '{"type":"tmpfs","device":"tmpfs","o":"size=3m"} {"team":"blue"}' ]
   host="$BATS_TEST_TMPDIR/dev"
   mkdir -p "$host"
   sk volume create -o type=none -o o=bind -o "device=$host" bv > /dev/null
