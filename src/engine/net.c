@@ -287,14 +287,14 @@ configure_inside (net_link *links, size_t n, sk_err **err)
          sk_addr_parse (ep->ip6, "address", &a, err) < 0 ||
          sk_nl_addr_add (nl, ep->ifname, AF_INET6, a.addr, subnet.prefix, err) < 0))
       ret = -1;
+    /* the address announced as the link comes up (a gratuitous ARP from
+     * the kernel), so that an address given anew, maybe with another MAC,
+     * answers at once; not from a packet socket of ours, whose close
+     * waits for an RCU grace period, 15 ms of every start here */
+    if (ret == 0 && *ep->ip)
+      ret = link_sysctl ("ipv4", ep->ifname, "arp_notify", "1", err);
     if (ret == 0)
       ret = sk_nl_link_up (nl, ep->ifname, err);
-    unsigned char mac[6];
-    if (ret == 0 && *ep->ip &&
-        sscanf (ep->mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
-                &mac[4], &mac[5]) == 6 &&
-        sk_addr_parse (ep->ip, "address", &a, NULL) == 0)
-      sk_net_announce (ep->ifname, mac, a.addr);
     if (ret < 0 || net->internal)
       continue;
     if (!route4 && *net->gateway && *ep->ip) {

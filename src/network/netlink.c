@@ -9,7 +9,6 @@
 #include <linux/rtnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <linux/if_packet.h>
 #include <linux/neighbour.h>
 #include <linux/veth.h>
 #include <net/ethernet.h>
@@ -248,33 +247,6 @@ sk_nl_neigh_forget (sk_nl *nl, const char *link, const void *addr)
   nd->ndm_ifindex = (int) index;
   mnl_attr_put (h, NDA_DST, 4, addr);
   talk (nl, h); /* none there: ENOENT, fine */
-}
-
-void
-sk_net_announce (const char *link, const unsigned char mac[6], const void *ip)
-{
-  struct __attribute__ ((packed)) {
-    uint16_t htype, ptype;
-    uint8_t hlen, plen;
-    uint16_t op;
-    uint8_t sha[6], spa[4], tha[6], tpa[4];
-  } arp = {.htype = htons (1), .ptype = htons (ETH_P_IP), .hlen = 6, .plen = 4, .op = htons (1)};
-  memcpy (arp.sha, mac, 6);
-  memcpy (arp.spa, ip, 4);
-  memcpy (arp.tpa, ip, 4);
-  struct sockaddr_ll to = {.sll_family = AF_PACKET,
-                           .sll_protocol = htons (ETH_P_ARP),
-                           .sll_ifindex = (int) if_nametoindex (link),
-                           .sll_halen = 6};
-  memset (to.sll_addr, 0xff, 6);
-  int fd = socket (AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons (ETH_P_ARP));
-  if (fd < 0 || to.sll_ifindex == 0) {
-    if (fd >= 0)
-      close (fd);
-    return;
-  }
-  sendto (fd, &arp, sizeof arp, 0, (struct sockaddr *) &to, sizeof to);
-  close (fd);
 }
 
 static int

@@ -45,9 +45,6 @@ int sk_nl_route_default (sk_nl *nl, const char *link, int family, const void *gw
 /* The neighbour entry of addr (IPv4, network order) on link forgotten:
  * an address given anew, perhaps with another MAC. None is fine. */
 void sk_nl_neigh_forget (sk_nl *nl, const char *link, const void *addr);
-/* A gratuitous ARP for ip (IPv4, network order) with mac from link, so
- * that the neighbours' entries for an address given anew follow it. */
-void sk_net_announce (const char *link, const unsigned char mac[6], const void *ip);
 
 /* How many rules the nftables table of family inet has; -1 when there is
  * no such table (or it cannot be read). */
