@@ -804,10 +804,10 @@ wait_until (sk_engine *e, const char *id, long ms, bool next_exit, sk_ctr **out,
     if (sk_engine_get (e, id, &c, err) < 0) {
       sk_engine_watch_close (&watch);
       /* gone while waited for (a --rm container its shim removed): it
-       * stopped, though its exit code went with it */
-      if (seen && !next_exit && out == NULL && (*err)->errnum == ENOENT) {
+       * stopped (2 for docker wait, which finds its exit code elsewhere) */
+      if (seen && (*err)->errnum == ENOENT && (next_exit || out == NULL)) {
         sk_err_free (err);
-        return 0;
+        return next_exit ? 2 : 0;
       }
       return -1;
     }
@@ -899,11 +899,55 @@ sk_engine_stop_signal (sk_engine *e, const char *id, int timeout, int signal, sk
   return r;
 }
 
+/* The exit code of the container's last die event, for a container
+ * removed since (--rm): the end of the event log is read back. */
+static int
+exit_from_events (sk_engine *e, const char *id, int *exit_code, sk_err **err)
+{
+  _cleanup_free_ char *path = sk_engine_events_path (e);
+  _cleanup_close_ int fd = path ? open (path, O_RDONLY | O_CLOEXEC) : -1;
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return sk_err_kind (err, ENOENT, "No such container: %s", id);
+  off_t from = st.st_size > (1 << 20) ? st.st_size - (1 << 20) : 0;
+  size_t len = (size_t) (st.st_size - from);
+  _cleanup_free_ char *buf = malloc (len + 1);
+  if (buf == NULL || pread (fd, buf, len, from) != (ssize_t) len)
+    return sk_err_kind (err, ENOENT, "No such container: %s", id);
+  buf[len] = '\0';
+  char needle[100];
+  snprintf (needle, sizeof needle, "\"id\":\"%s\"", id);
+  for (char *end = buf + len; end > buf;) {
+    char *line = end;
+    while (line > buf && line[-1] != '\n')
+      line--;
+    *end = '\0';
+    if (strstr (line, needle) && strstr (line, "\"Action\":\"die\"")) {
+      _cleanup_json_ sk_json *ev = NULL;
+      sk_json *actor = NULL, *attrs = NULL, *code = NULL;
+      sk_err *ignored = NULL;
+      if (sk_json_parse (line, strlen (line), "event", &ev, &ignored) == 0 &&
+          json_object_object_get_ex (ev, "Actor", &actor) &&
+          json_object_object_get_ex (actor, "Attributes", &attrs) &&
+          json_object_object_get_ex (attrs, "exitCode", &code)) {
+        *exit_code = atoi (json_object_get_string (code));
+        return 0;
+      }
+      sk_err_free (&ignored);
+    }
+    end = line > buf ? line - 1 : buf;
+  }
+  return sk_err_kind (err, ENOENT, "No such container: %s", id);
+}
+
 int
 sk_engine_wait (sk_engine *e, const char *id, int *exit_code, sk_err **err)
 {
   sk_ctr *c = NULL;
-  if (wait_until (e, id, -1, true, &c, err) < 0)
+  int r = wait_until (e, id, -1, true, &c, err);
+  if (r == 2)
+    return exit_from_events (e, id, exit_code, err);
+  if (r < 0)
     return -1;
   *exit_code = c->exit_code;
   sk_ctr_free (c);

@@ -185,6 +185,10 @@ load engine
   until_true "[ -z \"\$(sk ps -aq)\" ]"
   assert_gone "$id"
   [ "$(sk volume ls -q)" = keep ] # the anonymous one went, the named one stayed
+  # wait: its exit code, though the container goes as it ends
+  id=$(sk run -d --rm busybox sh -c 'sleep 0.5; exit 7')
+  [ "$(sk wait "$id")" = 7 ]
+  until_true "[ -z \"\$(sk ps -aq)\" ]"
   id=$(sk create --rm busybox true)
   sk start "$id" > /dev/null
   until_true "[ -z \"\$(sk ps -aq)\" ]"
