@@ -75,6 +75,9 @@ int64_t sk_engine_path_size (const char *path);
 
 /* ---- networks (net.c) ---- */
 
+/* The predefined networks in place (once per engine), and what killed
+ * starts left of network namespaces removed. */
+int sk_engine_net_init (sk_engine *e, sk_err **err);
 /* The network a new container's NetworkMode names and what its endpoint
  * asks for (net NULL: none, as for host, none and container:NAME). */
 typedef struct sk_net_plan {
