@@ -113,6 +113,13 @@ int sk_cli_render (const char *format, struct json_object *const *rows, size_t n
  * format, or the whole array indented when format is NULL. 0, or 1 after
  * the error was printed. */
 int sk_cli_print_docs (const char *format, struct json_object *all);
+/* docker's inspect of named objects (networks, volumes): the document of
+ * each one fn finds, printed with format, then "Error response from
+ * daemon: ..." for each one it does not; 1 if there was any. */
+typedef int (*sk_cli_doc_fn) (sk_cli *cli, const char *name, struct json_object **doc,
+                              sk_err **err);
+int sk_cli_inspect_names (sk_cli *cli, int argc, char **argv, const char *format,
+                          sk_cli_doc_fn fn);
 
 int cmd_image (sk_cli *cli, int argc, char **argv);
 int cmd_images (sk_cli *cli, int argc, char **argv);

@@ -12,6 +12,7 @@
 #include "oci/reference.h"
 #include "skiff-config.h"
 #include "util/cleanup.h"
+#include "util/strbuf.h"
 
 int
 sk_cli_images (sk_cli *cli, sk_image_service **out, sk_err **err)
@@ -213,4 +214,30 @@ sk_cli_confirm (const char *what)
   fflush (stdout);
   char answer[16] = "";
   return fgets (answer, sizeof answer, stdin) && (answer[0] == 'y' || answer[0] == 'Y');
+}
+
+int
+sk_cli_inspect_names (sk_cli *cli, int argc, char **argv, const char *format, sk_cli_doc_fn fn)
+{
+  _cleanup_json_ sk_json *all = json_object_new_array ();
+  sk_strbuf errors = SK_STRBUF_INIT;
+  sk_err *err = NULL;
+  for (int i = 0; i < argc; i++) {
+    sk_json *doc = NULL;
+    if (fn (cli, argv[i], &doc, &err) < 0) {
+      sk_strbuf_printf (&errors, "Error response from daemon: %s\n", err->msg);
+      sk_err_free (&err);
+      continue;
+    }
+    json_object_array_add (all, doc);
+  }
+  /* docker's order: what was found, then what was not */
+  int printed = sk_cli_print_docs (format, all);
+  int ret = errors.len ? 1 : 0;
+  if (errors.len) {
+    fflush (stdout);
+    fputs (errors.buf, stderr);
+  }
+  sk_strbuf_release (&errors);
+  return printed ? printed : ret;
 }

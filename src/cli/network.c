@@ -363,6 +363,18 @@ static const char inspect_help[] =
     "  -f, --format string   Format output using a custom template\n";
 
 static int
+network_doc (sk_cli *cli, const char *name, sk_json **doc, sk_err **err)
+{
+  sk_engine *e = NULL;
+  sk_network *n = NULL;
+  if (sk_cli_engine (cli, &e, err) < 0 || sk_engine_network_find (e, name, &n, err) < 0)
+    return -1;
+  *doc = network_json (e, n);
+  sk_network_free (n);
+  return 0;
+}
+
+static int
 network_inspect (sk_cli *cli, int argc, char **argv)
 {
   if (sk_cli_wants_help (argc, argv, inspect_help))
@@ -382,31 +394,7 @@ network_inspect (sk_cli *cli, int argc, char **argv)
   }
   if (optind >= argc)
     return sk_cli_usage ("network inspect", "\"network inspect\" requires at least 1 argument.");
-  sk_err *err = NULL;
-  sk_engine *e = NULL;
-  if (sk_cli_engine (cli, &e, &err) < 0)
-    return sk_cli_fail (err);
-  _cleanup_json_ sk_json *all = json_object_new_array ();
-  sk_strbuf errors = SK_STRBUF_INIT;
-  for (int i = optind; i < argc; i++) {
-    sk_network *n = NULL;
-    if (sk_engine_network_find (e, argv[i], &n, &err) < 0) {
-      sk_strbuf_printf (&errors, "Error response from daemon: %s\n", err->msg);
-      sk_err_free (&err);
-      continue;
-    }
-    json_object_array_add (all, network_json (e, n));
-    sk_network_free (n);
-  }
-  /* docker's order: what was found, then what was not */
-  int printed = sk_cli_print_docs (format, all);
-  int ret = errors.len ? 1 : 0;
-  if (errors.len) {
-    fflush (stdout);
-    fputs (errors.buf, stderr);
-  }
-  sk_strbuf_release (&errors);
-  return printed ? printed : ret;
+  return sk_cli_inspect_names (cli, argc - optind, argv + optind, format, network_doc);
 }
 
 /* ---- rm, prune ---- */

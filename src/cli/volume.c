@@ -334,30 +334,8 @@ volume_inspect (sk_cli *cli, int argc, char **argv)
   }
   if (optind >= argc)
     return sk_cli_usage ("volume inspect", "\"volume inspect\" requires at least 1 argument.");
-  sk_err *err = NULL;
-  sk_engine *e = NULL;
-  if (sk_cli_engine (cli, &e, &err) < 0)
-    return sk_cli_fail (err);
-  _cleanup_json_ sk_json *all = json_object_new_array ();
-  sk_strbuf errors = SK_STRBUF_INIT;
-  for (int i = optind; i < argc; i++) {
-    sk_volume *v = NULL;
-    if (sk_engine_volume_get (e, argv[i], &v, &err) < 0) {
-      sk_strbuf_printf (&errors, "Error response from daemon: %s\n", err->msg);
-      sk_err_free (&err);
-      continue;
-    }
-    json_object_array_add (all, volume_json (e, v));
-    sk_volume_free (v);
-  }
-  int printed = sk_cli_print_docs (format, all);
-  int ret = errors.len ? 1 : 0;
-  if (errors.len) {
-    fflush (stdout);
-    fputs (errors.buf, stderr);
-  }
-  sk_strbuf_release (&errors);
-  return printed ? printed : ret;
+  return sk_cli_inspect_names (cli, argc - optind, argv + optind, format,
+                               sk_cli_volume_inspect_json);
 }
 
 /* ---- rm, prune ---- */
