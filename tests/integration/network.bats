@@ -475,7 +475,7 @@ teardown() {
 
 @test "--dns, --dns-search, --dns-option and --add-host reach the container's files; the default bridge has the host's servers" {
   run sk run --rm --dns 10.219.0.53 --dns-search a.test --dns-search b.test --dns-option ndots:2 \
-    --add-host db:10.219.0.7 --add-host gw:host-gateway busybox sh -c 'cat /etc/resolv.conf; grep -e db -e gw /etc/hosts'
+    --add-host db:10.219.0.7 --add-host gw:host-gateway busybox sh -c 'cat /etc/resolv.conf; grep -E "[[:space:]](db|gw)$" /etc/hosts'
   [ "$status" -eq 0 ]
   [ "$output" = "$(printf 'search a.test b.test\nnameserver 10.219.0.53\noptions ndots:2\n10.219.0.7\tdb\n%s.1\tgw' "$NET_PREFIX")" ]
   # the default bridge: the host's servers, without its loopback ones
